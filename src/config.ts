@@ -1,0 +1,230 @@
+/**
+ * Configuration: the one place that reads flags and environment variables, once.
+ * `loadConfig()` is pure (env and args are passed in) and returns a validated, frozen `Config`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { ConfigError } from "./errors.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
+
+/** Where the bulk data lives. */
+export type StoreConfig =
+  | { kind: "fs"; root: string }
+  | {
+    kind: "s3";
+    bucket: string;
+    /** Key prefix inside the bucket, without leading or trailing `/` ("" for the bucket root). */
+    prefix: string;
+    endpoint: string | null;
+    region: string;
+    accessKeyId: string | null;
+    secretAccessKey: string | null;
+  };
+
+/** Where the catalog lives. */
+export type CatalogConfig =
+  | { kind: "pglite"; dir: string }
+  | { kind: "postgres"; url: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  catalog: CatalogConfig;
+  store: StoreConfig;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** How long in-flight calls may run after SIGINT/SIGTERM before they are cancelled. */
+  shutdownTimeoutMs: number;
+  /** Largest gRPC message accepted or sent. */
+  maxMessageBytes: number;
+}
+
+/** Options shared by every subcommand that opens the catalog and the store. */
+export const COMMON_OPTIONS = {
+  "data-dir": { type: "string", env: "MOSAICOD_DATA_DIR", help: "data directory: catalog in <dir>/catalog, store in <dir>/store", default: "./data" },
+  "database-url": { type: "string", env: "MOSAICOD_DB_URL", help: "PostgreSQL URL; without it the embedded catalog in <data-dir>/catalog is used" },
+  "store": { type: "string", env: "MOSAICOD_STORE", help: "a directory or s3://bucket[/prefix] (default <data-dir>/store)" },
+  "log-level": { type: "string", env: "MOSAICOD_LOG_LEVEL", help: "debug | info | warn | error", default: "info" },
+  "log-format": { type: "string", env: "MOSAICOD_LOG_FORMAT", help: "json | pretty (default: pretty on a terminal, json otherwise)" },
+} as const satisfies Record<string, OptionSpec>;
+
+/** Options of the `server` subcommand. */
+export const SERVER_OPTIONS = {
+  host: { type: "string", env: "MOSAICOD_HOST", help: "address to listen on", default: "127.0.0.1" },
+  port: { type: "string", env: "MOSAICOD_PORT", help: "port to listen on (0 picks a free one)", default: "6726" },
+  ...COMMON_OPTIONS,
+  "shutdown-timeout-ms": { type: "string", env: "MOSAICOD_SHUTDOWN_TIMEOUT_MS", help: "grace period for in-flight calls on shutdown", default: "10000" },
+  "max-message-bytes": { type: "string", env: "MOSAICOD_MAX_MESSAGE_BYTES", help: "largest gRPC message in either direction", default: String(64 * 1024 * 1024) },
+} as const satisfies Record<string, OptionSpec>;
+
+/** Environment variables read for an S3 store (never taken from flags: they hold secrets). */
+export const STORE_ENV = {
+  endpoint: "MOSAICOD_STORE_ENDPOINT",
+  region: "MOSAICOD_STORE_REGION",
+  accessKey: "MOSAICOD_STORE_ACCESS_KEY",
+  secretKey: "MOSAICOD_STORE_SECRET_KEY",
+} as const;
+
+export interface OptionSpec {
+  type: "string" | "boolean";
+  env?: string;
+  help: string;
+  default?: string;
+}
+
+/** Every environment variable the daemon reads (used for `--allow-env` and in `--help`). */
+export const ENV_VARS: readonly string[] = [
+  ...new Set([
+    ...Object.values(SERVER_OPTIONS).map((o) => o.env),
+    ...Object.values(STORE_ENV),
+  ]),
+];
+
+export interface LoadConfigInput {
+  args: string[];
+  env: Record<string, string | undefined>;
+  /** Whether stderr is a terminal (chooses the default log format). */
+  isTerminal?: boolean;
+}
+
+/**
+ * Parses flags (which win) and environment variables into a `Config`.
+ * @throws ConfigError with a one-line message naming the bad flag or variable.
+ */
+export function loadConfig(input: LoadConfigInput): Readonly<Config> {
+  const v = readOptions(SERVER_OPTIONS, input);
+  const port = parseIntOption(v, "port", 0, 65535);
+  return Object.freeze({
+    host: v.host!,
+    port,
+    ...loadStorageConfig(v, input.env),
+    ...loadLogConfig(v, input.isTerminal ?? false),
+    shutdownTimeoutMs: parseIntOption(v, "shutdown-timeout-ms", 0, 3_600_000),
+    maxMessageBytes: parseIntOption(v, "max-message-bytes", 17 * 1024 * 1024, 2 ** 31 - 1),
+  });
+}
+
+/** Values resolved from a flag, else its environment variable, else its default. */
+export type OptionValues<T extends Record<string, OptionSpec>> = { [K in keyof T]: string | undefined } & {
+  "--source": Record<string, string>;
+};
+
+/**
+ * Reads `specs` from args and env. Unknown flags and stray positionals are errors.
+ * The returned object remembers where each value came from, for error messages.
+ */
+export function readOptions<T extends Record<string, OptionSpec>>(specs: T, input: LoadConfigInput): OptionValues<T> {
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: input.args, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new ConfigError(err instanceof Error ? err.message.split("\n")[0] : String(err));
+  }
+  const out: Record<string, string | undefined> = {};
+  const source: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const flag = (parsed.values as Record<string, string | boolean | undefined>)[name];
+    const fromEnv = spec.env ? input.env[spec.env] : undefined;
+    if (flag !== undefined) {
+      out[name] = String(flag);
+      source[name] = `--${name}`;
+    } else if (fromEnv !== undefined && fromEnv !== "") {
+      out[name] = fromEnv;
+      source[name] = spec.env!;
+    } else {
+      out[name] = spec.default;
+      source[name] = `--${name}`;
+    }
+  }
+  return { ...out, "--source": source } as OptionValues<T>;
+}
+
+/** The catalog and store part of the config, shared by every subcommand. */
+export function loadStorageConfig(
+  v: OptionValues<typeof COMMON_OPTIONS>,
+  env: Record<string, string | undefined>,
+): Pick<Config, "dataDir" | "catalog" | "store"> {
+  const dataDir = v["data-dir"]!;
+  if (dataDir.trim() === "") throw new ConfigError(`${v["--source"]["data-dir"]} must not be empty`);
+  const url = v["database-url"];
+  let catalog: CatalogConfig;
+  if (url) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new ConfigError(`${v["--source"]["database-url"]} must be a postgres:// or postgresql:// URL`);
+    }
+    catalog = { kind: "postgres", url };
+  } else {
+    catalog = { kind: "pglite", dir: join(dataDir, "catalog") };
+  }
+  const storeArg = v.store ?? join(dataDir, "store");
+  return { dataDir, catalog, store: parseStore(storeArg, v["--source"].store ?? "--store", env) };
+}
+
+function parseStore(arg: string, source: string, env: Record<string, string | undefined>): StoreConfig {
+  if (!arg.startsWith("s3://")) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) {
+      throw new ConfigError(`${source} must be a directory or s3://bucket[/prefix], got "${arg}"`);
+    }
+    return { kind: "fs", root: arg };
+  }
+  const rest = arg.slice("s3://".length);
+  const slash = rest.indexOf("/");
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  const prefix = slash < 0 ? "" : rest.slice(slash + 1).replace(/^\/+|\/+$/g, "");
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError(`${source} has an invalid bucket name "${bucket}"`);
+  }
+  const endpoint = env[STORE_ENV.endpoint] || null;
+  if (endpoint !== null && !/^https?:\/\/[^/]+/.test(endpoint)) {
+    throw new ConfigError(`${STORE_ENV.endpoint} must be an http:// or https:// URL`);
+  }
+  const accessKeyId = env[STORE_ENV.accessKey] || null;
+  const secretAccessKey = env[STORE_ENV.secretKey] || null;
+  if ((accessKeyId === null) !== (secretAccessKey === null)) {
+    throw new ConfigError(`${STORE_ENV.accessKey} and ${STORE_ENV.secretKey} must be set together`);
+  }
+  return {
+    kind: "s3",
+    bucket,
+    prefix,
+    endpoint,
+    region: env[STORE_ENV.region] || "us-east-1",
+    accessKeyId,
+    secretAccessKey,
+  };
+}
+
+/** Log level and format, shared by every subcommand. */
+export function loadLogConfig(
+  v: OptionValues<typeof COMMON_OPTIONS>,
+  isTerminal: boolean,
+): Pick<Config, "logLevel" | "logFormat"> {
+  const level = v["log-level"]!;
+  if (!(LOG_LEVELS as string[]).includes(level)) {
+    throw new ConfigError(`${v["--source"]["log-level"]} must be one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
+  }
+  const format = v["log-format"] ?? (isTerminal ? "pretty" : "json");
+  if (format !== "json" && format !== "pretty") {
+    throw new ConfigError(`${v["--source"]["log-format"]} must be json or pretty, got "${format}"`);
+  }
+  return { logLevel: level as LogLevel, logFormat: format };
+}
+
+function parseIntOption<T extends Record<string, OptionSpec>>(
+  v: OptionValues<T>,
+  name: keyof T & string,
+  min: number,
+  max: number,
+): number {
+  const raw = v[name] as string | undefined;
+  const n = raw !== undefined && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${v["--source"][name]} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}

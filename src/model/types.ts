@@ -1,0 +1,82 @@
+/**
+ * The domain's typed values: sequences, topics, chunks and their statistics, notifications, layers.
+ * Everything past the wire and CLI edges speaks in these types.
+ *
+ * @module
+ */
+
+/** Any JSON value (user metadata is free-form JSON). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** How a topic's chunks are encoded; fixed by the protocol. */
+export type SerializationFormat = "default" | "ragged" | "image";
+export const SERIALIZATION_FORMATS: readonly SerializationFormat[] = ["default", "ragged", "image"];
+
+/** A recorded run. `name` is the normalised locator (no leading or trailing `/`). */
+export interface Sequence {
+  id: number;
+  uuid: string;
+  name: string;
+  locked: boolean;
+  userMetadata: JsonValue;
+  createdMs: number;
+}
+
+/** A typed time series inside a sequence. `name` is the full locator `<sequence>/<path>`. */
+export interface Topic {
+  id: number;
+  uuid: string;
+  sequenceId: number;
+  sequenceName: string;
+  sequenceUuid: string;
+  name: string;
+  locked: boolean;
+  userMetadata: JsonValue;
+  serializationFormat: SerializationFormat;
+  ontologyTag: string;
+  createdMs: number;
+  /** Store key of the immutable Arrow schema snapshot, once the first DoPut sent a schema. */
+  schemaKey: string | null;
+}
+
+/** Statistics of one leaf column in one chunk. Struct children are flattened with `.`. */
+export type ColumnStats =
+  | { column: string; kind: "numeric"; min: number | null; max: number | null; hasNull: boolean; hasNan: boolean }
+  | { column: string; kind: "text"; min: string | null; max: string | null; hasNull: boolean };
+
+/** A sealed, immutable Parquet chunk of a topic. */
+export interface Chunk {
+  id: number;
+  uuid: string;
+  topicId: number;
+  /** Position of the chunk within its topic, from 0. */
+  index: number;
+  /** Object store key of the Parquet file. */
+  key: string;
+  sizeBytes: number;
+  rowCount: number;
+  /** Smallest and largest `timestamp_ns` in the chunk, inclusive. */
+  startNs: bigint;
+  endNs: bigint;
+  stats: ColumnStats[];
+}
+
+/** A chunk about to be recorded (no catalog id yet). */
+export type NewChunk = Omit<Chunk, "id" | "topicId">;
+
+export type NotifyType = "error";
+
+/** A message attached to a sequence or a topic (e.g. an upload that failed under the SDK's Report policy). */
+export interface Notification {
+  id: number;
+  /** Locator of the sequence or topic. */
+  name: string;
+  notifyType: NotifyType;
+  msg: string;
+  createdMs: number;
+}
+
+export interface Layer {
+  name: string;
+  description: string;
+}
