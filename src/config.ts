@@ -44,20 +44,57 @@ export interface Config {
 
 /** Options shared by every subcommand that opens the catalog and the store. */
 export const COMMON_OPTIONS = {
-  "data-dir": { type: "string", env: "MOSAICOD_DATA_DIR", help: "data directory: catalog in <dir>/catalog, store in <dir>/store", default: "./data" },
-  "database-url": { type: "string", env: "MOSAICOD_DB_URL", help: "PostgreSQL URL; without it the embedded catalog in <data-dir>/catalog is used" },
-  "store": { type: "string", env: "MOSAICOD_STORE", help: "a directory or s3://bucket[/prefix] (default <data-dir>/store)" },
-  "log-level": { type: "string", env: "MOSAICOD_LOG_LEVEL", help: "debug | info | warn | error", default: "info" },
-  "log-format": { type: "string", env: "MOSAICOD_LOG_FORMAT", help: "json | pretty (default: pretty on a terminal, json otherwise)" },
+  "data-dir": {
+    type: "string",
+    env: "MOSAICOD_DATA_DIR",
+    help: "data directory: catalog in <dir>/catalog, store in <dir>/store",
+    default: "./data",
+  },
+  "database-url": {
+    type: "string",
+    env: "MOSAICOD_DB_URL",
+    help: "PostgreSQL URL; without it the embedded catalog in <data-dir>/catalog is used",
+  },
+  "store": {
+    type: "string",
+    env: "MOSAICOD_STORE",
+    help: "a directory or s3://bucket[/prefix] (default <data-dir>/store)",
+  },
+  "log-level": {
+    type: "string",
+    env: "MOSAICOD_LOG_LEVEL",
+    help: "debug | info | warn | error",
+    default: "info",
+  },
+  "log-format": {
+    type: "string",
+    env: "MOSAICOD_LOG_FORMAT",
+    help: "json | pretty (default: pretty on a terminal, json otherwise)",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Options of the `server` subcommand. */
 export const SERVER_OPTIONS = {
   host: { type: "string", env: "MOSAICOD_HOST", help: "address to listen on", default: "127.0.0.1" },
-  port: { type: "string", env: "MOSAICOD_PORT", help: "port to listen on (0 picks a free one)", default: "6726" },
+  port: {
+    type: "string",
+    env: "MOSAICOD_PORT",
+    help: "port to listen on (0 picks a free one)",
+    default: "6726",
+  },
   ...COMMON_OPTIONS,
-  "shutdown-timeout-ms": { type: "string", env: "MOSAICOD_SHUTDOWN_TIMEOUT_MS", help: "grace period for in-flight calls on shutdown", default: "10000" },
-  "max-message-bytes": { type: "string", env: "MOSAICOD_MAX_MESSAGE_BYTES", help: "largest gRPC message in either direction", default: String(64 * 1024 * 1024) },
+  "shutdown-timeout-ms": {
+    type: "string",
+    env: "MOSAICOD_SHUTDOWN_TIMEOUT_MS",
+    help: "grace period for in-flight calls on shutdown",
+    default: "10000",
+  },
+  "max-message-bytes": {
+    type: "string",
+    env: "MOSAICOD_MAX_MESSAGE_BYTES",
+    help: "largest gRPC message in either direction",
+    default: String(64 * 1024 * 1024),
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Environment variables read for an S3 store (never taken from flags: they hold secrets). */
@@ -116,7 +153,10 @@ export type OptionValues<T extends Record<string, OptionSpec>> = { [K in keyof T
  * Reads `specs` from args and env. Unknown flags and stray positionals are errors.
  * The returned object remembers where each value came from, for error messages.
  */
-export function readOptions<T extends Record<string, OptionSpec>>(specs: T, input: LoadConfigInput): OptionValues<T> {
+export function readOptions<T extends Record<string, OptionSpec>>(
+  specs: T,
+  input: LoadConfigInput,
+): OptionValues<T> {
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.type };
   let parsed;
@@ -206,7 +246,9 @@ export function loadLogConfig(
 ): Pick<Config, "logLevel" | "logFormat"> {
   const level = v["log-level"]!;
   if (!(LOG_LEVELS as string[]).includes(level)) {
-    throw new ConfigError(`${v["--source"]["log-level"]} must be one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
+    throw new ConfigError(
+      `${v["--source"]["log-level"]} must be one of ${LOG_LEVELS.join(", ")}, got "${level}"`,
+    );
   }
   const format = v["log-format"] ?? (isTerminal ? "pretty" : "json");
   if (format !== "json" && format !== "pretty") {

@@ -70,3 +70,8 @@ export function describeError(err: unknown): string {
   }
   return parts.join(": ") || "unknown error";
 }
+
+/** The operation exists in the protocol but mosaicod does not offer it. */
+export class UnimplementedError extends Error {
+  override name = "UnimplementedError";
+}

@@ -1,0 +1,64 @@
+/**
+ * Composition root: opens the store and the catalog, builds the services and the Flight server, and
+ * tears everything down in order (server drained → catalog closed → store closed).
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { Catalog } from "./catalog/catalog.ts";
+import { openStore } from "./store/mod.ts";
+import type { ObjectStore } from "./store/store.ts";
+import { FlightServer } from "./flight/server.ts";
+import { createFlightHandlers } from "./flight/service.ts";
+
+export interface App extends AsyncDisposable {
+  readonly catalog: Catalog;
+  readonly store: ObjectStore;
+  /** Starts serving Flight; resolves after `signal` aborts and in-flight calls have drained. */
+  serve(opts: { signal: AbortSignal; onListening?: (port: number) => void }): Promise<void>;
+}
+
+/** Opens every dependency; on failure, closes what was already opened and rethrows. */
+export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
+  const cleanup: AsyncDisposableStack = new AsyncDisposableStack();
+  try {
+    const store = cleanup.use(await openStore(config.store, log.child({ component: "store" })));
+    await store.check();
+    const catalog = cleanup.use(
+      await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }),
+    );
+    await catalog.ensureDefaultLayer();
+    const handlers = createFlightHandlers({ listSequences: () => catalog.listSequences() });
+    const stack = cleanup.move();
+    return {
+      catalog,
+      store,
+      async serve({ signal, onListening }) {
+        if (signal.aborted) return;
+        const server = await FlightServer.start(handlers, {
+          host: config.host,
+          port: config.port,
+          maxMessageBytes: config.maxMessageBytes,
+          log: log.child({ component: "flight" }),
+        });
+        log.info("listening", {
+          address: `grpc://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`,
+          port: server.port,
+          catalog: config.catalog.kind,
+          store: store.location,
+        });
+        onListening?.(server.port);
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true })
+        );
+        log.info("shutting down", { activeCalls: server.activeCalls, timeoutMs: config.shutdownTimeoutMs });
+        await server.shutdown(config.shutdownTimeoutMs);
+      },
+      [Symbol.asyncDispose]: () => stack.disposeAsync(),
+    };
+  } catch (err) {
+    await cleanup.disposeAsync();
+    throw err;
+  }
+}

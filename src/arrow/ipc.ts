@@ -1,0 +1,169 @@
+/**
+ * Arrow IPC messages as they travel inside FlightData: a flatbuffer header plus a body. The one place
+ * that turns those bytes into apache-arrow `Schema`s and `RecordBatch`es and back. Decoding keeps the
+ * body zero-copy (buffers are views of it; apache-arrow copies a buffer only when it is misaligned).
+ *
+ * @module
+ */
+import {
+  type Field,
+  makeData,
+  Message,
+  MessageHeader,
+  MetadataVersion,
+  RecordBatch,
+  Schema,
+  Struct,
+} from "apache-arrow";
+import { VectorLoader } from "apache-arrow/visitor/vectorloader";
+import { VectorAssembler } from "apache-arrow/visitor/vectorassembler";
+import { RecordBatch as RecordBatchHeader } from "apache-arrow/ipc/metadata/message";
+import { InvalidArgumentError } from "../errors.ts";
+
+/** A decoded IPC header: what kind of message it is, with its parsed metadata. */
+export type IpcHeader =
+  | { kind: "schema"; schema: Schema; bodyLength: number }
+  | { kind: "record_batch"; header: RecordBatchHeader; bodyLength: number }
+  | { kind: "dictionary_batch"; bodyLength: number }
+  | { kind: "other"; type: number; bodyLength: number };
+
+/** An IPC message ready to send: flatbuffer header and the padded body as parts at offsets. */
+export interface EncodedIpcMessage {
+  header: Uint8Array;
+  bodyLength: number;
+  bodyParts: { offset: number; bytes: Uint8Array }[];
+}
+
+/** Parses an IPC Message flatbuffer. @throws InvalidArgumentError when the bytes are not one. */
+export function decodeIpcHeader(bytes: Uint8Array): IpcHeader {
+  if (bytes.length < 8) {
+    throw new InvalidArgumentError(`Cannot decode IPC message header: only ${bytes.length} bytes`);
+  }
+  let msg: Message;
+  try {
+    msg = Message.decode(bytes);
+  } catch (err) {
+    throw new InvalidArgumentError("Cannot decode IPC message header: not an Arrow IPC message", {
+      cause: err,
+    });
+  }
+  if (msg.version !== MetadataVersion.V4 && msg.version !== MetadataVersion.V5) {
+    throw new InvalidArgumentError(
+      `Cannot decode IPC message header: unsupported metadata version ${msg.version}`,
+    );
+  }
+  const bodyLength = Number(msg.bodyLength);
+  if (!Number.isSafeInteger(bodyLength) || bodyLength < 0) {
+    throw new InvalidArgumentError(`Cannot decode IPC message header: invalid body length ${msg.bodyLength}`);
+  }
+  try {
+    switch (msg.headerType) {
+      case MessageHeader.Schema:
+        return { kind: "schema", schema: msg.header() as Schema, bodyLength };
+      case MessageHeader.RecordBatch:
+        return { kind: "record_batch", header: msg.header() as RecordBatchHeader, bodyLength };
+      case MessageHeader.DictionaryBatch:
+        return { kind: "dictionary_batch", bodyLength };
+      default:
+        return { kind: "other", type: msg.headerType, bodyLength };
+    }
+  } catch (err) {
+    throw new InvalidArgumentError("Cannot decode IPC message header: malformed metadata", { cause: err });
+  }
+}
+
+/**
+ * Builds a RecordBatch of `schema` from a record-batch header and its body.
+ * Every buffer region is checked against the body before any vector is made.
+ * @throws InvalidArgumentError for compressed bodies, regions outside the body or bad node counts.
+ */
+export function decodeRecordBatch(schema: Schema, header: RecordBatchHeader, body: Uint8Array): RecordBatch {
+  if (header.compression != null) {
+    throw new InvalidArgumentError("Cannot read record batch: compressed IPC bodies are not supported");
+  }
+  for (const region of header.buffers) {
+    const end = Number(region.offset) + Number(region.length);
+    if (region.offset < 0 || region.length < 0 || end > body.length) {
+      throw new InvalidArgumentError(
+        `Cannot read record batch: buffer [${region.offset}, ${end}) lies outside the ${body.length}-byte body`,
+      );
+    }
+  }
+  const length = Number(header.length);
+  if (!Number.isSafeInteger(length) || length < 0 || length > 2 ** 31 - 1) {
+    throw new InvalidArgumentError(`Cannot read record batch: invalid row count ${header.length}`);
+  }
+  const expectedNodes = countNodes(schema.fields);
+  if (header.nodes.length !== expectedNodes) {
+    throw new InvalidArgumentError(
+      `Cannot read record batch: ${header.nodes.length} field nodes for a schema with ${expectedNodes}`,
+    );
+  }
+  try {
+    const loader = new VectorLoader(body, header.nodes, header.buffers, new Map(), MetadataVersion.V5);
+    const children = loader.visitMany(schema.fields);
+    const data = makeData({ type: new Struct(schema.fields), length, children });
+    return new RecordBatch(schema, data);
+  } catch (err) {
+    throw new InvalidArgumentError("Cannot read record batch: body does not match its header", {
+      cause: err,
+    });
+  }
+}
+
+function countNodes(fields: readonly Field[]): number {
+  let n = 0;
+  for (const f of fields) n += 1 + countNodes(f.type.children ?? []);
+  return n;
+}
+
+/** Encodes a schema as an IPC Schema message (no body). */
+export function encodeSchemaMessage(schema: Schema): EncodedIpcMessage {
+  return { header: Message.encode(Message.from(schema)), bodyLength: 0, bodyParts: [] };
+}
+
+/** Encodes a batch as an IPC RecordBatch message: header flatbuffer and body buffers (no copy). */
+export function encodeRecordBatchMessage(batch: RecordBatch): EncodedIpcMessage {
+  const assembled = VectorAssembler.assemble(batch);
+  const header = new RecordBatchHeader(batch.numRows, assembled.nodes, assembled.bufferRegions, null);
+  const message = Message.from(header, assembled.byteLength);
+  const bodyParts = assembled.buffers.map((bytes, i) => ({
+    offset: Number(assembled.bufferRegions[i].offset),
+    // Buffers come typed (Float64Array, BigInt64Array...): send their bytes, without copying.
+    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  }));
+  return { header: Message.encode(message), bodyLength: assembled.byteLength, bodyParts };
+}
+
+/**
+ * A schema as an encapsulated IPC message: continuation marker, little-endian length, flatbuffer,
+ * padding to 8 bytes. This is the form `FlightInfo.schema` and `SchemaResult` require.
+ */
+export function encodeEncapsulatedSchema(schema: Schema): Uint8Array {
+  const fb = encodeSchemaMessage(schema).header;
+  const padded = (fb.length + 7) & ~7;
+  const out = new Uint8Array(8 + padded);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, 0xffffffff, true);
+  view.setInt32(4, padded, true);
+  out.set(fb, 8);
+  return out;
+}
+
+/** Reads an encapsulated IPC schema message (the inverse of `encodeEncapsulatedSchema`). */
+export function decodeEncapsulatedSchema(bytes: Uint8Array): Schema {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 8 || view.getUint32(0, true) !== 0xffffffff) {
+    throw new InvalidArgumentError("Cannot decode schema: missing IPC continuation marker");
+  }
+  const len = view.getInt32(4, true);
+  if (len < 0 || 8 + len > bytes.length) throw new InvalidArgumentError("Cannot decode schema: bad length");
+  const header = decodeIpcHeader(bytes.subarray(8, 8 + len));
+  if (header.kind !== "schema") throw new InvalidArgumentError("Cannot decode schema: not a Schema message");
+  return header.schema;
+}
+
+/** The same fields with `metadata` as the schema-level metadata. */
+export function withSchemaMetadata(schema: Schema, metadata: Map<string, string>): Schema {
+  return new Schema(schema.fields, metadata, schema.dictionaries, schema.metadataVersion);
+}

@@ -1,0 +1,51 @@
+/**
+ * `mosaicod server`: run the Flight daemon until SIGINT or SIGTERM.
+ *
+ * @module
+ */
+import { ENV_VARS, loadConfig, SERVER_OPTIONS } from "../config.ts";
+import { createLogger } from "../log.ts";
+import { createApp } from "../app.ts";
+import { renderHelp, wantsHelp } from "./_help.ts";
+import type { CliEnv, Command } from "./mod.ts";
+
+const HELP = {
+  usage: "mosaicod server [options]",
+  summary:
+    "Serve Arrow Flight: ingest, catalog and stream robotics data. Stops cleanly on Ctrl-C or SIGTERM.",
+  options: SERVER_OPTIONS,
+  notes: [
+    "S3 store settings (environment only, so secrets stay out of process listings):",
+    "  MOSAICOD_STORE_ENDPOINT    http(s) URL of an S3-compatible endpoint (MinIO); unset for AWS",
+    "  MOSAICOD_STORE_REGION      region (default us-east-1)",
+    "  MOSAICOD_STORE_ACCESS_KEY  access key id",
+    "  MOSAICOD_STORE_SECRET_KEY  secret key (never logged)",
+    "",
+    `Environment variables read: ${ENV_VARS.join(", ")}`,
+  ],
+};
+
+export const serveCommand: Command = {
+  name: "server",
+  summary: "run the Flight daemon (what `deno task start` runs)",
+  async run(cli: CliEnv): Promise<number> {
+    if (wantsHelp(cli.args)) {
+      cli.stdout(renderHelp(HELP));
+      return 0;
+    }
+    const config = loadConfig({ args: cli.args, env: cli.env, isTerminal: cli.isTerminal });
+    const log = createLogger({ level: config.logLevel, format: config.logFormat });
+    const ac = new AbortController();
+    const signals = ["SIGINT", "SIGTERM"] as const;
+    const onSignal = () => ac.abort();
+    for (const sig of signals) Deno.addSignalListener(sig, onSignal);
+    try {
+      await using app = await createApp(config, log);
+      await app.serve({ signal: ac.signal });
+    } finally {
+      for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
+    }
+    log.info("stopped");
+    return 0;
+  },
+};

@@ -1,0 +1,99 @@
+/**
+ * Two small run-time adjustments to grpc-js's server data path (no source is copied or vendored):
+ *
+ * 1. Aligned reassembly: grpc-js gathers each received message into a list of slices and then
+ *    concatenates them. We copy each slice once into a buffer placed so that FlightData's
+ *    `data_body` starts 8-byte aligned, which lets apache-arrow view the body without copying it.
+ * 2. Pre-framed send: grpc-js copies every outgoing message into a new buffer to add the 5-byte gRPC
+ *    prefix. `FramedMessage`s already hold it and are passed through untouched.
+ *
+ * Both keep grpc-js's behaviour for every other message. If grpc-js's internals change shape, the
+ * patch is skipped with a warning and everything still works, with the extra copies.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import * as decoderModule from "@grpc/grpc-js/build/src/stream-decoder.js";
+import * as interceptorsModule from "@grpc/grpc-js/build/src/server-interceptors.js";
+import { FramedMessage, peekBodyOffset } from "./flight_data.ts";
+import type { Logger } from "../log.ts";
+
+interface DecoderState {
+  maxReadMessageLength: number;
+  alignedState?: AlignedState;
+}
+
+interface AlignedState {
+  header: Buffer;
+  headerFilled: number;
+  message: Buffer | null;
+  messageFilled: number;
+}
+
+let applied: boolean | null = null;
+
+/** Applies both patches once per process; returns whether they are active. */
+export function applyGrpcPatches(log: Logger): boolean {
+  if (applied !== null) return applied;
+  type Patchable = { prototype: Record<string, unknown> } | undefined;
+  const Decoder = (decoderModule as unknown as { StreamDecoder?: Patchable }).StreamDecoder;
+  const Call = (interceptorsModule as unknown as { BaseServerInterceptingCall?: Patchable })
+    .BaseServerInterceptingCall;
+  const original = Call?.prototype.serializeMessage;
+  if (!Decoder || !Call || typeof Decoder.prototype.write !== "function" || typeof original !== "function") {
+    log.warn("grpc-js internals changed; data path runs without the copy-saving patches");
+    applied = false;
+    return applied;
+  }
+  Decoder.prototype.write = alignedWrite;
+  Call.prototype.serializeMessage = function (this: unknown, value: unknown) {
+    return value instanceof FramedMessage ? value.framed : original.call(this, value);
+  };
+  applied = true;
+  return applied;
+}
+
+/** Replacement for StreamDecoder.write: splits gRPC frames, one copy per byte, body 8-byte aligned. */
+function alignedWrite(this: DecoderState, data: Buffer): Buffer[] {
+  const st = this.alignedState ??= {
+    header: Buffer.alloc(5),
+    headerFilled: 0,
+    message: null,
+    messageFilled: 0,
+  };
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < data.length || (st.headerFilled === 5 && st.message === null)) {
+    if (st.message === null) {
+      if (st.headerFilled < 5) {
+        const n = Math.min(5 - st.headerFilled, data.length - pos);
+        data.copy(st.header, st.headerFilled, pos, pos + n);
+        st.headerFilled += n;
+        pos += n;
+        if (st.headerFilled < 5) break;
+      }
+      const size = st.header.readUInt32BE(1);
+      if (this.maxReadMessageLength !== -1 && size > this.maxReadMessageLength) {
+        throw new Error(`Received message larger than max (${size} vs ${this.maxReadMessageLength})`);
+      }
+      // Place the message once its first bytes are here, so the body offset can be peeked.
+      if (size > 0 && pos >= data.length) break;
+      const bodyOffset = peekBodyOffset(data.subarray(pos, pos + Math.min(size, 64 * 1024)));
+      const pad = bodyOffset < 0 ? 0 : (8 - ((5 + bodyOffset) % 8)) % 8;
+      st.message = Buffer.from(new ArrayBuffer(pad + 5 + size), pad, 5 + size);
+      st.header.copy(st.message, 0);
+      st.messageFilled = 5;
+    }
+    const msg = st.message;
+    const n = Math.min(msg.length - st.messageFilled, data.length - pos);
+    data.copy(msg, st.messageFilled, pos, pos + n);
+    st.messageFilled += n;
+    pos += n;
+    if (st.messageFilled === msg.length) {
+      out.push(msg);
+      st.message = null;
+      st.headerFilled = 0;
+    }
+  }
+  return out;
+}

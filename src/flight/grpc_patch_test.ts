@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { StreamDecoder } from "@grpc/grpc-js/build/src/stream-decoder.js";
+import { applyGrpcPatches } from "./grpc_patch.ts";
+import { decodeFlightData, encodeFlightData } from "./flight_data.ts";
+import { silentLogger } from "../log.ts";
+
+function flightFrame(headerLen: number, body: number[]): Buffer {
+  const header = new Uint8Array(headerLen).fill(3);
+  return encodeFlightData({
+    header,
+    bodyLength: body.length,
+    bodyParts: [{ offset: 0, bytes: Uint8Array.from(body) }],
+  }).framed;
+}
+
+/** Feeds `stream` to a decoder in slices of the given sizes (cycled). */
+function feed(decoder: StreamDecoder, stream: Buffer, sizes: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  let pos = 0;
+  for (let i = 0; pos < stream.length; i++) {
+    const n = sizes[i % sizes.length];
+    out.push(...decoder.write(stream.subarray(pos, pos + n)));
+    pos += n;
+  }
+  return out;
+}
+
+Deno.test("grpc_patch: reassembly splits frames at any chunking and aligns data_body to 8 bytes", () => {
+  assert.equal(applyGrpcPatches(silentLogger()), true, "grpc-js internals must match the patch");
+  const frames = [
+    flightFrame(3, [1, 2, 3, 4, 5, 6, 7, 8]),
+    flightFrame(250, new Array(64).fill(9)),
+    flightFrame(1, []),
+  ];
+  const stream = Buffer.concat([...frames, Buffer.from([0, 0, 0, 0, 0])]); // plus an empty message
+  for (const sizes of [[1], [2, 3], [7], [64], [stream.length], [5, 1000]]) {
+    const msgs = feed(new StreamDecoder(-1), stream, sizes);
+    assert.equal(msgs.length, 4, `chunking ${sizes}`);
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual([...msgs[i]], [...frames[i]], `frame ${i} bytes, chunking ${sizes}`);
+    }
+    assert.equal(msgs[3].length, 5);
+  }
+});
+
+Deno.test("grpc_patch: data_body is 8-byte aligned when the first slice reaches it", () => {
+  applyGrpcPatches(silentLogger());
+  for (const headerLen of [0, 1, 3, 100, 250, 1000]) {
+    const frame = flightFrame(headerLen, [1, 2, 3, 4, 5, 6, 7, 8]);
+    // as HTTP/2 delivers it: sometimes the prefix alone, then the rest; sometimes all at once
+    for (const sizes of [[frame.length], [5, frame.length], [2, frame.length]]) {
+      const [msg] = feed(new StreamDecoder(-1), frame, sizes);
+      const fd = decodeFlightData(msg.subarray(5));
+      assert.equal(fd.body.byteOffset % 8, 0, `header ${headerLen}, chunking ${sizes}`);
+      assert.deepEqual([...fd.body], [1, 2, 3, 4, 5, 6, 7, 8]);
+    }
+  }
+});
+
+Deno.test("grpc_patch: a frame above the receive limit is refused", () => {
+  applyGrpcPatches(silentLogger());
+  const decoder = new StreamDecoder(10);
+  assert.throws(() => decoder.write(flightFrame(40, [1])), /larger than max/);
+});

@@ -1,0 +1,212 @@
+/**
+ * The gRPC server: binds a port, adapts grpc-js calls to `FlightHandlers` (plain async functions and
+ * iterables of bytes), maps every error through `status.ts`, applies backpressure, turns client
+ * cancellation into an AbortSignal, and drains in-flight calls on shutdown.
+ *
+ * @module
+ */
+import { once } from "node:events";
+import * as grpc from "@grpc/grpc-js";
+import { UnavailableError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { FLIGHT_SERVICE, type FlightRpc, type ResponseMessage } from "./service_def.ts";
+import { applyGrpcPatches } from "./grpc_patch.ts";
+import { toGrpcStatus } from "./status.ts";
+
+/** What a handler knows about its call. */
+export interface CallContext {
+  /** Aborted when the client cancels or the server is forced down. */
+  signal: AbortSignal;
+  peer: string;
+  log: Logger;
+}
+
+type Unary = (req: Uint8Array, ctx: CallContext) => Promise<ResponseMessage>;
+type ServerStream = (req: Uint8Array, ctx: CallContext) => AsyncIterable<ResponseMessage>;
+type BidiStream = (reqs: AsyncIterable<Uint8Array>, ctx: CallContext) => AsyncIterable<ResponseMessage>;
+
+/** One function per FlightService RPC, over raw protobuf bytes. */
+export interface FlightHandlers {
+  Handshake: BidiStream;
+  ListFlights: ServerStream;
+  GetFlightInfo: Unary;
+  PollFlightInfo: Unary;
+  GetSchema: Unary;
+  DoGet: ServerStream;
+  DoPut: BidiStream;
+  DoExchange: BidiStream;
+  DoAction: ServerStream;
+  ListActions: ServerStream;
+}
+
+export interface FlightServerOptions {
+  host: string;
+  port: number;
+  maxMessageBytes: number;
+  log: Logger;
+}
+
+/** HTTP/2 flow-control window and frame size: the largest the protocol allows (2^24 - 1). */
+const HTTP2_WINDOW_BYTES = 16 * 1024 * 1024 - 1;
+
+/** A running Flight server. */
+export class FlightServer {
+  #server: grpc.Server;
+  #log: Logger;
+  #calls = new Set<AbortController>();
+  readonly port: number;
+  readonly host: string;
+
+  private constructor(server: grpc.Server, host: string, port: number, log: Logger) {
+    this.#server = server;
+    this.host = host;
+    this.port = port;
+    this.#log = log;
+  }
+
+  /** Registers the handlers and binds the port. @throws UnavailableError when the address cannot be bound. */
+  static async start(handlers: FlightHandlers, opts: FlightServerOptions): Promise<FlightServer> {
+    applyGrpcPatches(opts.log);
+    const server = new grpc.Server({
+      "grpc.max_receive_message_length": opts.maxMessageBytes,
+      "grpc.max_send_message_length": opts.maxMessageBytes,
+    });
+    // grpc-js has no option for HTTP/2 settings; its constructor leaves them in this object.
+    const common = (server as unknown as { commonServerOptions: { settings?: Record<string, number> } })
+      .commonServerOptions;
+    common.settings = {
+      ...common.settings,
+      initialWindowSize: HTTP2_WINDOW_BYTES,
+      maxFrameSize: HTTP2_WINDOW_BYTES,
+    };
+    const calls = new Set<AbortController>();
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const name of Object.keys(FLIGHT_SERVICE) as FlightRpc[]) {
+      impl[name] = adapt(name, handlers[name] as Unary | ServerStream | BidiStream, opts.log, calls);
+    }
+    server.addService(FLIGHT_SERVICE, impl);
+    const address = opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+        if (err) {
+          const reason = /EADDRINUSE/.test(err.message)
+            ? "address already in use"
+            : /EACCES/.test(err.message)
+            ? "permission denied"
+            : /EADDRNOTAVAIL|ENOTFOUND|EAI_/.test(err.message)
+            ? "address not available on this machine"
+            : err.message;
+          reject(new UnavailableError(`Cannot listen on ${address}: ${reason}`, { cause: err }));
+        } else resolve(port);
+      });
+    });
+    const fs = new FlightServer(server, opts.host, port, opts.log);
+    fs.#calls = calls;
+    return fs;
+  }
+
+  /** Number of calls in progress. */
+  get activeCalls(): number {
+    return this.#calls.size;
+  }
+
+  /**
+   * Stops accepting calls and waits for in-flight ones; after `timeoutMs` the rest are cancelled
+   * (their handlers see an aborted signal) and the connections closed.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    const graceful = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<"timeout">((resolve) =>
+      timer = setTimeout(() => resolve("timeout"), timeoutMs)
+    );
+    const outcome = await Promise.race([graceful, deadline]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      this.#log.warn("shutdown deadline reached, cancelling calls", { calls: this.#calls.size });
+      for (const ac of this.#calls) ac.abort(new Error("server shutting down"));
+      this.#server.forceShutdown();
+    }
+  }
+}
+
+type UnaryCall = grpc.ServerUnaryCall<Uint8Array, ResponseMessage>;
+type StreamCall =
+  | grpc.ServerWritableStream<Uint8Array, ResponseMessage>
+  | grpc.ServerDuplexStream<Uint8Array, ResponseMessage>;
+
+function adapt(
+  name: FlightRpc,
+  handler: Unary | ServerStream | BidiStream,
+  baseLog: Logger,
+  calls: Set<AbortController>,
+): grpc.UntypedHandleCall {
+  const open = (call: UnaryCall | StreamCall) => {
+    const ac = new AbortController();
+    calls.add(ac);
+    (call as NodeJS.EventEmitter).on("cancelled", () => ac.abort(new Error("call cancelled by the client")));
+    const peer = call.getPeer();
+    const ctx: CallContext = { signal: ac.signal, peer, log: baseLog.child({ rpc: name, peer }) };
+    const fail = (err: unknown) => toGrpcStatus(err, ctx.log);
+    return { ctx, done: () => calls.delete(ac), fail };
+  };
+  const def = FLIGHT_SERVICE[name];
+  if (!def.requestStream && !def.responseStream) {
+    const unary: grpc.handleUnaryCall<Uint8Array, ResponseMessage> = (call, callback) => {
+      const { ctx, done, fail } = open(call);
+      (handler as Unary)(call.request, ctx).then(
+        (res) => callback(null, res),
+        (err) => callback(fail(err)),
+      ).finally(done);
+    };
+    return unary as grpc.UntypedHandleCall;
+  }
+  const stream = async (call: StreamCall) => {
+    const { ctx, done, fail } = open(call);
+    try {
+      const out = def.requestStream
+        ? (handler as BidiStream)(
+          requestsOf(call as grpc.ServerDuplexStream<Uint8Array, ResponseMessage>),
+          ctx,
+        )
+        : (handler as ServerStream)(
+          (call as grpc.ServerWritableStream<Uint8Array, ResponseMessage>).request,
+          ctx,
+        );
+      for await (const msg of out) {
+        if (ctx.signal.aborted) break;
+        if (!call.write(msg)) await drained(call, ctx.signal);
+      }
+      if (!ctx.signal.aborted) call.end();
+    } catch (err) {
+      if (!ctx.signal.aborted) call.emit("error", fail(err));
+    } finally {
+      done();
+    }
+  };
+  return stream as grpc.UntypedHandleCall;
+}
+
+/** The client's messages. Leaving the loop early must not destroy the call (we still reply). */
+async function* requestsOf(
+  call: grpc.ServerDuplexStream<Uint8Array, ResponseMessage>,
+): AsyncIterable<Uint8Array> {
+  const it = (call as unknown as { iterator(o: { destroyOnReturn: boolean }): AsyncIterable<Uint8Array> })
+    .iterator({ destroyOnReturn: false });
+  yield* it;
+}
+
+/** Waits for `drain`, or returns early when the call is cancelled. */
+async function drained(call: StreamCall, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  const ac = new AbortController();
+  const onAbort = () => ac.abort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    await once(call, "drain", { signal: ac.signal });
+  } catch (err) {
+    if (!ac.signal.aborted) throw err;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}

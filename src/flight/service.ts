@@ -1,0 +1,81 @@
+/**
+ * The Flight RPC handlers: decode the request once, call one domain function, encode the answer.
+ * No SQL, no store access and no Arrow internals here; those live below `flight/`.
+ *
+ * @module
+ */
+import { InvalidArgumentError, UnimplementedError } from "../errors.ts";
+import type { Sequence } from "../model/types.ts";
+import { decodeBytesMessage, encodeFlightInfo } from "./messages.ts";
+import type { CallContext, FlightHandlers } from "./server.ts";
+
+/** What the Flight layer needs from the domain. */
+export interface FlightDomain {
+  listSequences(): Promise<Sequence[]>;
+}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+function unimplemented(rpc: string): never {
+  throw new UnimplementedError(`${rpc} is not implemented by mosaicod`);
+}
+
+/** Builds the handlers over a domain implementation. */
+export function createFlightHandlers(domain: FlightDomain): FlightHandlers {
+  return {
+    // deno-lint-ignore require-yield
+    async *Handshake(_reqs: AsyncIterable<Uint8Array>, _ctx: CallContext) {
+      unimplemented("Handshake");
+    },
+    async *ListFlights(req: Uint8Array) {
+      const expression = decodeText(decodeBytesMessage(req), "criteria expression");
+      if (expression.trim() !== "" && expression.trim() !== "/") {
+        throw new InvalidArgumentError(
+          `Cannot list flights for criteria "${expression}": only an empty criteria (or "/") is supported`,
+        );
+      }
+      for (const seq of await domain.listSequences()) {
+        yield encodeFlightInfo({
+          schema: new Uint8Array(0),
+          descriptor: { type: "path", cmd: new Uint8Array(0), path: [seq.name] },
+          endpoints: [{ ticket: utf8.encode(seq.name), locations: [] }],
+          totalRecords: -1n,
+          totalBytes: -1n,
+          ordered: false,
+        });
+      }
+    },
+    GetFlightInfo: () => Promise.resolve(unimplemented("GetFlightInfo")),
+    PollFlightInfo: () => Promise.resolve(unimplemented("PollFlightInfo")),
+    GetSchema: () => Promise.resolve(unimplemented("GetSchema")),
+    // deno-lint-ignore require-yield
+    async *DoGet() {
+      unimplemented("DoGet");
+    },
+    // deno-lint-ignore require-yield
+    async *DoPut() {
+      unimplemented("DoPut");
+    },
+    // deno-lint-ignore require-yield
+    async *DoExchange() {
+      unimplemented("DoExchange");
+    },
+    // deno-lint-ignore require-yield
+    async *DoAction() {
+      unimplemented("DoAction");
+    },
+    // deno-lint-ignore require-yield
+    async *ListActions() {
+      unimplemented("ListActions");
+    },
+  };
+}
+
+function decodeText(bytes: Uint8Array, what: string): string {
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch (err) {
+    throw new InvalidArgumentError(`Cannot read ${what}: not valid UTF-8`, { cause: err });
+  }
+}
