@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { fromFileUrl } from "node:path";
+import { fileURLToPath } from "node:url";
 import { START_PERMISSIONS } from "./_permissions.ts";
 
-export const ROOT = fromFileUrl(new URL("../", import.meta.url));
-export const MAIN = fromFileUrl(new URL("../main.ts", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+export const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
 export interface DaemonOptions {
   /** Extra arguments after `server` (e.g. `--database-url`). `--port 0` and JSON logs are added. */
@@ -55,8 +55,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   }).spawn();
   const logs: Record<string, unknown>[] = [];
   const raw: string[] = [];
-  let resolvePort: (port: number) => void;
-  const portPromise = new Promise<number>((r) => resolvePort = r);
+  const { promise: portPromise, resolve: resolvePort } = Promise.withResolvers<number>();
   const pump = (async () => {
     const lines = child.stderr.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter());
     for await (const line of lines) {

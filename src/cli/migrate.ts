@@ -6,7 +6,8 @@
  */
 import { COMMON_OPTIONS, loadLogConfig, loadStorageConfig, readOptions } from "../config.ts";
 import { createLogger } from "../log.ts";
-import { Catalog } from "../catalog/catalog.ts";
+import { openDriver } from "../catalog/catalog.ts";
+import { migrate } from "../catalog/migrate.ts";
 import { renderHelp, wantsHelp } from "./_help.ts";
 import type { CliEnv, Command } from "./mod.ts";
 
@@ -28,8 +29,13 @@ export const migrateCommand: Command = {
     const { catalog: config } = loadStorageConfig(v, cli.env);
     const { logLevel, logFormat } = loadLogConfig(v, cli.isTerminal);
     const log = createLogger({ level: logLevel, format: logFormat });
-    await using catalog = await Catalog.open(config, { log, migrate: false });
-    const { applied } = await catalog.migrate();
+    const driver = await openDriver(config, { log });
+    let applied: string[];
+    try {
+      ({ applied } = await migrate(driver, log));
+    } finally {
+      await driver.close();
+    }
     cli.stdout(
       applied.length
         ? `Applied ${applied.length} migration(s): ${applied.join(", ")}`

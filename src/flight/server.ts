@@ -67,6 +67,7 @@ export class FlightServer {
   /** Registers the handlers and binds the port. @throws UnavailableError when the address cannot be bound. */
   static async start(handlers: FlightHandlers, opts: FlightServerOptions): Promise<FlightServer> {
     applyGrpcPatches(opts.log);
+    routeGrpcLogs(opts.log);
     const server = new grpc.Server({
       "grpc.max_receive_message_length": opts.maxMessageBytes,
       "grpc.max_send_message_length": opts.maxMessageBytes,
@@ -96,7 +97,8 @@ export class FlightServer {
             : /EADDRNOTAVAIL|ENOTFOUND|EAI_/.test(err.message)
             ? "address not available on this machine"
             : err.message;
-          reject(new UnavailableError(`Cannot listen on ${address}: ${reason}`, { cause: err }));
+          opts.log.debug("bind failed", { address, err });
+          reject(new UnavailableError(`Cannot listen on ${address}: ${reason}`));
         } else resolve(port);
       });
     });
@@ -130,6 +132,16 @@ export class FlightServer {
   }
 }
 
+/** grpc-js writes its own diagnostics to the console; send them through our logger instead. */
+function routeGrpcLogs(log: Logger): void {
+  const grpcLog = log.child({ source: "grpc-js" });
+  grpc.setLogger({
+    error: (...args: unknown[]) => grpcLog.debug(args.map(String).join(" ")),
+    info: (...args: unknown[]) => grpcLog.debug(args.map(String).join(" ")),
+    debug: (...args: unknown[]) => grpcLog.debug(args.map(String).join(" ")),
+  } as Console);
+}
+
 type UnaryCall = grpc.ServerUnaryCall<Uint8Array, ResponseMessage>;
 type StreamCall =
   | grpc.ServerWritableStream<Uint8Array, ResponseMessage>
@@ -154,7 +166,8 @@ function adapt(
   if (!def.requestStream && !def.responseStream) {
     const unary: grpc.handleUnaryCall<Uint8Array, ResponseMessage> = (call, callback) => {
       const { ctx, done, fail } = open(call);
-      (handler as Unary)(call.request, ctx).then(
+      // Through an async function, so a handler that throws synchronously is still mapped.
+      (async () => await (handler as Unary)(call.request, ctx))().then(
         (res) => callback(null, res),
         (err) => callback(fail(err)),
       ).finally(done);

@@ -41,7 +41,14 @@ export interface Topic {
 
 /** Statistics of one leaf column in one chunk. Struct children are flattened with `.`. */
 export type ColumnStats =
-  | { column: string; kind: "numeric"; min: number | null; max: number | null; hasNull: boolean; hasNan: boolean }
+  | {
+    column: string;
+    kind: "numeric";
+    min: number | null;
+    max: number | null;
+    hasNull: boolean;
+    hasNan: boolean;
+  }
   | { column: string; kind: "text"; min: string | null; max: string | null; hasNull: boolean };
 
 /** A sealed, immutable Parquet chunk of a topic. */

@@ -24,7 +24,7 @@ export interface PutOptions {
  * - keys are validated by `validateKey()` before any I/O (no `..`, no absolute paths, no control chars).
  * - a missing key makes `get`/`getRange` throw `NotFoundError`; `head` returns null.
  * - `delete` of a missing key succeeds; `deletePrefix` and `list` take a path-segment prefix
- *   (`"a/b"` matches `a/b/x` but not `a/bc/x`).
+ *   (`"a/b"` matches `a/b/x` but not `a/bc/x`, nor an object named `a/b` itself).
  */
 export interface ObjectStore extends AsyncDisposable {
   /** Human-readable location for logs (`file:///data/store`, `s3://bucket/prefix`). Never holds secrets. */

@@ -1,0 +1,217 @@
+/**
+ * The catalog: what sequences, topics and chunks exist, their lock state and statistics, in
+ * PostgreSQL or embedded PGlite (same SQL on both, see driver.ts). Owns all SQL of the daemon.
+ * Must not import `store/`, `flight/` or anything above it.
+ *
+ * @module
+ */
+import type { CatalogConfig } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { Chunk, Layer, NewChunk, Notification, Sequence, Topic } from "../model/types.ts";
+import * as chunks from "./chunks.ts";
+import type { SqlDriver } from "./driver.ts";
+import * as layers from "./layers.ts";
+import { migrate } from "./migrate.ts";
+import * as notifications from "./notifications.ts";
+import { openPgliteDriver } from "./pglite_driver.ts";
+import { openPostgresDriver } from "./postgres_driver.ts";
+import * as sequences from "./sequences.ts";
+import * as topics from "./topics.ts";
+
+export type { ListChunksOptions, Usage } from "./chunks.ts";
+export type { NewNotification, NotificationTarget } from "./notifications.ts";
+export type { NewSequence } from "./sequences.ts";
+export type { NewTopic } from "./topics.ts";
+export { DEFAULT_LAYER } from "./layers.ts";
+
+export interface OpenCatalogOptions {
+  log: Logger;
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+}
+
+/** Opens the driver a config names, without migrating (the `migrate` CLI command uses this). */
+export function openDriver(config: CatalogConfig, { log }: { log: Logger }): Promise<SqlDriver> {
+  return config.kind === "pglite"
+    ? openPgliteDriver({ dir: config.dir })
+    : openPostgresDriver(config.url, { log });
+}
+
+/** Typed access to the catalog. Every method is one statement or one transaction. */
+export class Catalog implements AsyncDisposable {
+  /** The underlying connection, for migrations and tests; SQL stays inside `catalog/`. */
+  readonly driver: SqlDriver;
+
+  private constructor(driver: SqlDriver) {
+    this.driver = driver;
+  }
+
+  /**
+   * Opens the catalog a config names and (by default) migrates it.
+   * @throws UnavailableError when the database cannot be reached or opened.
+   */
+  static async open(config: CatalogConfig, opts: OpenCatalogOptions): Promise<Catalog> {
+    const started = performance.now();
+    const driver = await openDriver(config, opts);
+    try {
+      if (opts.migrate ?? true) await migrate(driver, opts.log);
+    } catch (err) {
+      await driver.close();
+      throw err;
+    }
+    opts.log.info("catalog opened", { kind: driver.kind, openMs: Math.round(performance.now() - started) });
+    return new Catalog(driver);
+  }
+
+  /** Wraps an open (and migrated) driver; the catalog closes it. */
+  static fromDriver(driver: SqlDriver): Catalog {
+    return new Catalog(driver);
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // Sequences
+
+  /** @throws AlreadyExistsError `Sequence "x" already exists`. */
+  createSequence(input: sequences.NewSequence): Promise<Sequence> {
+    return sequences.createSequence(this.driver, input);
+  }
+
+  getSequence(name: string): Promise<Sequence | null> {
+    return sequences.getSequence(this.driver, name);
+  }
+
+  getSequenceByUuid(uuid: string): Promise<Sequence | null> {
+    return sequences.getSequenceByUuid(this.driver, uuid);
+  }
+
+  /** All sequences, oldest first. */
+  listSequences(): Promise<Sequence[]> {
+    return sequences.listSequences(this.driver);
+  }
+
+  /**
+   * Locks (finalises) a sequence, atomically: only when it is unlocked and all its topics are locked.
+   * @throws FailedPreconditionError naming the reason; NotFoundError.
+   */
+  lockSequence(id: number): Promise<Sequence> {
+    return sequences.lockSequence(this.driver, id);
+  }
+
+  /**
+   * Deletes a sequence with its topics, chunks, statistics and notifications; returns it so the
+   * caller can remove its objects. `requireUnlocked` refuses (FailedPreconditionError) a locked one.
+   */
+  deleteSequence(id: number, opts?: { requireUnlocked?: boolean }): Promise<Sequence> {
+    return sequences.deleteSequence(this.driver, id, opts);
+  }
+
+  // Topics
+
+  /**
+   * Creates an unlocked topic in an unlocked sequence (checked atomically against lockSequence).
+   * @throws AlreadyExistsError `Topic "x" already exists`; FailedPreconditionError; NotFoundError.
+   */
+  createTopic(input: topics.NewTopic): Promise<Topic> {
+    return topics.createTopic(this.driver, input);
+  }
+
+  getTopic(name: string): Promise<Topic | null> {
+    return topics.getTopic(this.driver, name);
+  }
+
+  getTopicByUuid(uuid: string): Promise<Topic | null> {
+    return topics.getTopicByUuid(this.driver, uuid);
+  }
+
+  /** Topics of a sequence, oldest first. */
+  listTopics(sequenceId: number): Promise<Topic[]> {
+    return topics.listTopics(this.driver, sequenceId);
+  }
+
+  /**
+   * Records the store key of the topic's schema snapshot: only on an unlocked topic whose key is
+   * unset or equal. @throws FailedPreconditionError otherwise; NotFoundError.
+   */
+  setTopicSchema(topicId: number, schemaKey: string): Promise<Topic> {
+    return topics.setTopicSchema(this.driver, topicId, schemaKey);
+  }
+
+  /** Deletes a topic with its chunks, statistics and notifications; returns it. */
+  deleteTopic(id: number, opts?: { requireUnlocked?: boolean }): Promise<Topic> {
+    return topics.deleteTopic(this.driver, id, opts);
+  }
+
+  // Chunks
+
+  /**
+   * Records a topic's chunks and statistics and locks the topic, in one transaction.
+   * @throws FailedPreconditionError `Topic "x" is locked` (nothing recorded); NotFoundError.
+   */
+  commitTopic(topicId: number, newChunks: readonly NewChunk[]): Promise<Topic> {
+    return chunks.commitTopic(this.driver, topicId, newChunks);
+  }
+
+  /** Chunks by start time then index; with a range, those overlapping it (inclusive). */
+  listChunks(topicId: number, opts?: chunks.ListChunksOptions): Promise<Chunk[]> {
+    return chunks.listChunks(this.driver, topicId, opts);
+  }
+
+  topicUsage(topicId: number): Promise<chunks.Usage> {
+    return chunks.topicUsage(this.driver, topicId);
+  }
+
+  sequenceUsage(sequenceId: number): Promise<chunks.Usage> {
+    return chunks.sequenceUsage(this.driver, sequenceId);
+  }
+
+  // Notifications
+
+  /** @throws NotFoundError when the target does not exist. */
+  createNotification(input: notifications.NewNotification): Promise<Notification> {
+    return notifications.createNotification(this.driver, input);
+  }
+
+  /** Notifications of a sequence or topic by name, oldest first; empty for an unknown name. */
+  listNotifications(target: notifications.NotificationTarget, name: string): Promise<Notification[]> {
+    return notifications.listNotifications(this.driver, target, name);
+  }
+
+  /** Returns how many notifications were deleted. */
+  purgeNotifications(target: notifications.NotificationTarget, name: string): Promise<number> {
+    return notifications.purgeNotifications(this.driver, target, name);
+  }
+
+  // Layers
+
+  /** @throws AlreadyExistsError `Layer "x" already exists`. */
+  createLayer(layer: Layer): Promise<Layer> {
+    return layers.createLayer(this.driver, layer);
+  }
+
+  /** @throws NotFoundError `Cannot find layer "x"`. */
+  deleteLayer(name: string): Promise<void> {
+    return layers.deleteLayer(this.driver, name);
+  }
+
+  /** @throws NotFoundError for an unknown `prevName`; AlreadyExistsError when `name` is taken. */
+  updateLayer(prevName: string, next: Layer): Promise<Layer> {
+    return layers.updateLayer(this.driver, prevName, next);
+  }
+
+  /** All layers, oldest first. */
+  listLayers(): Promise<Layer[]> {
+    return layers.listLayers(this.driver);
+  }
+
+  /** Creates the `default` layer if missing; returns whether it did. */
+  ensureDefaultLayer(): Promise<boolean> {
+    return layers.ensureDefaultLayer(this.driver);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Chunk rows and their column statistics: committed with their topic's lock in one transaction,
+ * then read back by time range for the read and query paths.
+ *
+ * @module
+ */
+import { FailedPreconditionError } from "../errors.ts";
+import type { Chunk, ColumnStats, NewChunk, Topic } from "../model/types.ts";
+import {
+  CHUNK_COLUMNS,
+  type ChunkRow,
+  STATS_COLUMNS,
+  type StatsRow,
+  toChunk,
+  toColumnStats,
+} from "./_rows.ts";
+import type { SqlDriver } from "./driver.ts";
+import { selectTopicForUpdate } from "./topics.ts";
+
+/** Totals over the chunks of a topic or a sequence. */
+export interface Usage {
+  chunks: number;
+  sizeBytes: number;
+  rows: number;
+}
+
+export interface ListChunksOptions {
+  /** Inclusive range: only chunks whose [startNs, endNs] overlaps it. Either bound may be omitted. */
+  startNs?: bigint;
+  endNs?: bigint;
+  withStats?: boolean;
+}
+
+/**
+ * Records all chunks of a topic with their statistics and locks the topic, in one transaction.
+ * @throws FailedPreconditionError `Topic "x" is locked` (nothing recorded) when already committed.
+ */
+export function commitTopic(db: SqlDriver, topicId: number, chunks: readonly NewChunk[]): Promise<Topic> {
+  return db.transaction(async (tx) => {
+    // The row lock makes a concurrent commit of the same topic wait, then see locked = true.
+    const topic = await selectTopicForUpdate(tx, topicId);
+    if (topic.locked) throw new FailedPreconditionError(`Topic "${topic.name}" is locked`);
+    if (chunks.length > 0) {
+      await insertChunks(tx, topicId, chunks);
+      await insertStats(tx, topicId, chunks);
+    }
+    await tx.query("UPDATE topics SET locked = true WHERE id = $1", [topicId]);
+    return { ...topic, locked: true };
+  });
+}
+
+/** One statement for all chunks: the rows travel as one JSON array, int8 values as text. */
+async function insertChunks(tx: SqlDriver, topicId: number, chunks: readonly NewChunk[]): Promise<void> {
+  const rows = chunks.map((c) => ({
+    uuid: c.uuid,
+    idx: c.index,
+    key: c.key,
+    size_bytes: String(c.sizeBytes),
+    row_count: String(c.rowCount),
+    start_ns: String(c.startNs),
+    end_ns: String(c.endNs),
+  }));
+  await tx.query(
+    `INSERT INTO chunks (uuid, topic_id, chunk_index, key, size_bytes, row_count, start_ns, end_ns)
+     SELECT r.uuid::uuid, $1, r.idx, r.key, r.size_bytes::int8, r.row_count::int8, r.start_ns::int8, r.end_ns::int8
+     FROM jsonb_to_recordset($2::text::jsonb) AS r(
+       uuid text, idx integer, key text, size_bytes text, row_count text, start_ns text, end_ns text)`,
+    [topicId, JSON.stringify(rows)],
+  );
+}
+
+/** One statement for all statistics; floats travel as text so NaN and ±Infinity survive JSON. */
+async function insertStats(tx: SqlDriver, topicId: number, chunks: readonly NewChunk[]): Promise<void> {
+  const rows = chunks.flatMap((c) => c.stats.map((s, position) => statsParam(c.index, position, s)));
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO chunk_stats
+       (chunk_id, column_name, position, kind, min_num, max_num, min_text, max_text, has_null, has_nan)
+     SELECT c.id, r.col, r.pos, r.kind, r.min_num::float8, r.max_num::float8, r.min_text, r.max_text,
+       r.has_null, r.has_nan
+     FROM jsonb_to_recordset($2::text::jsonb) AS r(
+       idx integer, col text, pos integer, kind text, min_num text, max_num text,
+       min_text text, max_text text, has_null boolean, has_nan boolean)
+     JOIN chunks c ON c.topic_id = $1 AND c.chunk_index = r.idx`,
+    [topicId, JSON.stringify(rows)],
+  );
+}
+
+function statsParam(index: number, position: number, s: ColumnStats) {
+  const base = { idx: index, col: s.column, pos: position, kind: s.kind, has_null: s.hasNull };
+  if (s.kind === "numeric") {
+    return { ...base, min_num: floatText(s.min), max_num: floatText(s.max), has_nan: s.hasNan };
+  }
+  return { ...base, min_text: s.min, max_text: s.max, has_nan: false };
+}
+
+function floatText(x: number | null): string | null {
+  if (x === null) return null;
+  return Object.is(x, -0) ? "-0" : String(x);
+}
+
+/** Chunks of a topic ordered by start time then index, optionally with their statistics. */
+export async function listChunks(
+  db: SqlDriver,
+  topicId: number,
+  opts: ListChunksOptions = {},
+): Promise<Chunk[]> {
+  const where = `c.topic_id = $1 AND ($2::int8 IS NULL OR c.end_ns >= $2::int8)
+    AND ($3::int8 IS NULL OR c.start_ns <= $3::int8)`;
+  const params = [topicId, opts.startNs ?? null, opts.endNs ?? null];
+  const rows = await db.query<ChunkRow>(
+    `SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE ${where} ORDER BY c.start_ns, c.chunk_index`,
+    params,
+  );
+  const stats = new Map<number, ColumnStats[]>();
+  if (opts.withStats && rows.length > 0) {
+    const statsRows = await db.query<StatsRow>(
+      `SELECT ${STATS_COLUMNS} FROM chunk_stats st JOIN chunks c ON c.id = st.chunk_id
+       WHERE ${where} ORDER BY st.chunk_id, st.position`,
+      params,
+    );
+    for (const r of statsRows) {
+      const list = stats.get(Number(r.chunk_id)) ?? [];
+      list.push(toColumnStats(r));
+      stats.set(Number(r.chunk_id), list);
+    }
+  }
+  return rows.map((r) => toChunk(r, stats.get(Number(r.id)) ?? []));
+}
+
+/** Totals over a topic's chunks; zeros for a topic without chunks (or no such topic). */
+export function topicUsage(db: SqlDriver, topicId: number): Promise<Usage> {
+  return usage(db, "FROM chunks c WHERE c.topic_id = $1", topicId);
+}
+
+/** Totals over the chunks of every topic of a sequence. */
+export function sequenceUsage(db: SqlDriver, sequenceId: number): Promise<Usage> {
+  return usage(db, "FROM chunks c JOIN topics t ON t.id = c.topic_id WHERE t.sequence_id = $1", sequenceId);
+}
+
+async function usage(db: SqlDriver, from: string, id: number): Promise<Usage> {
+  const rows = await db.query<{ chunks: number; size_bytes: number; rows: number }>(
+    `SELECT count(*) AS chunks, coalesce(sum(c.size_bytes), 0)::int8 AS size_bytes,
+       coalesce(sum(c.row_count), 0)::int8 AS rows ${from}`,
+    [id],
+  );
+  const r = rows[0];
+  return { chunks: Number(r.chunks), sizeBytes: Number(r.size_bytes), rows: Number(r.rows) };
+}

@@ -1,0 +1,17 @@
+/**
+ * Every catalog migration, in the order they apply. Append only: an applied migration never changes.
+ *
+ * @module
+ */
+import * as init from "./0001_init.ts";
+
+export interface Migration {
+  /** Unique, increasing; recorded in `schema_migrations.version`. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: init.name, sql: init.sql },
+];

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { ENV_VARS, loadConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+
+Deno.test("config: defaults give 127.0.0.1:6726, embedded catalog and a local store under ./data", () => {
+  const c = loadConfig({ args: [], env: {} });
+  assert.equal(c.host, "127.0.0.1");
+  assert.equal(c.port, 6726);
+  assert.deepEqual(c.catalog, { kind: "pglite", dir: "data/catalog" });
+  assert.deepEqual(c.store, { kind: "fs", root: "data/store" });
+  assert.equal(c.logFormat, "json");
+  assert.ok(Object.isFrozen(c));
+});
+
+Deno.test("config: flags win over environment variables, which win over defaults", () => {
+  const env = { MOSAICOD_PORT: "7000", MOSAICOD_HOST: "0.0.0.0", MOSAICOD_DATA_DIR: "/srv/m" };
+  const fromEnv = loadConfig({ args: [], env });
+  assert.equal(fromEnv.port, 7000);
+  assert.equal(fromEnv.host, "0.0.0.0");
+  assert.deepEqual(fromEnv.store, { kind: "fs", root: "/srv/m/store" });
+  const fromFlags = loadConfig({ args: ["--port", "6276", "--data-dir", "./scratch"], env });
+  assert.equal(fromFlags.port, 6276);
+  assert.deepEqual(fromFlags.catalog, { kind: "pglite", dir: "scratch/catalog" });
+});
+
+Deno.test("config: --database-url selects PostgreSQL and --store s3:// reads credentials from the environment", () => {
+  const c = loadConfig({
+    args: ["--database-url", "postgres://u:p@db:5432/m", "--store", "s3://robot-data/fleet/a/"],
+    env: {
+      MOSAICOD_STORE_ENDPOINT: "http://minio:9000",
+      MOSAICOD_STORE_ACCESS_KEY: "ak",
+      MOSAICOD_STORE_SECRET_KEY: "sk",
+    },
+  });
+  assert.deepEqual(c.catalog, { kind: "postgres", url: "postgres://u:p@db:5432/m" });
+  assert.deepEqual(c.store, {
+    kind: "s3",
+    bucket: "robot-data",
+    prefix: "fleet/a",
+    endpoint: "http://minio:9000",
+    region: "us-east-1",
+    accessKeyId: "ak",
+    secretAccessKey: "sk",
+  });
+});
+
+Deno.test("config: bad values are one-line ConfigErrors naming the flag or variable", () => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [["--port", "70000"], {}, /--port must be an integer from 0 to 65535, got "70000"/],
+    [[], { MOSAICOD_PORT: "http" }, /MOSAICOD_PORT must be an integer/],
+    [["--log-level", "loud"], {}, /--log-level must be one of debug, info, warn, error/],
+    [["--log-format", "xml"], {}, /--log-format must be json or pretty/],
+    [["--database-url", "mysql://x"], {}, /--database-url must be a postgres/],
+    [["--store", "s3://A_B"], {}, /invalid bucket name "A_B"/],
+    [["--store", "gs://bucket"], {}, /--store must be a directory or s3:/],
+    [["--store", "s3://bucket"], { MOSAICOD_STORE_ACCESS_KEY: "x" }, /must be set together/],
+    [["--bogus"], {}, /Unknown option '--bogus'/],
+    [["stray"], {}, /unexpected argument|positional/i],
+    [["--max-message-bytes", "1024"], {}, /--max-message-bytes must be an integer from 17825792/],
+  ];
+  for (const [args, env, re] of cases) {
+    assert.throws(() => loadConfig({ args, env }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `${args} → ${err}`);
+      assert.match(err.message, re);
+      assert.ok(!err.message.includes("\n"), "one line");
+      return true;
+    });
+  }
+});
+
+Deno.test("config: every documented variable is in ENV_VARS (the --allow-env list)", () => {
+  for (
+    const v of [
+      "MOSAICOD_HOST",
+      "MOSAICOD_PORT",
+      "MOSAICOD_DATA_DIR",
+      "MOSAICOD_DB_URL",
+      "MOSAICOD_STORE",
+      "MOSAICOD_STORE_ENDPOINT",
+      "MOSAICOD_STORE_REGION",
+      "MOSAICOD_STORE_ACCESS_KEY",
+      "MOSAICOD_STORE_SECRET_KEY",
+    ]
+  ) assert.ok(ENV_VARS.includes(v), v);
+});

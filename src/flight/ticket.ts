@@ -1,0 +1,172 @@
+/**
+ * DoGet tickets: the only code that knows their format.
+ *
+ * Plain tickets (the protocol's only form, section 7.3): the UTF-8 full topic locator
+ * `<sequence>/<topic path>`. Every FlightInfo answered for a PATH descriptor carries these, because the SDK
+ * splits tickets itself to find its topics (sections 2.3 and 14.2); they must stay plain strings.
+ *
+ * Time-range reads (extension: one topic between two `timestamp_ns` values). Design:
+ *
+ * - Range ticket = the byte 0xFF, then UTF-8 JSON
+ *   `{"topic_range": {"name": "<sequence>/<topic path>", "start_ns": "<int64>", "end_ns": "<int64>"}}`.
+ *   0xFF never occurs in UTF-8, so no plain ticket can start with it, not even one the daemon would take
+ *   (it allows any character in names). A JSON ticket without the marker would be ambiguous with a topic
+ *   literally named `{"topic_range"…`, and a suffix such as `seq/imu?start=1` is a valid name too.
+ *   A server without the extension (the daemon included) refuses the ticket as "not UTF-8" instead of
+ *   reading it as a topic name.
+ * - How a client gets one: GetFlightInfo with a CMD descriptor whose `cmd` is the same JSON without the
+ *   marker ({@link parseTopicRangeCommand}). The answer is the topic's usual FlightInfo (same schema and
+ *   metadata keys) with one endpoint whose ticket is the range ticket; DoGet then streams the schema
+ *   message and the rows with `start_ns <= timestamp_ns <= end_ns`, sorted as usual (schema only when no
+ *   row matches, which the SDK reads as an empty topic). Flight clients treat tickets as opaque, so they
+ *   need no knowledge of the format; a client may also build the ticket itself
+ *   (pyarrow: `flight.Ticket(b"\xff" + json.dumps(cmd).encode())`).
+ * - The SDK only sends PATH descriptors and only replays tickets it was given, so it never meets a
+ *   range ticket, and the tickets it does meet are unchanged.
+ * - Bounds are inclusive, like the query's `$between` and a chunk's `startNs`/`endNs`; either may be
+ *   omitted (or null) for an open end; `start_ns > end_ns` is refused. Values are int64 as decimal
+ *   strings (exact), or JSON integers within ±2^53: epoch nanoseconds (~1.7e18) lose precision as JSON
+ *   numbers in JavaScript, so larger numbers are refused rather than silently rounded.
+ * - Externally tagged, as the DoPut command: future kinds add tags. Unknown fields are refused, so that
+ *   a server that does not know a future restriction (say `columns`) never silently ignores it.
+ *
+ * @module
+ */
+import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
+import { type LocatorLimits, normalizeTopicName, quoteValue, type TopicName } from "../model/locator.ts";
+import { decodeJsonObject, decodeUtf8, JsonFields, type JsonSource } from "./_json_fields.ts";
+
+/**
+ * An inclusive `timestamp_ns` window; null means unbounded on that side.
+ * TODO: move to `model/types.ts` (the read path must not import `flight/`).
+ */
+export interface TimeRange {
+  readonly startNs: bigint | null;
+  readonly endNs: bigint | null;
+}
+
+/** What a DoGet asks for: one topic, whole (`range` null) or within a time range. */
+export interface TopicRead {
+  readonly topic: TopicName;
+  readonly range: TimeRange | null;
+}
+
+/** First byte of a structured (non-plain) ticket; never valid UTF-8. */
+export const STRUCTURED_TICKET_MARKER = 0xff;
+
+/** A ticket is a name, or a name and two integers; anything bigger is refused before decoding. */
+export const MAX_TICKET_BYTES = 64 * 1024;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
+const RANGE_FIELDS = new Set(["name", "start_ns", "end_ns"]);
+const TICKET: JsonSource = { what: "DoGet ticket", part: "ticket" };
+const COMMAND: JsonSource = { what: "GetFlightInfo command", part: "cmd" };
+
+const utf8 = new TextEncoder();
+
+/**
+ * Parses a DoGet ticket: a plain UTF-8 topic locator, or a range ticket (marker 0xFF + JSON).
+ * @throws InvalidArgumentError for non-UTF-8 bytes, a name that is not a valid topic locator, or a
+ *   malformed range ticket.
+ * @throws ResourceExhaustedError for a ticket over {@link MAX_TICKET_BYTES}.
+ */
+export function parseTicket(bytes: Uint8Array, opts: { limits?: LocatorLimits } = {}): TopicRead {
+  if (bytes.length > 0 && bytes[0] === STRUCTURED_TICKET_MARKER) {
+    return parseRangeJson(bytes.subarray(1), TICKET, opts.limits);
+  }
+  if (bytes.length > MAX_TICKET_BYTES) {
+    throw new ResourceExhaustedError(
+      `Rejected ${TICKET.what}: ticket of ${bytes.length} bytes exceeds the ${MAX_TICKET_BYTES}-byte limit`,
+    );
+  }
+  const raw = decodeUtf8(bytes, TICKET);
+  try {
+    return { topic: normalizeTopicName(raw, { limits: opts.limits }), range: null };
+  } catch (err) {
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    throw new InvalidArgumentError(`Invalid ${TICKET.what}: ${lowerFirst(err.message)}`, { cause: err });
+  }
+}
+
+/**
+ * Parses the `cmd` of a GetFlightInfo CMD descriptor asking for a time range of one topic:
+ * `{"topic_range": {"name": …, "start_ns": …, "end_ns": …}}` (no marker byte).
+ * @throws InvalidArgumentError or ResourceExhaustedError as {@link parseTicket}.
+ */
+export function parseTopicRangeCommand(cmd: Uint8Array, opts: { limits?: LocatorLimits } = {}): TopicRead {
+  return parseRangeJson(cmd, COMMAND, opts.limits);
+}
+
+/** The plain ticket for a topic: its full locator as UTF-8 (the form the SDK parses). */
+export function encodeTicket(topicFull: string): Uint8Array {
+  return utf8.encode(topicFull);
+}
+
+/** The range ticket for a topic: marker 0xFF + compact JSON, bounds as decimal strings, open ends omitted. */
+export function encodeRangeTicket(topicFull: string, range: TimeRange): Uint8Array {
+  const json = utf8.encode(JSON.stringify({ topic_range: rangeCommand(topicFull, range) }));
+  const out = new Uint8Array(json.length + 1);
+  out[0] = STRUCTURED_TICKET_MARKER;
+  out.set(json, 1);
+  return out;
+}
+
+/** The GetFlightInfo `cmd` asking for a range of a topic (what a client sends; for tests and tools). */
+export function encodeTopicRangeCommand(topicFull: string, range: TimeRange): Uint8Array {
+  return utf8.encode(JSON.stringify({ topic_range: rangeCommand(topicFull, range) }));
+}
+
+function rangeCommand(topicFull: string, range: TimeRange): Record<string, string> {
+  const body: Record<string, string> = { name: topicFull };
+  if (range.startNs !== null) body.start_ns = range.startNs.toString();
+  if (range.endNs !== null) body.end_ns = range.endNs.toString();
+  return body;
+}
+
+function parseRangeJson(bytes: Uint8Array, src: JsonSource, limits: LocatorLimits | undefined): TopicRead {
+  const obj = decodeJsonObject(bytes, src, { maxBytes: MAX_TICKET_BYTES, maxDepth: 8 });
+  const root = new JsonFields(obj, src.what);
+  for (const kind of root.keys()) {
+    if (kind !== "topic_range") {
+      throw new InvalidArgumentError(`Invalid ${src.what}: unknown kind ${quoteValue(kind)}`);
+    }
+  }
+  const f = root.nested("topic_range");
+  for (const field of f.keys()) {
+    if (!RANGE_FIELDS.has(field)) throw f.error(field, "is not supported");
+  }
+  const topic = f.parsed("name", (raw) => normalizeTopicName(raw, { limits }));
+  const startNs = readNs(f, "start_ns");
+  const endNs = readNs(f, "end_ns");
+  if (startNs !== null && endNs !== null && startNs > endNs) {
+    throw new InvalidArgumentError(`Invalid ${src.what}: start_ns ${startNs} is after end_ns ${endNs}`);
+  }
+  return { topic, range: { startNs, endNs } };
+}
+
+/** An optional int64 field: absent or null → null; a decimal string, or a JSON integer within ±2^53. */
+function readNs(f: JsonFields, field: string): bigint | null {
+  if (!f.has(field)) return null;
+  const v = f.value(field);
+  if (v === null) return null;
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v)) {
+      throw f.error(
+        field,
+        "must be an integer within ±2^53 when sent as a JSON number (use a decimal string)",
+      );
+    }
+    return BigInt(v);
+  }
+  if (typeof v !== "string") throw f.error(field, "must be a decimal string or an integer");
+  if (!DECIMAL.test(v)) throw f.error(field, `must be a decimal integer, not ${quoteValue(v)}`);
+  const n = BigInt(v);
+  if (n < INT64_MIN || n > INT64_MAX) throw f.error(field, `must fit in 64 bits, not ${v}`);
+  return n;
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}

@@ -1,0 +1,220 @@
+import assert from "node:assert/strict";
+import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
+import {
+  encodeRangeTicket,
+  encodeTicket,
+  encodeTopicRangeCommand,
+  MAX_TICKET_BYTES,
+  parseTicket,
+  parseTopicRangeCommand,
+  STRUCTURED_TICKET_MARKER,
+} from "./ticket.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function rangeTicket(json: string): Uint8Array {
+  return new Uint8Array([STRUCTURED_TICKET_MARKER, ...enc.encode(json)]);
+}
+
+function assertFails(
+  fn: () => unknown,
+  message: string | RegExp,
+  cls: typeof InvalidArgumentError | typeof ResourceExhaustedError = InvalidArgumentError,
+): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof cls, `expected ${cls.name}, got ${err}`);
+    if (typeof message === "string") assert.equal(err.message, message);
+    else assert.match(err.message, message);
+    return true;
+  });
+}
+
+const imu = { full: "seqA/front/imu", sequence: "seqA", relative: "/front/imu" };
+
+Deno.test("parseTicket() reads a plain topic locator", () => {
+  assert.deepEqual(parseTicket(enc.encode("seqA/front/imu")), { topic: imu, range: null });
+  assert.deepEqual(parseTicket(enc.encode(" /seqA/front/imu ")), { topic: imu, range: null });
+  assert.deepEqual(parseTicket(enc.encode("séq/日本")), {
+    topic: { full: "séq/日本", sequence: "séq", relative: "/日本" },
+    range: null,
+  });
+});
+
+Deno.test("encodeTicket() gives the plain UTF-8 locator the SDK splits itself", () => {
+  assert.deepEqual(encodeTicket("seqA/front/imu"), enc.encode("seqA/front/imu"));
+  assert.equal(dec.decode(encodeTicket("séq/t")), "séq/t");
+  assert.deepEqual(parseTicket(encodeTicket("seqA/front/imu")).topic, imu);
+});
+
+Deno.test("parseTicket() refuses non-UTF-8 bytes", () => {
+  assertFails(
+    () => parseTicket(new Uint8Array([0x73, 0x2f, 0xc3, 0x28])),
+    "Invalid DoGet ticket: ticket is not valid UTF-8",
+  );
+  assertFails(
+    () => parseTicket(new Uint8Array([0x73, 0x2f, 0xed, 0xa0, 0x80])),
+    "Invalid DoGet ticket: ticket is not valid UTF-8",
+  );
+});
+
+Deno.test("parseTicket() refuses what is not a topic locator", () => {
+  assertFails(
+    () => parseTicket(new Uint8Array(0)),
+    'Invalid DoGet ticket: invalid topic name "": the name is empty',
+  );
+  assertFails(
+    () => parseTicket(enc.encode("seqA")),
+    'Invalid DoGet ticket: invalid topic name "seqA": topic names must look like "<sequence>/<topic path>"',
+  );
+  assertFails(
+    () => parseTicket(enc.encode("seqA/../x")),
+    'Invalid DoGet ticket: invalid topic name "seqA/../x": ".." segments are not allowed',
+  );
+  assertFails(
+    () => parseTicket(enc.encode("seqA/a\u0000")),
+    'Invalid DoGet ticket: invalid topic name "seqA/a\\u0000": control character U+0000 is not allowed',
+  );
+  assertFails(
+    () => parseTicket(enc.encode("abc/defg"), { limits: { maxBytes: 100, maxSegmentBytes: 3 } }),
+    'Invalid DoGet ticket: invalid topic name "abc/defg": a segment is longer than 3 UTF-8 bytes',
+  );
+});
+
+Deno.test("parseTicket() refuses oversized tickets before decoding", () => {
+  const big = new Uint8Array(MAX_TICKET_BYTES + 1).fill(0x61);
+  assertFails(
+    () => parseTicket(big),
+    `Rejected DoGet ticket: ticket of ${big.length} bytes exceeds the 65536-byte limit`,
+    ResourceExhaustedError,
+  );
+  const bigRange = new Uint8Array(MAX_TICKET_BYTES + 2).fill(0x20);
+  bigRange[0] = STRUCTURED_TICKET_MARKER;
+  assertFails(
+    () => parseTicket(bigRange),
+    `Rejected DoGet ticket: ticket of ${MAX_TICKET_BYTES + 1} bytes exceeds the 65536-byte limit`,
+    ResourceExhaustedError,
+  );
+});
+
+Deno.test("range tickets round-trip and can never be mistaken for plain tickets", () => {
+  const range = { startNs: 1700000000123456789n, endNs: 1700000000999999999n };
+  const ticket = encodeRangeTicket("seqA/front/imu", range);
+  assert.equal(ticket[0], 0xff);
+  assert.equal(
+    dec.decode(ticket.subarray(1)),
+    '{"topic_range":{"name":"seqA/front/imu","start_ns":"1700000000123456789","end_ns":"1700000000999999999"}}',
+  );
+  assert.throws(() => new TextDecoder("utf-8", { fatal: true }).decode(ticket)); // never valid UTF-8
+  assert.deepEqual(parseTicket(ticket), { topic: imu, range });
+  assert.deepEqual(parseTicket(encodeRangeTicket("seqA/front/imu", { startNs: null, endNs: -5n })), {
+    topic: imu,
+    range: { startNs: null, endNs: -5n },
+  });
+  assert.equal(
+    dec.decode(encodeRangeTicket("s/t", { startNs: null, endNs: null }).subarray(1)),
+    '{"topic_range":{"name":"s/t"}}',
+  );
+});
+
+Deno.test("parseTicket() reads range bounds as strings, safe integers or null", () => {
+  const read = (fields: string) =>
+    parseTicket(rangeTicket(`{"topic_range": {"name": "s/t"${fields}}}`)).range;
+  assert.deepEqual(read(', "start_ns": 100, "end_ns": 500'), { startNs: 100n, endNs: 500n });
+  assert.deepEqual(read(', "start_ns": "-9223372036854775808"'), { startNs: -(2n ** 63n), endNs: null });
+  assert.deepEqual(read(', "end_ns": "9223372036854775807"'), { startNs: null, endNs: 2n ** 63n - 1n });
+  assert.deepEqual(read(', "start_ns": null, "end_ns": null'), { startNs: null, endNs: null });
+  assert.deepEqual(read(""), { startNs: null, endNs: null });
+  assert.deepEqual(read(', "start_ns": 7, "end_ns": "7"'), { startNs: 7n, endNs: 7n }); // a single instant
+  assert.deepEqual(read(', "start_ns": 9007199254740991'), { startNs: 9007199254740991n, endNs: null });
+});
+
+Deno.test("parseTicket() refuses malformed range bounds", () => {
+  const fails = (fields: string, message: string) =>
+    assertFails(() => parseTicket(rangeTicket(`{"topic_range": {"name": "s/t", ${fields}}}`)), message);
+  fails(
+    '"start_ns": 1700000000123456789',
+    'Invalid DoGet ticket: field "topic_range.start_ns" must be an integer within ±2^53 when sent as a JSON number (use a decimal string)',
+  );
+  fails(
+    '"end_ns": 1.5',
+    'Invalid DoGet ticket: field "topic_range.end_ns" must be an integer within ±2^53 when sent as a JSON number (use a decimal string)',
+  );
+  for (const bad of ["", "+1", "01", "1.0", "1e3", " 1", "0x10", "-", "١"]) {
+    fails(
+      `"start_ns": ${JSON.stringify(bad)}`,
+      `Invalid DoGet ticket: field "topic_range.start_ns" must be a decimal integer, not ${
+        JSON.stringify(bad)
+      }`,
+    );
+  }
+  fails(
+    '"end_ns": "9223372036854775808"',
+    'Invalid DoGet ticket: field "topic_range.end_ns" must fit in 64 bits, not 9223372036854775808',
+  );
+  fails(
+    '"start_ns": "-9223372036854775809"',
+    'Invalid DoGet ticket: field "topic_range.start_ns" must fit in 64 bits, not -9223372036854775809',
+  );
+  fails(
+    '"start_ns": true',
+    'Invalid DoGet ticket: field "topic_range.start_ns" must be a decimal string or an integer',
+  );
+  fails(
+    '"end_ns": [1]',
+    'Invalid DoGet ticket: field "topic_range.end_ns" must be a decimal string or an integer',
+  );
+  fails('"start_ns": 501, "end_ns": 500', "Invalid DoGet ticket: start_ns 501 is after end_ns 500");
+});
+
+Deno.test("parseTicket() refuses malformed range tickets", () => {
+  const fails = (json: string, message: string | RegExp) =>
+    assertFails(() => parseTicket(rangeTicket(json)), message);
+  fails("", "Invalid DoGet ticket: ticket is empty");
+  fails("seqA/imu", /^Invalid DoGet ticket: ticket is not valid JSON: .+/);
+  fails("[]", "Invalid DoGet ticket: ticket must be a JSON object");
+  fails("{}", 'Invalid DoGet ticket: field "topic_range" is missing');
+  fails('{"topic": {"name": "s/t"}}', 'Invalid DoGet ticket: unknown kind "topic"');
+  fails('{"topic_range": "s/t"}', 'Invalid DoGet ticket: field "topic_range" must be a JSON object');
+  fails('{"topic_range": {}}', 'Invalid DoGet ticket: field "topic_range.name" is missing');
+  fails('{"topic_range": {"name": 1}}', 'Invalid DoGet ticket: field "topic_range.name" must be a string');
+  fails(
+    '{"topic_range": {"name": "s"}}',
+    'Invalid DoGet ticket: field "topic_range.name": invalid topic name "s": topic names must look like "<sequence>/<topic path>"',
+  );
+  fails(
+    '{"topic_range": {"name": "s/t", "columns": ["x"]}}',
+    'Invalid DoGet ticket: field "topic_range.columns" is not supported',
+  );
+  assertFails(
+    () => parseTicket(new Uint8Array([0xff, 0xc3, 0x28])),
+    "Invalid DoGet ticket: ticket is not valid UTF-8",
+  );
+});
+
+Deno.test("parseTopicRangeCommand() reads the GetFlightInfo command (no marker byte)", () => {
+  const range = { startNs: 100n, endNs: 500n };
+  const cmd = encodeTopicRangeCommand("seqA/front/imu", range);
+  assert.equal(dec.decode(cmd), '{"topic_range":{"name":"seqA/front/imu","start_ns":"100","end_ns":"500"}}');
+  assert.deepEqual(parseTopicRangeCommand(cmd), { topic: imu, range });
+  assert.deepEqual(
+    parseTopicRangeCommand(enc.encode('{"topic_range": {"name": "/seqA/front/imu", "start_ns": 100}}')),
+    {
+      topic: imu,
+      range: { startNs: 100n, endNs: null },
+    },
+  );
+  assertFails(
+    () =>
+      parseTopicRangeCommand(enc.encode('{"topic_range": {"name": "s/t", "start_ns": "2", "end_ns": "1"}}')),
+    "Invalid GetFlightInfo command: start_ns 2 is after end_ns 1",
+  );
+  assertFails(
+    () => parseTopicRangeCommand(enc.encode("seqA/imu")),
+    /^Invalid GetFlightInfo command: cmd is not valid JSON/,
+  );
+  assertFails(
+    () => parseTopicRangeCommand(rangeTicket('{"topic_range": {"name": "s/t"}}')),
+    "Invalid GetFlightInfo command: cmd is not valid UTF-8",
+  );
+});

@@ -1,0 +1,68 @@
+/**
+ * `deno task compile` needs the Deno runtime download host, which our machines cannot reach, so this
+ * checks what the binary depends on instead: the entry point runs from another working directory,
+ * from the module cache only (--cached-only), with the compile task's permissions, and with file reads
+ * limited to its working directory and the npm cache: nothing is read from the source tree at run time.
+ */
+import assert from "node:assert/strict";
+import denoJson from "../deno.json" with { type: "json" };
+import { MAIN } from "./_daemon.ts";
+import { COMPILE_PERMISSIONS, START_PERMISSIONS } from "./_permissions.ts";
+import { TestFlightClient } from "./_flight_client.ts";
+
+async function npmCacheDir(): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" }).output();
+  return JSON.parse(new TextDecoder().decode(out.stdout)).npmCache;
+}
+
+Deno.test("compile: the task builds both Linux targets with the start task's permissions and no -A", () => {
+  const task = denoJson.tasks.compile;
+  const command = typeof task === "string" ? task : task.command;
+  assert.match(command, /--target x86_64-unknown-linux-gnu/);
+  assert.match(command, /--target aarch64-unknown-linux-gnu/);
+  assert.ok(!/\s-A\b|--allow-all/.test(command), "never -A");
+  assert.deepEqual(new Set(COMPILE_PERMISSIONS), new Set(START_PERMISSIONS));
+});
+
+Deno.test("compile: the entry point serves from another directory, cached modules only, no source reads", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "mosaicod-bin-" });
+  const npmCache = await npmCacheDir();
+  const perms = COMPILE_PERMISSIONS.map((p) => p === "--allow-read" ? `--allow-read=${cwd},${npmCache}` : p);
+  assert.ok(perms.some((p) => p.startsWith("--allow-read=")), "reads narrowed for this test");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--cached-only", ...perms, MAIN, "server", "--port", "0", "--log-format", "json"],
+    cwd,
+    env: {},
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let logs = "";
+  try {
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    while (!logs.includes('"msg":"listening"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      logs += value;
+    }
+    const port = Number(/"msg":"listening".*?"port":(\d+)/.exec(logs)?.[1]);
+    assert.ok(port > 0, `daemon did not start:\n${logs}`);
+    {
+      using client = new TestFlightClient(port);
+      assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)), []);
+    }
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    await reader.cancel();
+    assert.ok(
+      (await Deno.stat(`${cwd}/data/catalog`)).isDirectory,
+      "data written under the working directory",
+    );
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

@@ -1,0 +1,62 @@
+/**
+ * `deno task test`: provisions what the suite needs once (a throwaway PostgreSQL cluster, unless
+ * TEST_DATABASE_URL is set; a check that pyarrow is importable), then runs `deno test` over src/ and
+ * tests/ with the services' addresses in the environment. A missing service fails the run with a hint;
+ * nothing is skipped. Extra arguments go to `deno test` (e.g. a file, or `--filter name`).
+ *
+ * @module
+ */
+import { testDatabaseUrl } from "./_postgres.ts";
+
+const TEST_PERMISSIONS = [
+  "--allow-run",
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+];
+
+async function checkPyarrow(): Promise<void> {
+  let out;
+  try {
+    out = await new Deno.Command("python3", {
+      args: ["-c", "import pyarrow, pyarrow.flight; print(pyarrow.__version__)"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (err) {
+    throw new Error(`python3 is needed for the interop tests and was not found (${err})`);
+  }
+  if (!out.success) {
+    throw new Error("pyarrow is needed for the interop tests: run `python3 -m pip install pyarrow`");
+  }
+  console.error(`test: pyarrow ${new TextDecoder().decode(out.stdout).trim()}`);
+}
+
+async function main(args: string[]): Promise<number> {
+  const started = performance.now();
+  await checkPyarrow();
+  const databaseUrl = await testDatabaseUrl();
+  console.error(`test: PostgreSQL ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const targets = args.some((a) => !a.startsWith("-")) ? [] : ["src/", "tests/"];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["test", ...TEST_PERMISSIONS, "--parallel", ...args, ...targets],
+    env: { TEST_DATABASE_URL: databaseUrl },
+    stdin: "null",
+  }).spawn();
+  const status = await child.status;
+  console.error(`test: finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return status.code;
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (err) {
+    console.error(`test: ${err instanceof Error ? err.message : err}`);
+    code = 1;
+  }
+  Deno.exit(code);
+}
