@@ -133,7 +133,7 @@ function processStartTime(): string {
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return "0"; // Not Linux: the pid alone must do.
-    // Without -A Deno refuses /proc (tests/run.ts runs so): it has one isolate, so any token will do.
+    // Without -A Deno refuses /proc (tasks/test.ts runs so): it has one isolate, so any token will do.
     if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
       return `r${crypto.randomUUID().slice(0, 8)}`;
     }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { testDatabaseUrl } from "./_postgres.ts";
+import { testDatabaseUrl } from "../tests/_postgres.ts";
 
 const TEST_PERMISSIONS = [
   "--allow-run",
