@@ -53,20 +53,18 @@ async function lockDir(dir: string): Promise<Deno.FsFile> {
   return file;
 }
 
-/** `SqlDriver` over one PGlite instance. PGlite runs one statement or transaction at a time. */
-export class PgliteDriver implements SqlDriver {
+/** Statements over PGlite or one of its transactions: both have the same query surface. */
+abstract class PgliteStatements implements SqlDriver {
   readonly kind = "pglite";
-  #db: PGlite;
-  #lock: Deno.FsFile | null;
+  #target: PGlite | Transaction;
 
-  constructor(db: PGlite, lock: Deno.FsFile | null = null) {
-    this.#db = db;
-    this.#lock = lock;
+  constructor(target: PGlite | Transaction) {
+    this.#target = target;
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     try {
-      return (await this.#db.query<T>(sql, params)).rows;
+      return (await this.#target.query<T>(sql, params)).rows;
     } catch (err) {
       throw translateSqlState(err);
     }
@@ -74,10 +72,25 @@ export class PgliteDriver implements SqlDriver {
 
   async exec(sql: string): Promise<void> {
     try {
-      await this.#db.exec(sql);
+      await this.#target.exec(sql);
     } catch (err) {
       throw translateSqlState(err);
     }
+  }
+
+  abstract transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T>;
+  abstract close(): Promise<void>;
+}
+
+/** `SqlDriver` over one PGlite instance. PGlite runs one statement or transaction at a time. */
+export class PgliteDriver extends PgliteStatements {
+  #db: PGlite;
+  #lock: Deno.FsFile | null;
+
+  constructor(db: PGlite, lock: Deno.FsFile | null = null) {
+    super(db);
+    this.#db = db;
+    this.#lock = lock;
   }
 
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
@@ -105,30 +118,7 @@ export class PgliteDriver implements SqlDriver {
 }
 
 /** The driver handed to a transaction callback: every statement runs inside the transaction. */
-class PgliteTx implements SqlDriver {
-  readonly kind = "pglite";
-  #tx: Transaction;
-
-  constructor(tx: Transaction) {
-    this.#tx = tx;
-  }
-
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    try {
-      return (await this.#tx.query<T>(sql, params)).rows;
-    } catch (err) {
-      throw translateSqlState(err);
-    }
-  }
-
-  async exec(sql: string): Promise<void> {
-    try {
-      await this.#tx.exec(sql);
-    } catch (err) {
-      throw translateSqlState(err);
-    }
-  }
-
+class PgliteTx extends PgliteStatements {
   transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     return withSavepoint(this, fn);
   }

@@ -8,7 +8,6 @@ import { COMMON_OPTIONS, loadLogConfig, loadStorageConfig, readOptions } from ".
 import { createLogger } from "../log.ts";
 import { openDriver } from "../catalog/catalog.ts";
 import { migrate } from "../catalog/migrate.ts";
-import { renderHelp, wantsHelp } from "./_help.ts";
 import type { CliEnv, Command } from "./mod.ts";
 
 const HELP = {
@@ -20,11 +19,8 @@ const HELP = {
 export const migrateCommand: Command = {
   name: "migrate",
   summary: "apply catalog migrations",
+  help: HELP,
   async run(cli: CliEnv): Promise<number> {
-    if (wantsHelp(cli.args)) {
-      cli.stdout(renderHelp(HELP));
-      return 0;
-    }
     const v = readOptions(COMMON_OPTIONS, cli);
     const { catalog: config } = loadStorageConfig(v, cli.env);
     const { logLevel, logFormat } = loadLogConfig(v, cli.isTerminal);

@@ -5,6 +5,7 @@
  * @module
  */
 import { describeError } from "../errors.ts";
+import { type CommandHelp, renderHelp, wantsHelp } from "./_help.ts";
 import { serveCommand } from "./serve.ts";
 import { migrateCommand } from "./migrate.ts";
 
@@ -20,6 +21,8 @@ export interface CliEnv {
 export interface Command {
   name: string;
   summary: string;
+  /** Shown for `--help`/`-h` anywhere in the command's arguments. */
+  help: CommandHelp;
   run(cli: CliEnv): Promise<number>;
 }
 
@@ -50,6 +53,10 @@ export async function runCli(cli: CliEnv): Promise<number> {
   if (!cmd) {
     cli.stderr(`mosaicod: unknown command "${name}" (run \`mosaicod --help\` for the list)`);
     return 2;
+  }
+  if (wantsHelp(rest)) {
+    cli.stdout(renderHelp(cmd.help));
+    return 0;
   }
   try {
     return await cmd.run({ ...cli, args: rest });

@@ -6,7 +6,6 @@
 import { ENV_VARS, loadConfig, SERVER_OPTIONS } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { createApp } from "../app.ts";
-import { renderHelp, wantsHelp } from "./_help.ts";
 import type { CliEnv, Command } from "./mod.ts";
 
 const HELP = {
@@ -28,11 +27,8 @@ const HELP = {
 export const serveCommand: Command = {
   name: "server",
   summary: "run the Flight daemon (what `deno task start` runs)",
+  help: HELP,
   async run(cli: CliEnv): Promise<number> {
-    if (wantsHelp(cli.args)) {
-      cli.stdout(renderHelp(HELP));
-      return 0;
-    }
     const config = loadConfig({ args: cli.args, env: cli.env, isTerminal: cli.isTerminal });
     const log = createLogger({ level: config.logLevel, format: config.logFormat });
     const ac = new AbortController();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertThrowsError } from "../../tests/_assert.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import {
   ACTION_NAMES,
@@ -26,21 +27,8 @@ function parse(type: string, body: unknown): ActionRequest {
   return parseAction(type, typeof body === "string" ? enc.encode(body) : pyJson(body));
 }
 
-function assertFails(
-  fn: () => unknown,
-  cls: typeof InvalidArgumentError | typeof ResourceExhaustedError,
-  message: string | RegExp,
-): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${err}`);
-    if (typeof message === "string") assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
-
 function assertInvalid(type: string, body: unknown, message: string | RegExp): void {
-  assertFails(() => parse(type, body), InvalidArgumentError, message);
+  assertThrowsError(() => parse(type, body), InvalidArgumentError, message);
 }
 
 const topicName = (full: string) => {
@@ -184,7 +172,7 @@ Deno.test("parseAction() knows every action of the protocol and nothing else", (
 
 Deno.test("parseAction() refuses bodies that are not one UTF-8 JSON object", () => {
   assertInvalid("layer_list", "", "Invalid layer_list request: body is empty");
-  assertFails(
+  assertThrowsError(
     () => parseAction("layer_list", new Uint8Array([0x7b, 0xff, 0x7d])),
     InvalidArgumentError,
     "Invalid layer_list request: body is not valid UTF-8",
@@ -361,13 +349,13 @@ Deno.test("parseAction() only knows the error notify_type", () => {
 Deno.test("parseAction() enforces the body size limit with ResourceExhaustedError", () => {
   assert.equal(DEFAULT_ACTION_LIMITS.maxBodyBytes, 1024 * 1024);
   const body = enc.encode(JSON.stringify({ name: "s", user_metadata: { pad: "x".repeat(1024 * 1024) } }));
-  assertFails(
+  assertThrowsError(
     () => parseAction("sequence_create", body),
     ResourceExhaustedError,
     `Rejected sequence_create request: body of ${body.length} bytes exceeds the 1048576-byte limit`,
   );
   const small = enc.encode('{"name": "s"}');
-  assertFails(
+  assertThrowsError(
     () => parseAction("sequence_delete", small, { maxBodyBytes: small.length - 1 }),
     ResourceExhaustedError,
     `Rejected sequence_delete request: body of ${small.length} bytes exceeds the ${
@@ -383,12 +371,12 @@ Deno.test("parseAction() enforces the body size limit with ResourceExhaustedErro
 Deno.test("parseAction() enforces the user_metadata size limit on its compact JSON", () => {
   const body = enc.encode('{"name": "s", "user_metadata": {"a": "bcd"}}'); // compact: {"a":"bcd"} = 11 bytes
   assert.ok(parseAction("sequence_create", body, { maxMetadataBytes: 11 }));
-  assertFails(
+  assertThrowsError(
     () => parseAction("sequence_create", body, { maxMetadataBytes: 10 }),
     ResourceExhaustedError,
     'Rejected sequence_create request: field "user_metadata" is 11 bytes of JSON, over the 10-byte limit',
   );
-  assertFails(
+  assertThrowsError(
     () =>
       parseAction(
         "topic_create",
@@ -416,7 +404,7 @@ Deno.test("parseAction() bounds JSON nesting without recursing", () => {
     "Invalid query request: body is nested deeper than 64 levels",
   );
   assert.ok(parseAction("query", enc.encode(`{"a": ${nest(9)}}`), { maxJsonDepth: 10 }));
-  assertFails(
+  assertThrowsError(
     () => parseAction("query", enc.encode(`{"a": ${nest(10)}}`), { maxJsonDepth: 10 }),
     InvalidArgumentError,
     "Invalid query request: body is nested deeper than 10 levels",
@@ -431,7 +419,7 @@ Deno.test("parseAction() passes custom locator limits through", () => {
       "s".repeat(80)
     }…": a segment is longer than 255 UTF-8 bytes`,
   );
-  assertFails(
+  assertThrowsError(
     () =>
       parseAction("topic_delete", enc.encode('{"name": "abc/def"}'), {
         locator: { maxBytes: 6, maxSegmentBytes: 3 },

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertThrowsError } from "../../tests/_assert.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import type { FlightDescriptor } from "./messages.ts";
 import { MAX_PUT_COMMAND_BYTES, parsePutCommand } from "./put_command.ts";
@@ -16,12 +17,7 @@ function assertFails(
   cls: typeof InvalidArgumentError | typeof ResourceExhaustedError = InvalidArgumentError,
   opts = {},
 ): void {
-  assert.throws(() => parsePutCommand(descriptor, opts), (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${err}`);
-    if (typeof message === "string") assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
+  assertThrowsError(() => parsePutCommand(descriptor, opts), cls, message);
 }
 
 Deno.test("parsePutCommand() parses the SDK's command", () => {

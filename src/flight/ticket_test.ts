@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertThrowsError } from "../../tests/_assert.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import {
   encodeRangeTicket,
@@ -22,12 +23,7 @@ function assertFails(
   message: string | RegExp,
   cls: typeof InvalidArgumentError | typeof ResourceExhaustedError = InvalidArgumentError,
 ): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${err}`);
-    if (typeof message === "string") assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
+  assertThrowsError(fn, cls, message);
 }
 
 const imu = { full: "seqA/front/imu", sequence: "seqA", relative: "/front/imu" };
