@@ -29,7 +29,12 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }),
     );
     await catalog.ensureDefaultLayer();
-    const handlers = createFlightHandlers({ listSequences: () => catalog.listSequences() });
+    const domainLog = log.child({ component: "domain" });
+    const handlers = createFlightHandlers({
+      lifecycle: { catalog, store, log: domainLog, now: () => Date.now() },
+      ingest: { catalog, store, log: domainLog, chunkTargetBytes: config.chunkTargetBytes },
+      read: { catalog, store, log: domainLog, targetBatchBytes: config.readBatchBytes },
+    });
     const stack = cleanup.move();
     return {
       catalog,

@@ -40,6 +40,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Largest gRPC message accepted or sent. */
   maxMessageBytes: number;
+  /** A Parquet chunk is sealed after this many bytes of Arrow data. */
+  chunkTargetBytes: number;
+  /** DoGet sends record batches of about this size. */
+  readBatchBytes: number;
 }
 
 /** Options shared by every subcommand that opens the catalog and the store. */
@@ -95,6 +99,18 @@ export const SERVER_OPTIONS = {
     help: "largest gRPC message in either direction",
     default: String(64 * 1024 * 1024),
   },
+  "chunk-bytes": {
+    type: "string",
+    env: "MOSAICOD_CHUNK_BYTES",
+    help: "seal a Parquet chunk after this many bytes of Arrow data",
+    default: String(64 * 1024 * 1024),
+  },
+  "read-batch-bytes": {
+    type: "string",
+    env: "MOSAICOD_READ_BATCH_BYTES",
+    help: "size of the record batches DoGet sends",
+    default: String(4 * 1024 * 1024),
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Environment variables read for an S3 store (never taken from flags: they hold secrets). */
@@ -141,6 +157,8 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     ...loadLogConfig(v, input.isTerminal ?? false),
     shutdownTimeoutMs: parseIntOption(v, "shutdown-timeout-ms", 0, 3_600_000),
     maxMessageBytes: parseIntOption(v, "max-message-bytes", 17 * 1024 * 1024, 2 ** 31 - 1),
+    chunkTargetBytes: parseIntOption(v, "chunk-bytes", 1024 * 1024, 1024 * 1024 * 1024),
+    readBatchBytes: parseIntOption(v, "read-batch-bytes", 64 * 1024, 64 * 1024 * 1024),
   });
 }
 

@@ -21,7 +21,7 @@ async function checkPyarrow(): Promise<void> {
   let out;
   try {
     out = await new Deno.Command("python3", {
-      args: ["-c", "import pyarrow, pyarrow.flight; print(pyarrow.__version__)"],
+      args: ["-c", "import numpy, pyarrow, pyarrow.flight; print(pyarrow.__version__)"],
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -29,7 +29,9 @@ async function checkPyarrow(): Promise<void> {
     throw new Error(`python3 is needed for the interop tests and was not found (${err})`);
   }
   if (!out.success) {
-    throw new Error("pyarrow is needed for the interop tests: run `python3 -m pip install pyarrow`");
+    throw new Error(
+      "pyarrow and numpy are needed for the interop tests: run `python3 -m pip install pyarrow numpy`",
+    );
   }
   console.error(`test: pyarrow ${new TextDecoder().decode(out.stdout).trim()}`);
 }

@@ -21,6 +21,7 @@ export interface DaemonOptions {
 }
 
 export interface Daemon extends AsyncDisposable {
+  pid: number;
   port: number;
   url: string;
   cwd: string;
@@ -100,6 +101,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     return stopped;
   };
   return {
+    pid: child.pid,
     port: outcome,
     url: `grpc://127.0.0.1:${outcome}`,
     cwd,

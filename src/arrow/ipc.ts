@@ -5,20 +5,12 @@
  *
  * @module
  */
-import {
-  type Field,
-  makeData,
-  Message,
-  MessageHeader,
-  MetadataVersion,
-  RecordBatch,
-  Schema,
-  Struct,
-} from "apache-arrow";
+import { makeData, Message, MessageHeader, MetadataVersion, RecordBatch, Schema, Struct } from "apache-arrow";
 import { VectorLoader } from "apache-arrow/visitor/vectorloader";
 import { VectorAssembler } from "apache-arrow/visitor/vectorassembler";
 import { RecordBatch as RecordBatchHeader } from "apache-arrow/ipc/metadata/message";
 import { InvalidArgumentError } from "../errors.ts";
+import { headerProblem } from "./_ipc_validate.ts";
 
 /** A decoded IPC header: what kind of message it is, with its parsed metadata. */
 export type IpcHeader =
@@ -93,14 +85,16 @@ export function decodeRecordBatch(schema: Schema, header: RecordBatchHeader, bod
   if (!Number.isSafeInteger(length) || length < 0 || length > 2 ** 31 - 1) {
     throw new InvalidArgumentError(`Cannot read record batch: invalid row count ${header.length}`);
   }
-  const expectedNodes = countNodes(schema.fields);
-  if (header.nodes.length !== expectedNodes) {
-    throw new InvalidArgumentError(
-      `Cannot read record batch: ${header.nodes.length} field nodes for a schema with ${expectedNodes}`,
-    );
+  const problem = headerProblem(schema.fields, header.nodes, header.buffers);
+  if (problem) {
+    throw new InvalidArgumentError(`Cannot read record batch: it does not match the schema: ${problem}`);
   }
+  // apache-arrow views buffers in place and fails on a misaligned one (`new Uint8Array` copies; a Node
+  // Buffer's slice() would not). The server aligns bodies as it reassembles them (flight/grpc_patch.ts),
+  // so this copy only happens when that could not be done.
+  const aligned = body.byteOffset % 8 === 0 ? body : new Uint8Array(body);
   try {
-    const loader = new VectorLoader(body, header.nodes, header.buffers, new Map(), MetadataVersion.V5);
+    const loader = new VectorLoader(aligned, header.nodes, header.buffers, new Map(), MetadataVersion.V5);
     const children = loader.visitMany(schema.fields);
     const data = makeData({ type: new Struct(schema.fields), length, children });
     return new RecordBatch(schema, data);
@@ -109,12 +103,6 @@ export function decodeRecordBatch(schema: Schema, header: RecordBatchHeader, bod
       cause: err,
     });
   }
-}
-
-function countNodes(fields: readonly Field[]): number {
-  let n = 0;
-  for (const f of fields) n += 1 + countNodes(f.type.children ?? []);
-  return n;
 }
 
 /** Encodes a schema as an IPC Schema message (no body). */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import {
   Field,
   Float64,
@@ -109,5 +110,47 @@ Deno.test("ipc: garbage headers and bodies that do not match are InvalidArgument
   if (h.kind !== "record_batch") throw new Error("expected a record batch");
   assert.throws(() => decodeRecordBatch(batch.schema, h.header, body(msg).subarray(0, 8)), /outside/);
   const other = new Schema([new Field("timestamp_ns", new Int64(), false)]);
-  assert.throws(() => decodeRecordBatch(other, h.header, body(msg)), /field nodes/);
+  assert.throws(() => decodeRecordBatch(other, h.header, body(msg)), /does not match the schema/);
+});
+
+Deno.test("ipc: a body at a misaligned offset decodes the same (one copy)", () => {
+  const batch = sampleBatch();
+  const msg = encodeRecordBatchMessage(batch);
+  const h = decodeIpcHeader(msg.header);
+  if (h.kind !== "record_batch") throw new Error("expected a record batch");
+  const padded = new Uint8Array(msg.bodyLength + 3);
+  padded.set(body(msg), 3);
+  // a Node Buffer, as grpc-js delivers it (its slice() is a view, not a copy)
+  const back = decodeRecordBatch(batch.schema, h.header, Buffer.from(padded.buffer).subarray(3));
+  assert.deepEqual(plain(back), plain(batch));
+});
+
+Deno.test("ipc: a batch laid out for another schema is refused before any view is built", () => {
+  const batch = sampleBatch();
+  const msg = encodeRecordBatchMessage(batch);
+  const h = decodeIpcHeader(msg.header);
+  if (h.kind !== "record_batch") throw new Error("expected a record batch");
+  // the same shape of nodes, but utf8 where the batch has int64: one buffer more is expected
+  const fields = batch.schema.fields.map((f, i) =>
+    i === 0 ? new Field("timestamp_ns", new Utf8(), false) : f
+  );
+  assert.throws(
+    () => decodeRecordBatch(new Schema(fields), h.header, body(msg)),
+    (err: unknown) => err instanceof InvalidArgumentError && /does not match the schema/.test(err.message),
+  );
+  // a float64 column whose data buffer is cut short
+  const short = new Schema([new Field("timestamp_ns", new Int64(), false)]);
+  const one = new RecordBatch(
+    short,
+    makeData({
+      type: new Struct(short.fields),
+      length: 3,
+      children: [sampleBatch().getChild("timestamp_ns")!.data[0]],
+    }),
+  );
+  const m2 = encodeRecordBatchMessage(one);
+  const h2 = decodeIpcHeader(m2.header);
+  if (h2.kind !== "record_batch") throw new Error("expected a record batch");
+  const tooLong = new Schema([new Field("timestamp_ns", new Struct([new Field("x", new Float64())]), false)]);
+  assert.throws(() => decodeRecordBatch(tooLong, h2.header, body(m2)), InvalidArgumentError);
 });

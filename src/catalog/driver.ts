@@ -29,6 +29,13 @@ export interface SqlDriver {
 }
 
 /** Parses a PostgreSQL int8 text value: a `number` when exact, else a `bigint` (never loses digits). */
+/** Type oids whose text both drivers parse themselves. */
+export const INT8_OID = 20;
+export const JSON_OID = 114;
+export const JSONB_OID = 3802;
+
+export { parseJsonExact } from "../model/json.ts";
+
 export function parseInt8(text: string): number | bigint {
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : BigInt(text);

@@ -6,7 +6,16 @@
 import postgres from "postgres";
 import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { errorCode, parseInt8, type SqlDriver, translateSqlState, withSavepoint } from "./driver.ts";
+import {
+  errorCode,
+  JSON_OID,
+  JSONB_OID,
+  parseInt8,
+  parseJsonExact,
+  type SqlDriver,
+  translateSqlState,
+  withSavepoint,
+} from "./driver.ts";
 
 export interface PostgresDriverOptions {
   /** Schema to create if missing and put first on every connection's search_path (test isolation). */
@@ -76,7 +85,11 @@ function createPool(url: string, opts: PostgresDriverOptions): Sql {
     connect_timeout: opts.connectTimeoutS ?? 10,
     onnotice: (notice) => opts.log?.debug("database notice", { message: notice.message }),
     // int8 as number when exact, else bigint; parameters of any numeric type serialise as text.
-    types: { int8: { to: 20, from: [20], serialize: (x: unknown) => String(x), parse: parseInt8 } },
+    // jsonb: integers beyond 2^53 stay exact (model/json.ts).
+    types: {
+      int8: { to: 20, from: [20], serialize: (x: unknown) => String(x), parse: parseInt8 },
+      jsonb: { to: JSONB_OID, from: [JSON_OID, JSONB_OID], serialize: JSON.stringify, parse: parseJsonExact },
+    },
     connection: opts.schema === undefined ? {} : { search_path: opts.schema },
   }) as unknown as Sql;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { jsonNestingDepth, parseJsonExact } from "../model/json.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import { quoteValue, utf8ByteLength } from "../model/locator.ts";
 import type { JsonValue } from "../model/types.ts";
@@ -51,9 +52,14 @@ export function decodeJsonObject(bytes: Uint8Array, src: JsonSource, limits: Jso
   }
   if (bytes.length === 0) throw new InvalidArgumentError(`Invalid ${src.what}: ${src.part} is empty`);
   const text = decodeUtf8(bytes, src);
+  if (jsonNestingDepth(text) > limits.maxDepth) {
+    throw new InvalidArgumentError(
+      `Invalid ${src.what}: ${src.part} is nested deeper than ${limits.maxDepth} levels`,
+    );
+  }
   let value: JsonValue;
   try {
-    value = JSON.parse(text);
+    value = parseJsonExact(text);
   } catch (err) {
     const detail = err instanceof SyntaxError ? `: ${escapeControls(err.message)}` : "";
     throw new InvalidArgumentError(`Invalid ${src.what}: ${src.part} is not valid JSON${detail}`, {

@@ -5,13 +5,21 @@
  * @module
  */
 import { InvalidArgumentError, UnimplementedError } from "../errors.ts";
-import type { Sequence } from "../model/types.ts";
+import { type LifecycleDeps, listSequences } from "../lifecycle/mod.ts";
+import type { IngestDeps } from "../ingest/mod.ts";
+import type { ReadDeps } from "../read/mod.ts";
 import { decodeBytesMessage, encodeFlightInfo } from "./messages.ts";
 import type { CallContext, FlightHandlers } from "./server.ts";
+import { doAction } from "./do_action.ts";
+import { doGet } from "./do_get.ts";
+import { doPut } from "./do_put.ts";
+import { getFlightInfo } from "./flight_info.ts";
 
-/** What the Flight layer needs from the domain. */
+/** What the Flight layer needs from the domain: the dependencies of each part. */
 export interface FlightDomain {
-  listSequences(): Promise<Sequence[]>;
+  lifecycle: LifecycleDeps;
+  ingest: IngestDeps;
+  read: ReadDeps;
 }
 
 const utf8 = new TextEncoder();
@@ -35,7 +43,7 @@ export function createFlightHandlers(domain: FlightDomain): FlightHandlers {
           `Cannot list flights for criteria "${expression}": only an empty criteria (or "/") is supported`,
         );
       }
-      for (const seq of await domain.listSequences()) {
+      for (const seq of await listSequences(domain.lifecycle)) {
         yield encodeFlightInfo({
           schema: new Uint8Array(0),
           descriptor: { type: "path", cmd: new Uint8Array(0), path: [seq.name] },
@@ -46,24 +54,20 @@ export function createFlightHandlers(domain: FlightDomain): FlightHandlers {
         });
       }
     },
-    GetFlightInfo: () => Promise.resolve(unimplemented("GetFlightInfo")),
+    GetFlightInfo: (req: Uint8Array) => getFlightInfo(domain.lifecycle, req),
     PollFlightInfo: () => Promise.resolve(unimplemented("PollFlightInfo")),
     GetSchema: () => Promise.resolve(unimplemented("GetSchema")),
+    DoGet: (req: Uint8Array, ctx: CallContext) => doGet(domain.read, req, ctx),
     // deno-lint-ignore require-yield
-    async *DoGet() {
-      unimplemented("DoGet");
-    },
-    // deno-lint-ignore require-yield
-    async *DoPut() {
-      unimplemented("DoPut");
+    async *DoPut(reqs: AsyncIterable<Uint8Array>, ctx: CallContext) {
+      await doPut(domain.ingest, reqs, ctx); // the reply is an empty PutResult stream
     },
     // deno-lint-ignore require-yield
     async *DoExchange() {
       unimplemented("DoExchange");
     },
-    // deno-lint-ignore require-yield
-    async *DoAction() {
-      unimplemented("DoAction");
+    async *DoAction(req: Uint8Array) {
+      yield await doAction(domain.lifecycle, req);
     },
     // deno-lint-ignore require-yield
     async *ListActions() {

@@ -24,26 +24,20 @@
  * - The SDK only sends PATH descriptors and only replays tickets it was given, so it never meets a
  *   range ticket, and the tickets it does meet are unchanged.
  * - Bounds are inclusive, like the query's `$between` and a chunk's `startNs`/`endNs`; either may be
- *   omitted (or null) for an open end; `start_ns > end_ns` is refused. Values are int64 as decimal
- *   strings (exact), or JSON integers within ±2^53: epoch nanoseconds (~1.7e18) lose precision as JSON
- *   numbers in JavaScript, so larger numbers are refused rather than silently rounded.
+ *   omitted (or null) for an open end; `start_ns > end_ns` is refused. Values are int64, as decimal
+ *   strings or JSON integers; both are exact (model/json.ts keeps integers beyond ±2^53 as written).
  * - Externally tagged, as the DoPut command: future kinds add tags. Unknown fields are refused, so that
  *   a server that does not know a future restriction (say `columns`) never silently ignores it.
  *
  * @module
  */
+import type { TimeRange } from "../model/types.ts";
+import { isRawJson } from "../model/json.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import { type LocatorLimits, normalizeTopicName, quoteValue, type TopicName } from "../model/locator.ts";
 import { decodeJsonObject, decodeUtf8, JsonFields, type JsonSource } from "./_json_fields.ts";
 
-/**
- * An inclusive `timestamp_ns` window; null means unbounded on that side.
- * TODO: move to `model/types.ts` (the read path must not import `flight/`).
- */
-export interface TimeRange {
-  readonly startNs: bigint | null;
-  readonly endNs: bigint | null;
-}
+export type { TimeRange };
 
 /** What a DoGet asks for: one topic, whole (`range` null) or within a time range. */
 export interface TopicRead {
@@ -146,24 +140,25 @@ function parseRangeJson(bytes: Uint8Array, src: JsonSource, limits: LocatorLimit
   return { topic, range: { startNs, endNs } };
 }
 
-/** An optional int64 field: absent or null → null; a decimal string, or a JSON integer within ±2^53. */
+/** An optional int64 field: absent or null → null; a decimal string or a JSON integer (exact). */
 function readNs(f: JsonFields, field: string): bigint | null {
   if (!f.has(field)) return null;
   const v = f.value(field);
   if (v === null) return null;
+  let text: string;
   if (typeof v === "number") {
-    if (!Number.isSafeInteger(v)) {
-      throw f.error(
-        field,
-        "must be an integer within ±2^53 when sent as a JSON number (use a decimal string)",
-      );
-    }
-    return BigInt(v);
+    if (!Number.isInteger(v)) throw f.error(field, "must be an integer");
+    text = String(v);
+  } else if (isRawJson(v)) {
+    text = (v as unknown as { rawJSON: string }).rawJSON; // an integer beyond ±2^53, kept exact
+  } else if (typeof v === "string") {
+    if (!DECIMAL.test(v)) throw f.error(field, `must be a decimal integer, not ${quoteValue(v)}`);
+    text = v;
+  } else {
+    throw f.error(field, "must be a decimal string or an integer");
   }
-  if (typeof v !== "string") throw f.error(field, "must be a decimal string or an integer");
-  if (!DECIMAL.test(v)) throw f.error(field, `must be a decimal integer, not ${quoteValue(v)}`);
-  const n = BigInt(v);
-  if (n < INT64_MIN || n > INT64_MAX) throw f.error(field, `must fit in 64 bits, not ${v}`);
+  const n = BigInt(text);
+  if (n < INT64_MIN || n > INT64_MAX) throw f.error(field, `must fit in 64 bits, not ${text}`);
   return n;
 }
 

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, PermissionDeniedError } from "../errors.ts";
+import { InvalidArgumentError } from "../errors.ts";
 
 /** Size limits for locators, in UTF-8 bytes. */
 export interface LocatorLimits {
@@ -82,25 +82,6 @@ export function normalizeLayerName(raw: string, opts: { limits?: LocatorLimits }
   if (name.includes("/")) throw invalidName("layer", raw, 'layer names must not contain "/"');
   checkSegment("layer", raw, name, opts.limits);
   return name;
-}
-
-/** Whether the normalised topic locator lies strictly under the sequence locator (`<seq>/…`). */
-export function isTopicUnderSequence(topicFull: string, sequenceName: string): boolean {
-  return sequenceName !== "" && topicFull.length > sequenceName.length + 1 &&
-    topicFull.startsWith(sequenceName + "/");
-}
-
-/**
- * Checks that a topic belongs to the sequence whose key authorised the write: a strict `<seq>/` prefix,
- * so `seqX/t` is not under `seq` and a topic never equals its sequence (unlike the daemon, section 2.2).
- * @throws PermissionDeniedError otherwise: the key presented covers another sequence.
- */
-export function checkTopicUnderSequence(topicFull: string, sequenceName: string): void {
-  if (!isTopicUnderSequence(topicFull, sequenceName)) {
-    throw new PermissionDeniedError(
-      `Cannot write topic ${quoteValue(topicFull)}: it is not under sequence ${quoteValue(sequenceName)}`,
-    );
-  }
 }
 
 /**

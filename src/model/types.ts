@@ -87,3 +87,9 @@ export interface Layer {
   name: string;
   description: string;
 }
+
+/** An inclusive `timestamp_ns` window; null means unbounded on that side. */
+export interface TimeRange {
+  readonly startNs: bigint | null;
+  readonly endNs: bigint | null;
+}

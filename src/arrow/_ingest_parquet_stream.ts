@@ -1,0 +1,279 @@
+/**
+ * Streaming Parquet encoding for the ingest path: record batches go in one at a time, Parquet bytes
+ * come out row group by row group, so a chunk of any size is never held whole in memory, neither in
+ * JavaScript nor in parquet-wasm's linear memory (which grows to the largest working set it ever saw
+ * and never shrinks). `encodeParquetChunk()` (parquet.ts) encodes a whole chunk in one call: its wasm
+ * memory reaches ~3.5–5× the chunk, which a 64 MiB chunk makes far too much for a 512 MiB daemon.
+ *
+ * Built on parquet-wasm 0.8's `transformParquetStream()` (arrow-rs `AsyncArrowWriter` in a
+ * wasm-bindgen task). That task swallows write errors and writes a footer whatever happened, so this
+ * module keeps its own record of failures and checks the footer's row count against the rows fed in.
+ * It must never cancel the writer's output: the task would then wait forever and keep its buffers, so
+ * an early stop ends the input and drains the output instead. A panic inside that task (a bug in
+ * arrow-rs) would be thrown from a microtask, out of reach of any caller; every batch is validated by
+ * arrow-rs's IPC reader first, synchronously, where a failure is an ordinary error.
+ *
+ * Writer settings match `parquet.ts` (writer version 2, ZSTD, per-format dictionary and statistics).
+ *
+ * Must not import anything outside `src/arrow/`, `src/model/` and `src/errors.ts`.
+ *
+ * @module
+ */
+import type { RecordBatch, Schema } from "apache-arrow";
+import { InvalidArgumentError } from "../errors.ts";
+import type { SerializationFormat } from "../model/types.ts";
+import { encodeEncapsulatedSchema, encodeRecordBatchMessage } from "./ipc.ts";
+import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
+import { writerProperties } from "./parquet.ts";
+
+export interface ParquetStreamOptions {
+  format: SerializationFormat;
+  /** Arrow bytes per row group: bounds the writer's working set in wasm memory. */
+  rowGroupBytes: number;
+}
+
+/**
+ * Encodes `batches` (all of `schema`, at least one) as one Parquet file, yielding its bytes in order.
+ * Batches are pulled only as fast as the writer takes them, and the writer only runs as fast as the
+ * caller consumes the output, so memory stays at about one row group plus one batch.
+ * The file embeds `schema` as given (with its metadata).
+ *
+ * An error thrown by `batches` is rethrown as it is; a batch the writer rejects gives
+ * InvalidArgumentError. Stopping early (`return()`) ends the writer cleanly before returning.
+ */
+export async function* encodeParquetStream(
+  schema: Schema,
+  batches: AsyncIterable<RecordBatch>,
+  opts: ParquetStreamOptions,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const source = batches[Symbol.asyncIterator]();
+  const first = await source.next();
+  if (first.done) throw new InvalidArgumentError("Cannot write Parquet chunk: no record batches");
+  const pq = await loadParquetWasm();
+  let pending: RecordBatch | null = first.value;
+  // Shared with the pull callback; an object so that TypeScript does not narrow it away.
+  const state = { failure: null as { error: unknown } | null, stopping: false, sourceDone: false, rows: 0 };
+  const ipc = new IpcFramer(schema);
+  const input = new ReadableStream({
+    async pull(controller) {
+      try {
+        let batch = pending;
+        pending = null;
+        if (batch === null && !state.stopping) {
+          const next = await source.next();
+          state.sourceDone = next.done === true;
+          batch = next.done ? null : next.value;
+        }
+        if (batch === null || state.stopping) return controller.close();
+        controller.enqueue(toWasmBatch(pq, ipc.frame(batch)));
+        state.rows += batch.numRows;
+      } catch (err) {
+        state.failure ??= { error: err };
+        controller.close(); // the writer then finishes the file; the failure is reported below
+      }
+    },
+  }, { highWaterMark: 0 }); // hand over a batch only when the writer asks for one
+  let output: ReadableStream<Uint8Array>;
+  try {
+    output = await pq.transformParquetStream(input, streamWriterProperties(pq, first.value, opts));
+  } catch (err) {
+    if (state.failure) throw state.failure.error; // the first batch never reached the writer
+    // Raised before any byte is written: the schema has a type Parquet cannot store.
+    throw new InvalidArgumentError("Cannot write Parquet chunk: the writer rejected the schema", {
+      cause: err,
+    });
+  }
+  const reader = output.getReader();
+  const tail: Uint8Array[] = [];
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (state.failure) throw state.failure.error;
+      if (r.done) break;
+      if (tail.push(r.value) > 2) tail.shift();
+      yield r.value;
+    }
+    checkFooter(tail, state.rows);
+    finished = true;
+  } finally {
+    if (!finished) {
+      state.stopping = true;
+      await drain(reader);
+    }
+    reader.releaseLock();
+    if (!state.sourceDone) await source.return?.();
+  }
+}
+
+/**
+ * Reads the output to its end, discarding it, so the writer task finishes and frees its buffers.
+ * Only called when the file is being thrown away: an error here has nothing left to spoil.
+ */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    while (!(await reader.read()).done) { /* discard */ }
+  } catch (_) {
+    // The output failed as well: the task is over either way.
+  }
+}
+
+/**
+ * Frames one batch at a time as a one-batch IPC stream (schema, batch, end marker), the only import
+ * parquet-wasm offers, into one buffer reused for every batch: the stream is copied into wasm memory
+ * at once, so a fresh buffer per batch would only be garbage (~the batch size each time).
+ */
+class IpcFramer {
+  readonly #schema: Uint8Array;
+  #buffer = new Uint8Array(0);
+
+  constructor(schema: Schema) {
+    this.#schema = encodeEncapsulatedSchema(schema);
+  }
+
+  /** The framed stream; valid until the next call. */
+  frame(batch: RecordBatch): Uint8Array {
+    const message = encodeRecordBatchMessage(batch); // header, and the body as views of the batch's buffers
+    const headerLength = (message.header.length + 7) & ~7;
+    const length = this.#schema.length + 8 + headerLength + message.bodyLength + 8;
+    if (this.#buffer.length < length) this.#buffer = new Uint8Array(Math.ceil(length * 1.25));
+    const out = this.#buffer.subarray(0, length);
+    out.fill(0); // padding must not carry bytes of an earlier batch
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    out.set(this.#schema, 0);
+    let at = this.#schema.length;
+    view.setUint32(at, 0xffffffff, true);
+    view.setInt32(at + 4, headerLength, true);
+    out.set(message.header, at + 8);
+    at += 8 + headerLength;
+    for (const part of message.bodyParts) out.set(part.bytes, at + part.offset);
+    view.setUint32(at + message.bodyLength, 0xffffffff, true); // end of stream: marker, then length 0
+    return out;
+  }
+}
+
+/** Copies one framed batch into wasm memory and hands it over as a wasm RecordBatch. */
+function toWasmBatch(pq: ParquetWasm, ipc: Uint8Array) {
+  let table;
+  try {
+    table = pq.Table.fromIPCStream(ipc); // arrow-rs validates offsets and UTF-8 here
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) throw err; // a bug in the reader, not bad data
+    throw new InvalidArgumentError("Cannot write Parquet chunk: the writer rejected the data", {
+      cause: err,
+    });
+  }
+  try {
+    const wasmBatch = table.recordBatch(0);
+    if (!wasmBatch) throw new Error("Cannot write Parquet chunk: a batch vanished in wasm memory");
+    return wasmBatch;
+  } finally {
+    table.free();
+  }
+}
+
+function streamWriterProperties(pq: ParquetWasm, sample: RecordBatch, opts: ParquetStreamOptions) {
+  // Rows from the first batch's width; bytes too, for rows whose width varies (images).
+  const bytesPerRow = sample.data.byteLength / Math.max(1, sample.numRows);
+  return writerProperties(pq, opts.format, { bytesPerRow, rowGroupBytes: opts.rowGroupBytes });
+}
+
+/** Proves the writer finished the file with every row: the footer must be there and count `rows`. */
+function checkFooter(tail: Uint8Array[], rows: number): void {
+  const bytes = new Uint8Array(tail.reduce((n, t) => n + t.length, 0));
+  tail.reduce((at, t) => (bytes.set(t, at), at + t.length), 0);
+  const n = bytes.length;
+  const magic = n >= 8 && new TextDecoder().decode(bytes.subarray(n - 4)) === "PAR1";
+  const footerLength = magic ? new DataView(bytes.buffer).getUint32(n - 8, true) : 0;
+  if (!magic || footerLength + 8 > n) {
+    throw new Error("Cannot write Parquet chunk: the writer did not finish the file");
+  }
+  const written = readFooterRowCount(bytes.subarray(n - 8 - footerLength, n - 8));
+  if (written !== BigInt(rows)) {
+    throw new Error(`Cannot write Parquet chunk: the writer stored ${written} of ${rows} rows`);
+  }
+}
+
+/** `num_rows` (field 3) of a thrift-compact `FileMetaData`; the other fields are skipped. */
+function readFooterRowCount(footer: Uint8Array): bigint {
+  const r = new CompactReader(footer);
+  let numRows: bigint | null = null;
+  for (let field = r.fieldHeader(0); field !== null; field = r.fieldHeader(field.id)) {
+    if (field.id === 3 && field.type === I64) numRows = r.zigzag();
+    else r.skip(field.type, 0);
+  }
+  if (numRows === null) throw new Error("Cannot write Parquet chunk: the footer has no row count");
+  return numRows;
+}
+
+// Thrift compact type ids.
+const TRUE = 1, FALSE = 2, BYTE = 3, I16 = 4, I32 = 5, I64 = 6, DOUBLE = 7, BINARY = 8;
+const LIST = 9, SET = 10, MAP = 11, STRUCT = 12;
+
+/** Just enough of the thrift compact protocol to walk a Parquet footer. */
+class CompactReader {
+  #pos = 0;
+  constructor(readonly bytes: Uint8Array) {}
+
+  byte(): number {
+    if (this.#pos >= this.bytes.length) throw new Error("Cannot write Parquet chunk: truncated footer");
+    return this.bytes[this.#pos++];
+  }
+
+  varint(): bigint {
+    let value = 0n;
+    for (let shift = 0n; shift < 70n; shift += 7n) {
+      const b = this.byte();
+      value |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return value;
+    }
+    throw new Error("Cannot write Parquet chunk: malformed footer");
+  }
+
+  zigzag(): bigint {
+    const v = this.varint();
+    return (v >> 1n) ^ -(v & 1n);
+  }
+
+  /** The next field of the current struct, or null at its end. */
+  fieldHeader(lastId: number): { id: number; type: number } | null {
+    const h = this.byte();
+    if (h === 0) return null;
+    const delta = h >> 4;
+    return { id: delta === 0 ? Number(this.zigzag()) : lastId + delta, type: h & 0x0f };
+  }
+
+  skip(type: number, depth: number): void {
+    if (depth > 32) throw new Error("Cannot write Parquet chunk: footer nested too deeply");
+    if (type === TRUE || type === FALSE) return; // a field's bool lives in its header
+    if (type === BYTE) this.#advance(1);
+    else if (type === I16 || type === I32 || type === I64) this.varint();
+    else if (type === DOUBLE) this.#advance(8);
+    else if (type === BINARY) this.#advance(Number(this.varint()));
+    else if (type === LIST || type === SET) {
+      const h = this.byte();
+      const size = (h >> 4) === 15 ? Number(this.varint()) : h >> 4;
+      for (let i = 0; i < size; i++) this.#skipElement(h & 0x0f, depth);
+    } else if (type === MAP) {
+      const size = Number(this.varint());
+      const kv = size > 0 ? this.byte() : 0;
+      for (let i = 0; i < size; i++) {
+        this.#skipElement(kv >> 4, depth);
+        this.#skipElement(kv & 0x0f, depth);
+      }
+    } else if (type === STRUCT) {
+      for (let f = this.fieldHeader(0); f !== null; f = this.fieldHeader(f.id)) this.skip(f.type, depth + 1);
+    } else throw new Error(`Cannot write Parquet chunk: unknown thrift type ${type} in the footer`);
+  }
+
+  /** Collection elements: bools take a byte each. */
+  #skipElement(type: number, depth: number): void {
+    if (type === TRUE || type === FALSE) this.#advance(1);
+    else this.skip(type, depth + 1);
+  }
+
+  #advance(n: number): void {
+    this.#pos += n;
+    if (this.#pos > this.bytes.length) throw new Error("Cannot write Parquet chunk: truncated footer");
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The ingest folder's public surface: open an upload (checks and claim), then ingest it.
+ *
+ * @example
+ * ```ts
+ * const upload = await openUpload(deps, { topicName, key });
+ * try {
+ *   await ingestTopic(deps, upload, { schema, batches, signal });
+ * } finally {
+ *   upload.release();
+ * }
+ * ```
+ *
+ * @module
+ */
+export { type IngestOptions, type IngestResult, ingestTopic } from "./ingest.ts";
+export { validateUploadSchema } from "./schema.ts";
+export {
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_ROW_GROUP_BYTES,
+  type IngestDeps,
+  openUpload,
+  Upload,
+} from "./upload.ts";

@@ -1,0 +1,106 @@
+/**
+ * The small JSON documents that make the object store self-describing: with them (and the schema
+ * snapshots and chunks) the catalog can be rebuilt from the store alone. Field names are snake_case
+ * and stable: other tools may read them. Written before the catalog commit that makes them visible.
+ *
+ * @module
+ */
+import type { Chunk, ColumnStats, JsonValue, Sequence, SerializationFormat, Topic } from "./types.ts";
+
+export const MANIFEST_VERSION = 1;
+
+export interface SequenceManifest {
+  version: number;
+  kind: "sequence";
+  uuid: string;
+  name: string;
+  created_ms: number;
+  user_metadata: JsonValue;
+  locked: boolean;
+}
+
+export interface TopicManifest {
+  version: number;
+  kind: "topic";
+  uuid: string;
+  name: string;
+  sequence_uuid: string;
+  sequence_name: string;
+  serialization_format: SerializationFormat;
+  ontology_tag: string;
+  created_ms: number;
+  user_metadata: JsonValue;
+  locked: boolean;
+  /** Uuids of the committed chunks, in order; empty until the topic is locked. */
+  chunks: string[];
+}
+
+export interface ChunkManifest {
+  version: number;
+  kind: "chunk";
+  uuid: string;
+  topic_uuid: string;
+  index: number;
+  key: string;
+  size_bytes: number;
+  row_count: number;
+  /** Decimal strings: int64 nanoseconds do not fit a JSON number. */
+  start_ns: string;
+  end_ns: string;
+  stats: ColumnStats[];
+}
+
+export function sequenceManifest(seq: Omit<Sequence, "id">): SequenceManifest {
+  return {
+    version: MANIFEST_VERSION,
+    kind: "sequence",
+    uuid: seq.uuid,
+    name: seq.name,
+    created_ms: seq.createdMs,
+    user_metadata: seq.userMetadata,
+    locked: seq.locked,
+  };
+}
+
+export function topicManifest(
+  topic: Omit<Topic, "id" | "sequenceId" | "schemaKey">,
+  chunkUuids: string[] = [],
+): TopicManifest {
+  return {
+    version: MANIFEST_VERSION,
+    kind: "topic",
+    uuid: topic.uuid,
+    name: topic.name,
+    sequence_uuid: topic.sequenceUuid,
+    sequence_name: topic.sequenceName,
+    serialization_format: topic.serializationFormat,
+    ontology_tag: topic.ontologyTag,
+    created_ms: topic.createdMs,
+    user_metadata: topic.userMetadata,
+    locked: topic.locked,
+    chunks: chunkUuids,
+  };
+}
+
+export function chunkManifest(chunk: Omit<Chunk, "id" | "topicId">, topicUuid: string): ChunkManifest {
+  return {
+    version: MANIFEST_VERSION,
+    kind: "chunk",
+    uuid: chunk.uuid,
+    topic_uuid: topicUuid,
+    index: chunk.index,
+    key: chunk.key,
+    size_bytes: chunk.sizeBytes,
+    row_count: chunk.rowCount,
+    start_ns: chunk.startNs.toString(),
+    end_ns: chunk.endNs.toString(),
+    stats: chunk.stats,
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** Compact UTF-8 JSON bytes of a manifest. */
+export function encodeManifest(manifest: SequenceManifest | TopicManifest | ChunkManifest): Uint8Array {
+  return encoder.encode(JSON.stringify(manifest));
+}

@@ -1,0 +1,57 @@
+/**
+ * Where things live in the object store. Directories are named by uuid and names live in the
+ * manifests, so a topic `/a/chunks` cannot collide with the chunks of topic `/a`, and a sequence
+ * re-created under a deleted one's name never mixes with its objects.
+ *
+ * ```
+ * sequences/<sequence uuid>/sequence.json                    sequence manifest
+ * sequences/<sequence uuid>/topics/<topic uuid>/topic.json   topic manifest
+ * .../topics/<topic uuid>/schema.arrow                       schema snapshot (encapsulated Arrow IPC), written once
+ * .../topics/<topic uuid>/chunks/<index>-<chunk uuid>.parquet   sealed chunk, immutable
+ * .../topics/<topic uuid>/chunks/<index>-<chunk uuid>.json      its rows, bytes, time range and statistics
+ * ```
+ *
+ * @module
+ */
+
+const SEQUENCES = "sequences";
+
+/** Everything of one sequence. */
+export function sequencePrefix(sequenceUuid: string): string {
+  return `${SEQUENCES}/${sequenceUuid}`;
+}
+
+export function sequenceManifestKey(sequenceUuid: string): string {
+  return `${sequencePrefix(sequenceUuid)}/sequence.json`;
+}
+
+/** Everything of one topic. */
+export function topicPrefix(sequenceUuid: string, topicUuid: string): string {
+  return `${sequencePrefix(sequenceUuid)}/topics/${topicUuid}`;
+}
+
+export function topicManifestKey(sequenceUuid: string, topicUuid: string): string {
+  return `${topicPrefix(sequenceUuid, topicUuid)}/topic.json`;
+}
+
+export function schemaKey(sequenceUuid: string, topicUuid: string): string {
+  return `${topicPrefix(sequenceUuid, topicUuid)}/schema.arrow`;
+}
+
+/** Base name of a chunk's objects: index first so a listing is in write order, uuid so uploads never collide. */
+function chunkBase(sequenceUuid: string, topicUuid: string, index: number, chunkUuid: string): string {
+  return `${topicPrefix(sequenceUuid, topicUuid)}/chunks/${String(index).padStart(6, "0")}-${chunkUuid}`;
+}
+
+export function chunkKey(sequenceUuid: string, topicUuid: string, index: number, chunkUuid: string): string {
+  return `${chunkBase(sequenceUuid, topicUuid, index, chunkUuid)}.parquet`;
+}
+
+export function chunkManifestKey(
+  sequenceUuid: string,
+  topicUuid: string,
+  index: number,
+  chunkUuid: string,
+): string {
+  return `${chunkBase(sequenceUuid, topicUuid, index, chunkUuid)}.json`;
+}

@@ -1,0 +1,14 @@
+/**
+ * The read folder's public surface: opening a topic read (DoGet) and the schemas with the `mosaico:`
+ * metadata keys that FlightInfo and DoGet share. Must not import `flight/`.
+ *
+ * @module
+ */
+export {
+  DEFAULT_TARGET_BATCH_BYTES,
+  openTopicRead,
+  type ReadDeps,
+  type TopicRead,
+  type TopicReadRequest,
+} from "./topic_read.ts";
+export { sequenceInfoSchema, topicStreamSchema } from "./schema_metadata.ts";
