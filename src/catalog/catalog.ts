@@ -13,6 +13,7 @@ import type { SqlDriver } from "./driver.ts";
 import * as layers from "./layers.ts";
 import { migrate } from "./migrate.ts";
 import * as notifications from "./notifications.ts";
+import * as query from "./query.ts";
 import { openPgliteDriver } from "./pglite_driver.ts";
 import { openPostgresDriver } from "./postgres_driver.ts";
 import * as sequences from "./sequences.ts";
@@ -186,6 +187,13 @@ export class Catalog implements AsyncDisposable {
   /** Returns how many notifications were deleted. */
   purgeNotifications(target: notifications.NotificationTarget, name: string): Promise<number> {
     return notifications.purgeNotifications(this.driver, target, name);
+  }
+
+  // Queries
+
+  /** Topics matching a query's sequence/topic conditions, grouped by sequence; none without conditions. */
+  findTopics(filter: query.CatalogFilter): Promise<{ sequence: string; topics: string[] }[]> {
+    return query.findTopics(this.driver, filter);
   }
 
   // Layers

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UnimplementedError } from "../errors.ts";
+import { runQuery } from "../query/run.ts";
 import * as lifecycle from "../lifecycle/mod.ts";
 import type { LifecycleDeps } from "../lifecycle/deps.ts";
 import type { Notification } from "../model/types.ts";
@@ -111,8 +111,9 @@ async function dispatch(deps: LifecycleDeps, req: ActionRequest): Promise<object
       const layers = await lifecycle.listLayers(deps);
       return { layers: layers.map((l) => ({ name: l.name, description: l.description })) };
     }
-    case "query":
-      // TODO(#4): the query language.
-      throw new UnimplementedError("The query action is not available yet");
+    case "query": {
+      const items = await runQuery(deps, req.query);
+      return { items: items.map((i) => ({ sequence: i.sequence, topics: i.topics })) };
+    }
   }
 }

@@ -8,7 +8,7 @@
 import type { RecordBatch, Schema } from "apache-arrow";
 import { InvalidArgumentError } from "../errors.ts";
 import { decodeIpcHeader, decodeRecordBatch } from "../arrow/ipc.ts";
-import { type IngestDeps, ingestTopic, openUpload } from "../ingest/mod.ts";
+import { type IngestDeps, ingestTopic, openUpload, validateUploadSchema } from "../ingest/mod.ts";
 import { decodeFlightData } from "./flight_data.ts";
 import { parsePutCommand } from "./put_command.ts";
 import type { CallContext } from "./server.ts";
@@ -33,11 +33,7 @@ export async function doPut(
     );
   }
   const schema = header.schema;
-  if (schema.dictionaries.size > 0) {
-    throw new InvalidArgumentError(
-      `Cannot upload to topic "${command.topic.full}": dictionary-encoded fields are not supported`,
-    );
-  }
+  validateUploadSchema(command.topic.full, schema); // before the topic lookup, as protocol 6.2 orders them
   const upload = await openUpload(deps, { topicName: command.topic.full, key: command.key });
   try {
     await ingestTopic(deps, upload, {

@@ -71,10 +71,28 @@ class ActionShapes(MosaicoTestCase):
         self.assertNotIn(seq3, self.m.sequence_names())
         self.assertIn(seq, self.m.sequence_names())
 
-    def test_query_is_not_implemented_yet(self):
-        self.assertStatus("UNIMPLEMENTED", self.m.action, "query",
-                          {"sequence": {"name": {"$eq": "whatever"}}})
-        self.assertStatus("UNIMPLEMENTED", self.m.action, "query", {})
+    def test_query_by_sequence_and_topic(self):
+        seq, skey = self.new_sequence(metadata={"status": "raw", "run": {"id": 7}})
+        self.m.topic_create(f"{seq}/front/imu", skey, ontology_tag="imu", user_metadata={"sensor_id": "front"})
+        self.m.topic_create(f"{seq}/gps", skey, ontology_tag="gps")
+        resp = self.m.action("query", {"sequence": {"name": {"$eq": seq}}, "topic": {"ontology_tag": {"$eq": "imu"}}})
+        self.assertEqual(resp, {"items": [{"sequence": seq, "topics": [f"{seq}/front/imu"]}]})
+        resp = self.m.action("query", {"sequence": {"name": {"$eq": seq},
+                                                    "user_metadata": {"run.id": {"$geq": 7}}}})
+        self.assertEqual(len(resp["items"]), 1)
+        self.assertEqual(sorted(resp["items"][0]["topics"]), sorted([f"{seq}/front/imu", f"{seq}/gps"]))
+        resp = self.m.action("query", {"topic": {"name": {"$in": ["/front/imu"]},
+                                                 "user_metadata": {"sensor_id": {"$eq": "front"}}},
+                                       "sequence": {"name": {"$match": seq}}})
+        self.assertEqual(resp, {"items": [{"sequence": seq, "topics": [f"{seq}/front/imu"]}]})
+        self.assertEqual(self.m.action("query", {}), {"items": []})
+        self.assertEqual(self.m.action("query", {"sequence": {"name": {"$in": []}}}), {"items": []})
+
+    def test_query_refusals(self):
+        self.assertStatus("INVALID_ARGUMENT", self.m.action, "query", {"sequence": {"name": {"$lt": "x"}}})
+        self.assertStatus("INVALID_ARGUMENT", self.m.action, "query", {"bogus": {}})
+        # TODO(#4): data filters
+        self.assertStatus("UNIMPLEMENTED", self.m.action, "query", {"ontology": {"imu.acceleration.x": {"$geq": 0}}})
 
 
 class BodyRules(MosaicoTestCase):

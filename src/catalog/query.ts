@@ -1,0 +1,202 @@
+/**
+ * The sequence/topic part of the `query` action (protocol 9.2, 9.3, 9.5): which topics satisfy
+ * conditions on names, creation times, tags, formats and user metadata, grouped by sequence.
+ *
+ * The filter types live here, not in `query/`, because `catalog/` must not import upwards;
+ * `src/query/types.ts` re-exports them as part of the query AST.
+ *
+ * The SQL is one statement assembled from fixed fragments: every key and every value is a `$n`
+ * parameter, so no part of a query can become SQL text.
+ *
+ * @module
+ */
+import type { SqlDriver } from "./driver.ts";
+
+/** An operator on a text column (names, ontology tag, serialization format). */
+export type TextOp =
+  | { op: "eq" | "neq" | "match"; value: string }
+  | { op: "in"; values: string[] }
+  | { op: "ex" | "nex" };
+
+/** An operator on a creation time in milliseconds since the epoch (JSON integers only). */
+export type TimeOp =
+  | { op: "eq" | "neq" | "lt" | "leq" | "gt" | "geq"; value: bigint }
+  | { op: "between"; low: bigint; high: bigint }
+  | { op: "ex" | "nex" };
+
+/** A JSON number: `bigint` for an integer literal, `number` for a float. */
+export type Numeric = number | bigint;
+
+/** An operator on the value at a user-metadata path (9.3). */
+export type MetaOp =
+  | { op: "eq" | "neq"; value: string | boolean | Numeric }
+  | { op: "lt" | "leq" | "gt" | "geq"; value: Numeric }
+  | { op: "between"; low: Numeric; high: Numeric }
+  | { op: "ex" | "nex" };
+
+/** `"a.b.c": {...}` in a `user_metadata` section: `path` is `["a", "b", "c"]`. */
+export interface MetaCondition {
+  path: string[];
+  op: MetaOp;
+}
+
+export interface SequenceFilter {
+  name?: TextOp;
+  createdMs?: TimeOp;
+  userMetadata: MetaCondition[];
+}
+
+export interface TopicFilter {
+  /** Compared with the relative topic name, with its leading `/` (`/front/imu`). */
+  name?: TextOp;
+  createdMs?: TimeOp;
+  ontologyTag?: TextOp;
+  serializationFormat?: TextOp;
+  userMetadata: MetaCondition[];
+}
+
+/** What the catalog can evaluate: conditions on sequences and topics (never on their data). */
+export interface CatalogFilter {
+  sequence: SequenceFilter | null;
+  topic: TopicFilter | null;
+}
+
+/** One answer item: a sequence locator and full topic locators (`<seq>/<rest>`). */
+export interface QueryItem {
+  sequence: string;
+  topics: string[];
+}
+
+/** Whether a filter holds at least one condition (an empty one selects nothing, 9.5.2). */
+export function hasConditions(filter: CatalogFilter): boolean {
+  const { sequence: s, topic: t } = filter;
+  return (s !== null && (s.name !== undefined || s.createdMs !== undefined || s.userMetadata.length > 0)) ||
+    (t !== null && (t.name !== undefined || t.createdMs !== undefined || t.ontologyTag !== undefined ||
+      t.serializationFormat !== undefined || t.userMetadata.length > 0));
+}
+
+/**
+ * Topics satisfying every condition, grouped by sequence (sequences by id, topics by id). A filter
+ * without conditions answers `[]`. A non-numeric metadata value under a numeric filter, or a
+ * missing path, simply does not match.
+ */
+export async function findTopics(db: SqlDriver, filter: CatalogFilter): Promise<QueryItem[]> {
+  if (!hasConditions(filter)) return [];
+  const b = new Params();
+  const where: string[] = [];
+  const seq = filter.sequence;
+  if (seq) {
+    if (seq.name) where.push(textCondition(b, "s.name", seq.name));
+    if (seq.createdMs) where.push(timeCondition(b, "s.created_ms", seq.createdMs));
+    for (const c of seq.userMetadata) where.push(metaCondition(b, "s.user_metadata", c));
+  }
+  const topic = filter.topic;
+  if (topic) {
+    if (topic.name) where.push(textCondition(b, RELATIVE_TOPIC_NAME, topic.name));
+    if (topic.createdMs) where.push(timeCondition(b, "t.created_ms", topic.createdMs));
+    if (topic.ontologyTag) where.push(textCondition(b, "t.ontology_tag", topic.ontologyTag));
+    if (topic.serializationFormat) {
+      where.push(textCondition(b, "t.serialization_format", topic.serializationFormat));
+    }
+    for (const c of topic.userMetadata) where.push(metaCondition(b, "t.user_metadata", c));
+  }
+  const rows = await db.query<{ sequence_name: string; topic_name: string }>(
+    `SELECT s.name AS sequence_name, t.name AS topic_name
+     FROM topics t JOIN sequences s ON s.id = t.sequence_id
+     WHERE ${where.join("\n       AND ")}
+     ORDER BY s.id, t.id`,
+    b.values,
+  );
+  const items: QueryItem[] = [];
+  for (const r of rows) {
+    const last = items.at(-1);
+    if (last?.sequence === r.sequence_name) last.topics.push(r.topic_name);
+    else items.push({ sequence: r.sequence_name, topics: [r.topic_name] });
+  }
+  return items;
+}
+
+/** The topic locator without its sequence: `/front/imu` for `run_01/front/imu`. */
+const RELATIVE_TOPIC_NAME = "substr(t.name, length(s.name) + 1)";
+
+/** Collects parameter values and hands out their `$n` placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: string): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+const COMPARISON = { eq: "=", neq: "<>", lt: "<", leq: "<=", gt: ">", geq: ">=" } as const;
+
+/** Escapes `\`, `%` and `_` so `LIKE ... ESCAPE '\'` matches the value literally. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, "\\$&");
+}
+
+function textCondition(b: Params, column: string, op: TextOp): string {
+  switch (op.op) {
+    case "eq":
+    case "neq":
+      return `${column} ${COMPARISON[op.op]} ${b.add(op.value)}::text`;
+    case "match":
+      return `${column} LIKE ('%' || ${b.add(escapeLike(op.value))}::text || '%') ESCAPE '\\'`;
+    case "in":
+      return `${column} IN (SELECT jsonb_array_elements_text(${
+        b.add(JSON.stringify(op.values))
+      }::text::jsonb))`;
+    case "ex":
+      return "TRUE"; // NOT NULL columns: always present
+    case "nex":
+      return "FALSE";
+  }
+}
+
+function timeCondition(b: Params, column: string, op: TimeOp): string {
+  switch (op.op) {
+    case "between":
+      return `${column} BETWEEN ${b.add(String(op.low))}::text::numeric AND ${
+        b.add(String(op.high))
+      }::text::numeric`;
+    case "ex":
+      return "TRUE";
+    case "nex":
+      return "FALSE";
+    default:
+      return `${column} ${COMPARISON[op.op]} ${b.add(String(op.value))}::text::numeric`;
+  }
+}
+
+/**
+ * Text that PostgreSQL's numeric input accepts without error; anything else is "not a number".
+ * The length bound keeps `::numeric` below its digit limits (regex bounds cannot exceed 255).
+ */
+const NUMERIC_TEXT = String.raw`'^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]{1,3})?$'`;
+
+function metaCondition(b: Params, column: string, { path, op }: MetaCondition): string {
+  // The path is a text[] parameter (an array literal with every element quoted): never SQL.
+  const v = `(${column} #>> ${b.add(textArrayLiteral(path))}::text::text[])`;
+  const num = `(CASE WHEN length(${v}) <= 1000 AND ${v} ~ ${NUMERIC_TEXT} THEN ${v}::numeric END)`;
+  switch (op.op) {
+    case "ex":
+      return `${v} IS NOT NULL`; // `#>>` yields SQL NULL for a missing path and for JSON null
+    case "nex":
+      return `${v} IS NULL`;
+    case "between":
+      return `${num} BETWEEN ${b.add(String(op.low))}::text::numeric AND ${
+        b.add(String(op.high))
+      }::text::numeric`;
+    default: {
+      const value = op.value;
+      if (typeof value === "string") return `${v} ${COMPARISON[op.op]} ${b.add(value)}::text`;
+      if (typeof value === "boolean") return `${v} ${COMPARISON[op.op]} ${b.add(String(value))}::text`;
+      return `${num} ${COMPARISON[op.op]} ${b.add(String(value))}::text::numeric`;
+    }
+  }
+}
+
+/** A PostgreSQL array literal of quoted elements: `{"a","b\"c"}`. */
+export function textArrayLiteral(items: readonly string[]): string {
+  return `{${items.map((s) => `"${s.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`;
+}
