@@ -39,40 +39,23 @@ const OPS: Record<string, string> = {
   nex: `{"$nex": null}`,
 };
 
+const TEXT_OPS = ["eq", "neq", "in", "match", "ex", "nex"];
+const ORDERED_OPS = ["eq", "neq", "lt", "leq", "gt", "geq", "between", "ex", "nex"]; // timestamps and numbers
+
 /** Table 9.2 (and 9.3 for user metadata): field, value used, operators allowed with it. */
 const TABLE: [field: string, value: string, allowed: string[]][] = [
-  ["sequence.name", `"run"`, ["eq", "neq", "in", "match", "ex", "nex"]],
-  ["sequence.created_timestamp", "1765000000500", [
-    "eq",
-    "neq",
-    "lt",
-    "leq",
-    "gt",
-    "geq",
-    "between",
-    "ex",
-    "nex",
-  ]],
-  ["topic.name", `"/front/imu"`, ["eq", "neq", "in", "match", "ex", "nex"]],
-  ["topic.created_timestamp", "1765000000500", [
-    "eq",
-    "neq",
-    "lt",
-    "leq",
-    "gt",
-    "geq",
-    "between",
-    "ex",
-    "nex",
-  ]],
-  ["topic.ontology_tag", `"imu"`, ["eq", "neq", "in", "match", "ex", "nex"]],
-  ["topic.serialization_format", `"ragged"`, ["eq", "neq", "in", "match", "ex", "nex"]],
+  ["sequence.name", `"run"`, TEXT_OPS],
+  ["sequence.created_timestamp", "1765000000500", ORDERED_OPS],
+  ["topic.name", `"/front/imu"`, TEXT_OPS],
+  ["topic.created_timestamp", "1765000000500", ORDERED_OPS],
+  ["topic.ontology_tag", `"imu"`, TEXT_OPS],
+  ["topic.serialization_format", `"ragged"`, TEXT_OPS],
   ["sequence.user_metadata.a.b", `"x"`, ["eq", "neq", "ex", "nex"]],
-  ["sequence.user_metadata.a.b", "3", ["eq", "neq", "lt", "leq", "gt", "geq", "between", "ex", "nex"]],
-  ["sequence.user_metadata.a.b", "0.5", ["eq", "neq", "lt", "leq", "gt", "geq", "between", "ex", "nex"]],
+  ["sequence.user_metadata.a.b", "3", ORDERED_OPS],
+  ["sequence.user_metadata.a.b", "0.5", ORDERED_OPS],
   ["sequence.user_metadata.a.b", "true", ["eq", "neq", "ex", "nex"]],
   ["topic.user_metadata.a", `"x"`, ["eq", "neq", "ex", "nex"]],
-  ["topic.user_metadata.a", "-2", ["eq", "neq", "lt", "leq", "gt", "geq", "between", "ex", "nex"]],
+  ["topic.user_metadata.a", "-2", ORDERED_OPS],
   ["topic.user_metadata.a", "false", ["eq", "neq", "ex", "nex"]],
   ["ontology.imu.acceleration.x", "0.1", ["eq", "lt", "leq", "gt", "geq", "between"]],
   ["ontology.imu.header.stamp.sec", "17", ["eq", "lt", "leq", "gt", "geq", "between"]],
