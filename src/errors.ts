@@ -45,6 +45,11 @@ export class ResourceExhaustedError extends Error {
   override name = "ResourceExhaustedError";
 }
 
+/** Stored data is unreadable (a corrupt chunk): the request was fine, the store is not. */
+export class DataLossError extends Error {
+  override name = "DataLossError";
+}
+
 /** The caller cancelled the operation (client went away, signal aborted). */
 export class CancelledError extends Error {
   override name = "CancelledError";

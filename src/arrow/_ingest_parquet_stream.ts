@@ -13,7 +13,7 @@
  * arrow-rs) would be thrown from a microtask, out of reach of any caller; every batch is validated by
  * arrow-rs's IPC reader first, synchronously, where a failure is an ordinary error.
  *
- * Writer settings match `parquet.ts` (writer version 2, ZSTD, per-format dictionary and statistics).
+ * Writer settings come from `parquet.ts` (writer version 2, per-format codec, dictionary and statistics).
  *
  * Must not import anything outside `src/arrow/`, `src/model/` and `src/errors.ts`.
  *

@@ -3,7 +3,7 @@
  * get text statistics). ISO 8601 with the fraction trimmed to 0, 3, 6 or 9 digits, so that for years
  * 0000..9999 byte order of the text is time order:
  * - date32/date64: `2024-05-01`
- * - timestamp: `2024-05-01T12:00:00.5`; with a timezone, rendered in UTC with a `Z` suffix
+ * - timestamp: `2024-05-01T12:00:00.500`; with a timezone, rendered in UTC with a `Z` suffix
  * - time32/time64: `12:00:00.000001`
  * Values outside the JS Date range fall back to the decimal integer.
  *

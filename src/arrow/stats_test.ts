@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import {
   Binary,
   Bool,
-  type Data,
-  type DataType,
   DateDay,
   Field,
   FixedSizeList,
@@ -29,20 +27,11 @@ import {
   Uint64,
   Uint8,
   Utf8,
-  vectorFromArray,
 } from "apache-arrow";
 import { InvalidArgumentError } from "../errors.ts";
 import type { ColumnStats } from "../model/types.ts";
 import { computeColumnStats, mergeColumnStats, timeRange } from "./stats.ts";
-
-const vec = (type: DataType, values: unknown[]): Data => vectorFromArray(values, type).data[0];
-
-function batchOf(columns: Record<string, Data>): RecordBatch {
-  const fields = Object.entries(columns).map(([name, data]) => new Field(name, data.type, true));
-  const children = Object.values(columns);
-  const type = new Struct(fields);
-  return new RecordBatch(new Schema(fields), makeData({ type, length: children[0].length, children }));
-}
+import { batchOf, vec } from "./_test_batches.ts";
 
 const num = (column: string, min: number | null, max: number | null, hasNull = false, hasNan = false) =>
   ({ column, kind: "numeric", min, max, hasNull, hasNan }) satisfies ColumnStats;

@@ -196,6 +196,11 @@ export class Catalog implements AsyncDisposable {
     return query.findTopics(this.driver, filter);
   }
 
+  /** Chunks of one ontology tag group that statistics do not rule out (protocol 9.4). */
+  findChunkCandidates(filter: query.CatalogFilter, group: query.TagGroup): Promise<query.ChunkCandidate[]> {
+    return query.findChunkCandidates(this.driver, filter, group);
+  }
+
   // Layers
 
   /** @throws AlreadyExistsError `Layer "x" already exists`. */

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { Scalar, ValueCondition } from "../model/types.ts";
 import type { SqlDriver } from "./driver.ts";
 
 /** An operator on a text column (names, ontology tag, serialization format). */
@@ -83,27 +84,10 @@ export function hasConditions(filter: CatalogFilter): boolean {
 export async function findTopics(db: SqlDriver, filter: CatalogFilter): Promise<QueryItem[]> {
   if (!hasConditions(filter)) return [];
   const b = new Params();
-  const where: string[] = [];
-  const seq = filter.sequence;
-  if (seq) {
-    if (seq.name) where.push(textCondition(b, "s.name", seq.name));
-    if (seq.createdMs) where.push(timeCondition(b, "s.created_ms", seq.createdMs));
-    for (const c of seq.userMetadata) where.push(metaCondition(b, "s.user_metadata", c));
-  }
-  const topic = filter.topic;
-  if (topic) {
-    if (topic.name) where.push(textCondition(b, RELATIVE_TOPIC_NAME, topic.name));
-    if (topic.createdMs) where.push(timeCondition(b, "t.created_ms", topic.createdMs));
-    if (topic.ontologyTag) where.push(textCondition(b, "t.ontology_tag", topic.ontologyTag));
-    if (topic.serializationFormat) {
-      where.push(textCondition(b, "t.serialization_format", topic.serializationFormat));
-    }
-    for (const c of topic.userMetadata) where.push(metaCondition(b, "t.user_metadata", c));
-  }
   const rows = await db.query<{ sequence_name: string; topic_name: string }>(
     `SELECT s.name AS sequence_name, t.name AS topic_name
      FROM topics t JOIN sequences s ON s.id = t.sequence_id
-     WHERE ${where.join("\n       AND ")}
+     WHERE ${catalogConditions(b, filter).join("\n       AND ")}
      ORDER BY s.id, t.id`,
     b.values,
   );
@@ -114,6 +98,114 @@ export async function findTopics(db: SqlDriver, filter: CatalogFilter): Promise<
     else items.push({ sequence: r.sequence_name, topics: [r.topic_name] });
   }
   return items;
+}
+
+/** A chunk whose statistics do not rule out a row satisfying a tag group's conditions. */
+export interface ChunkCandidate {
+  sequence: string;
+  /** Full topic locator. */
+  topic: string;
+  key: string;
+  chunkIndex: number;
+}
+
+/** One tag group of an ontology query: the tag, and conditions that must hold on the same row. */
+export interface TagGroup {
+  tag: string;
+  conditions: readonly ValueCondition[];
+}
+
+/**
+ * Chunks of the topics tagged `group.tag` (and satisfying `filter`, when it has conditions) that may
+ * hold a matching row, by topic then chunk order. A chunk is ruled out when, for some condition, its
+ * statistics for that column cannot contain a satisfying value: no statistics (the column is missing
+ * or not comparable), another kind (a string against numbers), only nulls, or a min/max range on the
+ * wrong side. Bounds are compared non-strictly and numbers as float64 (as the statistics are stored),
+ * so pruning never drops a chunk that has a match; the scan decides exactly.
+ */
+export async function findChunkCandidates(
+  db: SqlDriver,
+  filter: CatalogFilter,
+  group: TagGroup,
+): Promise<ChunkCandidate[]> {
+  const b = new Params();
+  const where = [`t.ontology_tag = ${b.add(group.tag)}::text`];
+  if (hasConditions(filter)) where.push(...catalogConditions(b, filter));
+  for (const c of group.conditions) where.push(statsCondition(b, c));
+  const rows = await db.query<
+    { sequence_name: string; topic_name: string; key: string; chunk_index: number }
+  >(
+    `SELECT s.name AS sequence_name, t.name AS topic_name, c.key, c.chunk_index
+     FROM chunks c JOIN topics t ON t.id = c.topic_id JOIN sequences s ON s.id = t.sequence_id
+     WHERE ${where.join("\n       AND ")}
+     ORDER BY t.id, c.chunk_index`,
+    b.values,
+  );
+  return rows.map((r) => ({
+    sequence: r.sequence_name,
+    topic: r.topic_name,
+    key: r.key,
+    chunkIndex: Number(r.chunk_index),
+  }));
+}
+
+/** The WHERE terms of the sequence and topic sections (over `s` and `t`). */
+function catalogConditions(b: Params, filter: CatalogFilter): string[] {
+  const where: string[] = [];
+  const seq = filter.sequence;
+  if (seq) {
+    if (seq.name) where.push(textCondition(b, "s.name", seq.name));
+    if (seq.createdMs) where.push(timeCondition(b, "s.created_ms", seq.createdMs));
+    for (const c of seq.userMetadata) where.push(metaCondition(b, "s.user_metadata", c));
+  }
+  const topic = filter.topic;
+  if (topic) {
+    if (topic.name) {
+      // A substring of the relative name is one of the full name: that cheap test runs first (no join).
+      if (topic.name.op === "match") where.push(textCondition(b, "t.name", topic.name));
+      where.push(textCondition(b, RELATIVE_TOPIC_NAME, topic.name));
+    }
+    if (topic.createdMs) where.push(timeCondition(b, "t.created_ms", topic.createdMs));
+    if (topic.ontologyTag) where.push(textCondition(b, "t.ontology_tag", topic.ontologyTag));
+    if (topic.serializationFormat) {
+      where.push(textCondition(b, "t.serialization_format", topic.serializationFormat));
+    }
+    for (const c of topic.userMetadata) where.push(metaCondition(b, "t.user_metadata", c));
+  }
+  return where;
+}
+
+/** Whether chunk `c`'s statistics admit a value satisfying `op` (see findChunkCandidates). */
+function statsCondition(b: Params, { path, op }: ValueCondition): string {
+  const operand = op.op === "between" ? op.low : op.value;
+  const text = typeof operand === "string";
+  // Text in UTF-8 byte order (how the statistics were computed): the "C" collation.
+  const [kind, min, max, cast] = text
+    ? ["text", `cs.min_text COLLATE "C"`, `cs.max_text COLLATE "C"`, `::text COLLATE "C"`]
+    : ["numeric", "cs.min_num", "cs.max_num", "::text::float8"];
+  const param = (v: Scalar) => b.add(typeof v === "boolean" ? (v ? "1" : "0") : String(v)) + cast;
+  let range: string;
+  switch (op.op) {
+    case "eq": {
+      const v = param(op.value);
+      range = `${min} <= ${v} AND ${max} >= ${v}`;
+      break;
+    }
+    case "lt":
+    case "leq":
+      range = `${min} <= ${param(op.value)}`;
+      break;
+    case "gt":
+    case "geq":
+      range = `${max} >= ${param(op.value)}`;
+      break;
+    case "between":
+      range = `${min} <= ${param(op.high)} AND ${max} >= ${param(op.low)}`;
+      break;
+  }
+  return `EXISTS (SELECT 1 FROM chunk_stats cs
+       WHERE cs.chunk_id = c.id AND cs.column_name = ${b.add(path.join("."))}::text
+         AND cs.kind = '${kind}' AND ${range})`;
 }
 
 /** The topic locator without its sequence: `/front/imu` for `run_01/front/imu`. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { runQuery } from "../query/run.ts";
+import { type QueryDeps, runQuery } from "../query/run.ts";
 import * as lifecycle from "../lifecycle/mod.ts";
 import type { LifecycleDeps } from "../lifecycle/deps.ts";
 import type { Notification } from "../model/types.ts";
@@ -13,9 +13,15 @@ import { type ActionLimits, type ActionRequest, formatCreatedDatetime, parseActi
 import { encodeActionResult } from "./actions.ts";
 import { decodeAction, encodeBytesMessage } from "./messages.ts";
 
+/** What actions reach: the lifecycle functions, and the query engine for `query`. */
+export interface ActionDeps {
+  lifecycle: LifecycleDeps;
+  query: QueryDeps;
+}
+
 /** Runs one DoAction request; returns the encoded Result message. */
 export async function doAction(
-  deps: LifecycleDeps,
+  deps: ActionDeps,
   req: Uint8Array,
   opts: { limits?: Partial<ActionLimits> } = {},
 ): Promise<Uint8Array> {
@@ -37,7 +43,8 @@ function notifies(list: Notification[]) {
 }
 
 /** Performs the request; returns the `response` object, or null for actions that answer "empty". */
-async function dispatch(deps: LifecycleDeps, req: ActionRequest): Promise<object | null> {
+async function dispatch(engines: ActionDeps, req: ActionRequest): Promise<object | null> {
+  const deps = engines.lifecycle;
   switch (req.action) {
     case "sequence_create": {
       const seq = await lifecycle.createSequence(deps, {
@@ -112,7 +119,7 @@ async function dispatch(deps: LifecycleDeps, req: ActionRequest): Promise<object
       return { layers: layers.map((l) => ({ name: l.name, description: l.description })) };
     }
     case "query": {
-      const items = await runQuery(deps, req.query);
+      const items = await runQuery(engines.query, req.query);
       return { items: items.map((i) => ({ sequence: i.sequence, topics: i.topics })) };
     }
   }

@@ -8,6 +8,7 @@ import { InvalidArgumentError, UnimplementedError } from "../errors.ts";
 import { type LifecycleDeps, listSequences } from "../lifecycle/mod.ts";
 import type { IngestDeps } from "../ingest/mod.ts";
 import type { ReadDeps } from "../read/mod.ts";
+import type { QueryDeps } from "../query/run.ts";
 import { decodeBytesMessage, encodeFlightInfo } from "./messages.ts";
 import type { CallContext, FlightHandlers } from "./server.ts";
 import { doAction } from "./do_action.ts";
@@ -20,6 +21,7 @@ export interface FlightDomain {
   lifecycle: LifecycleDeps;
   ingest: IngestDeps;
   read: ReadDeps;
+  query: QueryDeps;
 }
 
 const utf8 = new TextEncoder();
@@ -67,7 +69,7 @@ export function createFlightHandlers(domain: FlightDomain): FlightHandlers {
       unimplemented("DoExchange");
     },
     async *DoAction(req: Uint8Array) {
-      yield await doAction(domain.lifecycle, req);
+      yield await doAction(domain, req);
     },
     // deno-lint-ignore require-yield
     async *ListActions() {

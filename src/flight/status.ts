@@ -8,6 +8,7 @@ import { status as Code } from "@grpc/grpc-js";
 import {
   AlreadyExistsError,
   CancelledError,
+  DataLossError,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
@@ -36,6 +37,7 @@ const MAPPING: [new (...args: never[]) => Error, Code][] = [
   [UnavailableError, Code.UNAVAILABLE],
   [ResourceExhaustedError, Code.RESOURCE_EXHAUSTED],
   [CancelledError, Code.CANCELLED],
+  [DataLossError, Code.DATA_LOSS],
   [UnimplementedError, Code.UNIMPLEMENTED],
 ];
 

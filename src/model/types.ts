@@ -93,3 +93,17 @@ export interface TimeRange {
   readonly startNs: bigint | null;
   readonly endNs: bigint | null;
 }
+
+/** A comparable query value: string, boolean, integer (`bigint`, exact) or float (`number`). */
+export type Scalar = string | boolean | number | bigint;
+
+/** A comparison of one data value (protocol 9.4): bounds of `between` are inclusive. */
+export type ValueOp =
+  | { op: "eq" | "lt" | "leq" | "gt" | "geq"; value: Scalar }
+  | { op: "between"; low: Scalar; high: Scalar };
+
+/** A condition on the data column at `path` (struct children: `["header", "stamp", "sec"]`). */
+export interface ValueCondition {
+  path: string[];
+  op: ValueOp;
+}

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { JsonValue } from "../model/types.ts";
+import type { JsonValue, ValueCondition } from "../model/types.ts";
 import type { CatalogFilter } from "../catalog/query.ts";
 
 export type {
@@ -42,19 +42,11 @@ export type OperatorName =
   | "ex"
   | "nex";
 
-/** A comparable value: string, boolean, integer (`bigint`) or float (`number`). */
-export type Scalar = string | boolean | number | bigint;
-
-/** An operator on a data column (9.4): no `neq`, `in`, `match`, `ex` or `nex`. */
-export type OntologyOp =
-  | { op: "eq" | "lt" | "leq" | "gt" | "geq"; value: Scalar }
-  | { op: "between"; low: Scalar; high: Scalar };
+export type { Scalar, ValueCondition, ValueOp as OntologyOp } from "../model/types.ts";
 
 /** `"imu.header.stamp.sec": {...}`: tag `imu`, path `["header", "stamp", "sec"]`. */
-export interface OntologyCondition {
+export interface OntologyCondition extends ValueCondition {
   tag: string;
-  path: string[];
-  op: OntologyOp;
 }
 
 /** A parsed query; sections absent from the body are null (ontology: empty). */

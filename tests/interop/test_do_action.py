@@ -91,8 +91,30 @@ class ActionShapes(MosaicoTestCase):
     def test_query_refusals(self):
         self.assertStatus("INVALID_ARGUMENT", self.m.action, "query", {"sequence": {"name": {"$lt": "x"}}})
         self.assertStatus("INVALID_ARGUMENT", self.m.action, "query", {"bogus": {}})
-        # TODO(#4): data filters
-        self.assertStatus("UNIMPLEMENTED", self.m.action, "query", {"ontology": {"imu.acceleration.x": {"$geq": 0}}})
+        self.assertStatus("INVALID_ARGUMENT", self.m.action, "query", {"ontology": {"imu.acceleration.x": {"$neq": 0}}})
+        self.assertStatus("INVALID_ARGUMENT", self.m.action, "query", {"ontology": {"imu": {"$eq": 0}}})
+
+    def test_query_by_data(self):
+        seq, skey = self.new_sequence()
+        rows = imu_rows(50)
+        for i, row in enumerate(rows):  # finite, distinct values (imu_rows also makes NaN and infinities)
+            row["acceleration"]["x"] = i * 0.25 - 3
+        front = f"{seq}/front/imu"
+        tkey = self.m.topic_create(front, skey, ontology_tag="imu")
+        upload(self.m.client, front, tkey, IMU_SCHEMA, [batch_of(rows, IMU_SCHEMA)])
+        self.m.topic_create(f"{seq}/empty", skey, ontology_tag="imu")  # no data: never matches
+        only = {"sequence": {"name": {"$eq": seq}}}
+        top = max(r["acceleration"]["x"] for r in rows)
+        stamp = rows[7]["timestamp_ns"]
+        self.assertEqual(self.m.action("query", {**only, "ontology": {"imu.acceleration.x": {"$geq": top}}}),
+                         {"items": [{"sequence": seq, "topics": [front]}]})
+        self.assertEqual(self.m.action("query", {**only, "ontology": {"imu.acceleration.x": {"$gt": top}}}),
+                         {"items": []})
+        # Two conditions on the same row: row 7's timestamp with row 7's x matches, with another row's not.
+        same_row = {"imu.timestamp_ns": {"$eq": stamp}, "imu.acceleration.x": {"$eq": rows[7]["acceleration"]["x"]}}
+        self.assertEqual(self.m.action("query", {**only, "ontology": same_row})["items"][0]["topics"], [front])
+        other_row = {"imu.timestamp_ns": {"$eq": stamp}, "imu.acceleration.x": {"$eq": rows[8]["acceleration"]["x"]}}
+        self.assertEqual(self.m.action("query", {**only, "ontology": other_row}), {"items": []})
 
 
 class BodyRules(MosaicoTestCase):

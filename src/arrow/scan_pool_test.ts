@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Utf8 } from "apache-arrow";
+import { DataLossError } from "../errors.ts";
+import type { Scalar, ValueCondition } from "../model/types.ts";
+import { encodeParquetChunk } from "./parquet.ts";
+import { ScanPool } from "./scan_pool.ts";
+import { vec } from "./_test_batches.ts";
+
+/** Rows (x, header.stamp.sec, header.frame): (1, 10, "a"), (2, 20, "b"), (3, null header). */
+function sampleBatch(): RecordBatch {
+  const stamp = new Struct([new Field("sec", new Int64(), false)]);
+  const header = new Struct([new Field("stamp", stamp, true), new Field("frame", new Utf8(), true)]);
+  const fields = [new Field("x", new Float64(), true), new Field("header", header, true)];
+  const stampData = makeData({ type: stamp, length: 3, children: [vec(new Int64(), [10n, 20n, 30n])] });
+  const headerData = makeData({
+    type: header,
+    length: 3,
+    nullCount: 1,
+    nullBitmap: Uint8Array.of(0b011),
+    children: [stampData, vec(new Utf8(), ["a", "b", "c"])],
+  });
+  const x = vec(new Float64(), [1, 2, 3]);
+  return new RecordBatch(
+    new Schema(fields),
+    makeData({ type: new Struct(fields), length: 3, children: [x, headerData] }),
+  );
+}
+
+const CHUNK = await encodeParquetChunk([sampleBatch()], "default");
+/** A fresh copy of the chunk: the pool transfers (detaches) the buffer it is given. */
+const chunk = () => CHUNK.slice();
+
+const eq = (path: string, value: Scalar): ValueCondition => ({
+  path: path.split("."),
+  op: { op: "eq", value },
+});
+
+Deno.test("ScanPool.anyRowMatches() answers through a worker, reading nested leaf columns", async () => {
+  await using pool = new ScanPool({ size: 1 });
+  const cases: [ValueCondition[], boolean][] = [
+    [[eq("x", 2)], true],
+    [[eq("x", 4)], false],
+    [[{ path: ["x"], op: { op: "between", low: 2.5, high: 3 } }], true],
+    [[eq("header.stamp.sec", 20)], true],
+    [[eq("header.stamp.sec", 30n)], false], // under a null header
+    [[eq("header.frame", "c")], false], // likewise
+    [[eq("header.stamp.sec", 20n), eq("header.frame", "b")], true],
+    [[eq("header.stamp.sec", 10), eq("header.frame", "b")], false], // not the same row
+    [[eq("x", 1), eq("header.stamp.sec", 10), eq("header.frame", "a")], true],
+    [[eq("header.stamp", 10)], false], // a struct, not a leaf
+    [[eq("header.frame", 1)], false],
+    [[eq("x", "2")], false],
+  ];
+  const got = [];
+  for (const [conditions] of cases) got.push(await pool.anyRowMatches(chunk(), conditions));
+  assert.deepStrictEqual(got, cases.map(([, want]) => want));
+  assert.equal(pool.workers, 1);
+});
+
+Deno.test("ScanPool.anyRowMatches() transfers a buffer the view owns whole and copies any other", async () => {
+  await using pool = new ScanPool({ size: 1 });
+  const owned = chunk();
+  assert.equal(await pool.anyRowMatches(owned, [eq("x", 3)]), true);
+  assert.equal(owned.byteLength, 0); // detached
+  const padded = new Uint8Array(CHUNK.length + 8);
+  padded.set(CHUNK, 4);
+  const view = padded.subarray(4, 4 + CHUNK.length);
+  assert.equal(await pool.anyRowMatches(view, [eq("x", 3)]), true);
+  assert.equal(view.byteLength, CHUNK.length);
+  assert.deepStrictEqual(view, CHUNK);
+});
+
+Deno.test("ScanPool.anyRowMatches() rejects unreadable bytes with DataLossError and keeps answering", async () => {
+  await using pool = new ScanPool({ size: 1 });
+  const corrupt = chunk(); // Parquet magic at both ends, the rest scrambled
+  for (let i = 4; i < corrupt.length - 8; i++) corrupt[i] ^= 0x5a;
+  const unreadable: [string, Uint8Array][] = [
+    ["garbage", Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)],
+    ["empty", new Uint8Array(0)],
+    ["corrupt", corrupt],
+    ["truncated", CHUNK.slice(0, CHUNK.length - 1)],
+  ];
+  for (const [name, bytes] of unreadable) {
+    await assert.rejects(pool.anyRowMatches(bytes, [eq("x", 1)]), DataLossError, name);
+    assert.equal(await pool.anyRowMatches(chunk(), [eq("x", 1)]), true, `after ${name}`);
+    assert.equal(await pool.anyRowMatches(chunk(), [eq("x", 5)]), false, `after ${name}`);
+  }
+  assert.equal(pool.workers, 1); // an error reply does not cost the worker
+});
+
+Deno.test("ScanPool: a condition on a column the chunk lacks is false, not a reader crash", async () => {
+  await using pool = new ScanPool({ size: 1 });
+  assert.equal(await pool.anyRowMatches(chunk(), [eq("nope", 1)]), false);
+  assert.equal(await pool.anyRowMatches(chunk(), [eq("x", 1), eq("nope", 1)]), false);
+  assert.equal(pool.workers, 1);
+});
+
+Deno.test("ScanPool: a reader crash on a corrupt chunk is DATA_LOSS and the worker is replaced", async () => {
+  await using pool = new ScanPool({ size: 1 });
+  const good = chunk();
+  // Deterministic corruption (a few bytes overwritten between the magics) until the reader panics:
+  // parquet-wasm does so on about one corrupt file in five.
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+  let crashes = 0;
+  for (let trial = 0; trial < 200 && crashes === 0; trial++) {
+    const bytes = good.slice();
+    for (let k = 0; k < 3; k++) {
+      bytes[4 + Math.floor(next() * (bytes.length - 12))] = Math.floor(next() * 256);
+    }
+    const outcome = await pool.anyRowMatches(bytes, [eq("x", 1)]).catch((err: Error) => err);
+    if (outcome instanceof Error) {
+      assert.ok(outcome instanceof DataLossError, String(outcome));
+      if (/Parquet reader failed/.test(outcome.message)) crashes++;
+    }
+  }
+  assert.equal(crashes, 1, "no corruption made the reader crash: find another way to exercise a crash");
+  assert.equal(await pool.anyRowMatches(chunk(), [eq("x", 1)]), true);
+  assert.equal(await pool.anyRowMatches(chunk(), [eq("x", 5)]), false);
+  assert.equal(pool.workers, 1);
+});
+
+Deno.test("ScanPool runs at most `size` scans at once and answers each one", async () => {
+  await using pool = new ScanPool({ size: 2 });
+  const expected = Array.from({ length: 10 }, (_, i) => i % 3 === 0);
+  let most = 0;
+  const scans = expected.map((want, i) =>
+    pool.anyRowMatches(chunk(), [eq("x", want ? 1 + (i % 3) : 10 + i)]).finally(() => {
+      most = Math.max(most, pool.workers);
+    })
+  );
+  assert.equal(pool.workers, 2); // spawned on demand, synchronously, up to the size
+  assert.deepStrictEqual(await Promise.all(scans), expected);
+  assert.ok(most <= 2, `saw ${most} workers`);
+  assert.equal(pool.workers, 2);
+});
+
+Deno.test("ScanPool stops workers idle for `idleMs` and starts new ones on demand", async () => {
+  await using pool = new ScanPool({ size: 2, idleMs: 50 });
+  assert.equal(pool.workers, 0);
+  const scans = [pool.anyRowMatches(chunk(), [eq("x", 1)]), pool.anyRowMatches(chunk(), [eq("x", 0)])];
+  assert.equal(pool.workers, 2);
+  assert.deepStrictEqual(await Promise.all(scans), [true, false]);
+  const deadline = Date.now() + 2_000; // 50 ms plus slack for a loaded machine
+  while (pool.workers > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(pool.workers, 0);
+  assert.equal(await pool.anyRowMatches(chunk(), [eq("header.frame", "a")]), true);
+  assert.equal(pool.workers, 1);
+});
+
+Deno.test("ScanPool rejects scans once disposed, including those waiting for a worker", async () => {
+  const pool = new ScanPool({ size: 1 });
+  const running = pool.anyRowMatches(chunk(), [eq("x", 2)]);
+  const waiting = pool.anyRowMatches(chunk(), [eq("x", 2)]);
+  await pool[Symbol.asyncDispose]();
+  await assert.rejects(waiting, /ScanPool is closed/);
+  assert.equal(await running, true); // the scan in progress finishes, then its worker stops
+  assert.equal(pool.workers, 0);
+  await assert.rejects(pool.anyRowMatches(chunk(), [eq("x", 2)]), /ScanPool is closed/);
+  assert.equal(pool.workers, 0);
+});
+
+Deno.test("new ScanPool() needs a positive integer size", () => {
+  for (const size of [0, -1, 1.5, NaN]) assert.throws(() => new ScanPool({ size }), RangeError);
+});
