@@ -11,7 +11,7 @@ import { openStore } from "./store/mod.ts";
 import type { ObjectStore } from "./store/store.ts";
 import { FlightServer } from "./flight/server.ts";
 import { createFlightHandlers } from "./flight/service.ts";
-import { ScanPool } from "./arrow/scan_pool.ts";
+import { ParquetPool } from "./arrow/parquet_pool.ts";
 
 export interface App extends AsyncDisposable {
   readonly catalog: Catalog;
@@ -30,14 +30,14 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }),
     );
     await catalog.ensureDefaultLayer();
-    const scanner = cleanup.use(new ScanPool({ size: config.queryWorkers }));
+    const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers }));
     const domainLog = log.child({ component: "domain" });
     const handlers = createFlightHandlers({
       lifecycle: { catalog, store, log: domainLog, now: () => Date.now() },
       ingest: { catalog, store, log: domainLog, chunkTargetBytes: config.chunkTargetBytes },
-      read: { catalog, store, log: domainLog, targetBatchBytes: config.readBatchBytes },
+      read: { catalog, store, log: domainLog, targetBatchBytes: config.readBatchBytes, decoder: parquet },
       // One topic more than workers, so that fetching the next chunk overlaps scanning.
-      query: { catalog, store, scanner, scanConcurrency: config.queryWorkers + 1 },
+      query: { catalog, store, scanner: parquet, scanConcurrency: config.parquetWorkers + 1 },
     });
     const stack = cleanup.move();
     return {

@@ -44,8 +44,8 @@ export interface Config {
   chunkTargetBytes: number;
   /** DoGet sends record batches of about this size. */
   readBatchBytes: number;
-  /** Workers that scan Parquet chunks for ontology queries (and chunks scanned at once). */
-  queryWorkers: number;
+  /** Threads that decode Parquet chunks for reads and ontology scans (and topics scanned at once, + 1). */
+  parquetWorkers: number;
 }
 
 /** Options shared by every subcommand that opens the catalog and the store. */
@@ -113,10 +113,10 @@ export const SERVER_OPTIONS = {
     help: "size of the record batches DoGet sends",
     default: String(4 * 1024 * 1024),
   },
-  "query-workers": {
+  "parquet-workers": {
     type: "string",
-    env: "MOSAICOD_QUERY_WORKERS",
-    help: "workers scanning data chunks for ontology queries (started on demand)",
+    env: "MOSAICOD_PARQUET_WORKERS",
+    help: "threads decoding Parquet for DoGet and ontology scans (started on demand)",
     default: String(Math.min(4, navigator.hardwareConcurrency || 1)),
   },
 } as const satisfies Record<string, OptionSpec>;
@@ -167,7 +167,7 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     maxMessageBytes: parseIntOption(v, "max-message-bytes", 17 * 1024 * 1024, 2 ** 31 - 1),
     chunkTargetBytes: parseIntOption(v, "chunk-bytes", 1024 * 1024, 1024 * 1024 * 1024),
     readBatchBytes: parseIntOption(v, "read-batch-bytes", 64 * 1024, 64 * 1024 * 1024),
-    queryWorkers: parseIntOption(v, "query-workers", 1, 64),
+    parquetWorkers: parseIntOption(v, "parquet-workers", 1, 64),
   });
 }
 

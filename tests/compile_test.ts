@@ -23,9 +23,9 @@ Deno.test("compile: the task builds both Linux targets with the start task's per
   assert.ok(!/\s-A\b|--allow-all/.test(command), "never -A");
   // Workers load their module at run time: the binary must embed it.
   for (const target of ["x86_64", "aarch64"]) {
-    assert.match(command, new RegExp(`--include src/arrow/_scan_worker\\.ts --target ${target}`));
+    assert.match(command, new RegExp(`--include src/arrow/_parquet_worker\\.ts --target ${target}`));
   }
-  assert.ok(Deno.statSync(new URL("../src/arrow/_scan_worker.ts", import.meta.url)).isFile);
+  assert.ok(Deno.statSync(new URL("../src/arrow/_parquet_worker.ts", import.meta.url)).isFile);
   assert.deepEqual(new Set(COMPILE_PERMISSIONS), new Set(START_PERMISSIONS));
 });
 

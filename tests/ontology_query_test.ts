@@ -21,7 +21,7 @@ import {
   Utf8,
   vectorFromArray,
 } from "apache-arrow";
-import { ScanPool } from "../src/arrow/scan_pool.ts";
+import { ParquetPool } from "../src/arrow/parquet_pool.ts";
 import type { Catalog } from "../src/catalog/catalog.ts";
 import { DataLossError, InvalidArgumentError } from "../src/errors.ts";
 import { createSequence, type LifecycleDeps } from "../src/lifecycle/mod.ts";
@@ -165,7 +165,7 @@ async function freshEnv(makeCatalog: () => Promise<Catalog>): Promise<Env> {
   const dir = await Deno.makeTempDir({ prefix: "mosaicod-ontology-" });
   stack.defer(() => Deno.remove(dir, { recursive: true }));
   const store = stack.use(await FsStore.open(dir, { log }));
-  const scanner = stack.use(new ScanPool({ size: 2, idleMs: 1000 }));
+  const scanner = stack.use(new ParquetPool({ size: 2, idleMs: 1000 }));
   const lifecycle: LifecycleDeps = { catalog, store, log, now: () => Date.now() };
   for (const [name, topics] of DATA) {
     const seq = await createSequence(lifecycle, { name, userMetadata: {} });

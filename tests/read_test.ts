@@ -14,6 +14,7 @@ import {
   RecordBatch,
   Schema,
   Struct,
+  tableFromArrays,
   Uint32,
   Utf8,
   vectorFromArray,
@@ -26,6 +27,7 @@ import { CancelledError, NotFoundError } from "../src/errors.ts";
 import { silentLogger } from "../src/log.ts";
 import { chunkKey, schemaKey } from "../src/model/store_layout.ts";
 import type { NewChunk, TimeRange, Topic } from "../src/model/types.ts";
+import { ParquetPool } from "../src/arrow/parquet_pool.ts";
 import { openTopicRead, type ReadDeps, sequenceInfoSchema } from "../src/read/mod.ts";
 import { FsStore } from "../src/store/fs_store.ts";
 import type { ObjectStore } from "../src/store/store.ts";
@@ -41,11 +43,13 @@ async function fixture(targetBatchBytes?: number): Promise<Fixture> {
   const dir = await Deno.makeTempDir({ prefix: "mosaicod-read-" });
   const catalog = await freshPgliteCatalog();
   const store = await FsStore.open(dir, { log: silentLogger() });
+  const decoder = new ParquetPool({ size: 1 });
   return {
     catalog,
     store,
-    deps: { catalog, store, log: silentLogger(), targetBatchBytes },
+    deps: { catalog, store, log: silentLogger(), targetBatchBytes, decoder },
     async [Symbol.asyncDispose]() {
+      await decoder[Symbol.asyncDispose]();
       await store[Symbol.asyncDispose]();
       await catalog.close();
       await Deno.remove(dir, { recursive: true });
@@ -382,4 +386,26 @@ Deno.test("openTopicRead() aborts the store reads in flight", async () => {
   const first = opened.batches[Symbol.asyncIterator]().next(); // chunk 0 fetched, chunk 1 read ahead
   ac.abort(new Error("client went away"));
   await assert.rejects(first, CancelledError);
+});
+
+Deno.test("openTopicRead() of a corrupt or misshapen chunk fails with DataLossError naming the chunk", async () => {
+  await using fx = await fixture();
+  const topic = await createTopic(fx);
+  const [first, second] = await writeTopic(fx, topic, [[batch(range(0, 10), 0)], [batch(range(10, 20), 10)]]);
+  const good = await fx.store.get(first);
+  // Garbage between intact magics, then a valid Parquet file with other columns.
+  const garbage = good.slice();
+  garbage.fill(0x5a, 4, garbage.length - 4);
+  await fx.store.put(second, garbage);
+  await assert.rejects(read(fx, topic.name), (err: Error) => {
+    assert.equal(err.name, "DataLossError");
+    assert.ok(err.message.startsWith(`Cannot read chunk "${second}" of topic "${topic.name}"`), err.message);
+    return true;
+  });
+  const other = tableFromArrays({ timestamp_ns: BigInt64Array.of(10n), y: Float64Array.of(1) });
+  await fx.store.put(second, await encodeParquetChunk(other.batches, "default"));
+  await assert.rejects(read(fx, topic.name), { name: "DataLossError" });
+  await fx.store.put(second, good);
+  const { out } = await read(fx, topic.name);
+  assert.equal(out.reduce((n, b) => n + b.numRows, 0), 20);
 });

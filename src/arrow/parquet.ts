@@ -137,8 +137,8 @@ export interface DecodeParquetOptions {
 }
 
 /**
- * Reads a Parquet chunk back as record batches with the stored schema (and schema metadata).
- * The whole file is decoded in wasm memory on the first `next()`; batches are handed over one at a time.
+ * Reads a Parquet chunk back as record batches with the stored schema (and schema metadata): the two
+ * halves below, in this thread. The read path runs the first half in a worker (`parquet_pool.ts`).
  *
  * Projection happens after decoding: parquet-wasm's synchronous reader ignores `columns`, and its
  * async reader (which honours them) runs in a wasm-bindgen task where a Rust panic on a corrupt file
@@ -150,37 +150,71 @@ export async function* decodeParquetChunk(
   bytes: Uint8Array,
   opts: DecodeParquetOptions = {},
 ): AsyncGenerator<RecordBatch, void, undefined> {
+  const decoded = await decodeParquetToIpc(bytes, opts);
+  const wanted = opts.columns && checkColumns(opts.columns, parseSchema(decoded.schema));
+  yield* batchesFromIpc(decoded, wanted);
+}
+
+/** A decoded chunk as Arrow IPC: its stored schema (with metadata), and one IPC stream per batch. */
+export interface DecodedChunkIpc {
+  schema: Uint8Array;
+  batches: Uint8Array[];
+}
+
+/**
+ * The wasm half of decoding: the whole chunk is decoded in wasm memory, then each batch is copied out
+ * as an IPC stream (the only copy; each buffer is its own, so it can be transferred between threads).
+ * @throws InvalidArgumentError when the bytes are not a readable Parquet file.
+ */
+export async function decodeParquetToIpc(
+  bytes: Uint8Array,
+  opts: { batchRows?: number } = {},
+): Promise<DecodedChunkIpc> {
   const batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
   if (!Number.isSafeInteger(batchRows) || batchRows < 1) {
     throw new InvalidArgumentError(`Cannot read Parquet chunk: invalid batch size ${batchRows}`);
   }
   checkParquetFraming(bytes);
   const pq = await loadParquetWasm();
-  const wanted = opts.columns && checkColumns(opts.columns, readSchemaWith(pq, bytes));
   const decoded = callWasm(() => {
     const table = pq.readParquet(bytes, { batchSize: batchRows });
     // The table keeps the file's schema metadata; the batches' own schemas drop it.
-    const schemaIpc = table.schema.intoIPCStream();
+    const schema = table.schema.intoIPCStream();
     const batches = table.recordBatches();
     table.free();
-    return { schemaIpc, batches };
+    return { schema, batches };
   });
   const wasmBatches = decoded.batches;
+  const out: Uint8Array[] = [];
   let next = 0;
   try {
-    const stored = parseSchema(decoded.schemaIpc);
-    const indices = stored.fields.flatMap((f, i) => !wanted || wanted.has(f.name) ? [i] : []);
-    const schema = wanted ? stored.selectAt(indices) : stored;
-    const type = new Struct(schema.fields);
     for (; next < wasmBatches.length; next++) {
-      const ipc = callWasm(() => wasmBatches[next].intoIPCStream()); // consumes the wasm batch
-      for (const batch of RecordBatchReader.from(ipc)) {
-        const children = indices.map((i) => batch.data.children[i]);
-        yield new RecordBatch(schema, makeData({ type, length: batch.numRows, children }));
-      }
+      out.push(callWasm(() => wasmBatches[next].intoIPCStream())); // consumes the wasm batch
     }
   } finally {
     for (; next < wasmBatches.length; next++) wasmBatches[next].free();
+  }
+  return { schema: decoded.schema, batches: out };
+}
+
+/**
+ * The JS half of decoding: record batches over the IPC buffers (no copy), all with the stored schema,
+ * reduced to the `wanted` top-level columns when given. Drops each buffer from `decoded` as it goes.
+ * @throws InvalidArgumentError when the schema is unreadable.
+ */
+export function* batchesFromIpc(
+  decoded: DecodedChunkIpc,
+  wanted?: ReadonlySet<string>,
+): Generator<RecordBatch, void, undefined> {
+  const stored = parseSchema(decoded.schema);
+  const indices = stored.fields.flatMap((f, i) => !wanted || wanted.has(f.name) ? [i] : []);
+  const schema = wanted ? stored.selectAt(indices) : stored;
+  const type = new Struct(schema.fields);
+  for (let ipc = decoded.batches.shift(); ipc !== undefined; ipc = decoded.batches.shift()) {
+    for (const batch of RecordBatchReader.from(ipc)) {
+      const children = indices.map((i) => batch.data.children[i]);
+      yield new RecordBatch(schema, makeData({ type, length: batch.numRows, children }));
+    }
   }
 }
 
@@ -191,7 +225,7 @@ export async function* decodeParquetChunk(
  *
  * This uses parquet-wasm's async reader, the only one that honours `columns`. A Rust panic inside it
  * (the reader has some on corrupt files) escapes as an uncaught error of the whole JS context, so call
- * this only in a context that may die: the query scan workers (`scan_pool.ts`) do.
+ * this only in a context that may die: the query scan workers (`parquet_pool.ts`) do.
  * @throws InvalidArgumentError when the bytes are not a readable Parquet file.
  */
 export async function* decodeParquetColumns(
@@ -199,13 +233,41 @@ export async function* decodeParquetColumns(
   columns: readonly string[],
   opts: { batchRows?: number } = {},
 ): AsyncGenerator<RecordBatch, void, undefined> {
+  for await (const ipc of streamParquetIpc(bytes, { ...opts, columns })) yield* RecordBatchReader.from(ipc);
+}
+
+/**
+ * Decodes a chunk a row group at a time with parquet-wasm's async reader, so that its wasm memory holds
+ * about one row group rather than the whole decoded chunk (~5× the file with `readParquet`): the
+ * worker side of DoGet. Same output as {@linkcode decodeParquetToIpc}; same caveat as
+ * {@linkcode decodeParquetColumns}: a reader panic kills the JS context, so call it in a worker only.
+ * @throws InvalidArgumentError when the bytes are not a readable Parquet file.
+ */
+export async function decodeParquetStreaming(
+  bytes: Uint8Array,
+  opts: { batchRows?: number } = {},
+): Promise<DecodedChunkIpc> {
+  checkParquetFraming(bytes);
+  const pq = await loadParquetWasm();
+  const schema = callWasm(() => pq.readSchema(bytes).intoIPCStream()); // with the schema metadata
+  return { schema, batches: await Array.fromAsync(streamParquetIpc(bytes, opts)) };
+}
+
+/** One IPC stream per decoded batch, the requested columns only (all by default). */
+async function* streamParquetIpc(
+  bytes: Uint8Array,
+  opts: { columns?: readonly string[]; batchRows?: number },
+): AsyncGenerator<Uint8Array, void, undefined> {
   checkParquetFraming(bytes);
   const pq = await loadParquetWasm();
   let file: ParquetFile;
   let stream: ReadableStream;
   try {
     file = await pq.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-    stream = await file.stream({ columns: [...columns], batchSize: opts.batchRows ?? DEFAULT_BATCH_ROWS });
+    stream = await file.stream({
+      columns: opts.columns && [...opts.columns],
+      batchSize: opts.batchRows ?? DEFAULT_BATCH_ROWS,
+    });
   } catch (err) {
     throw new InvalidArgumentError(`Cannot read Parquet chunk: ${describeWasmError(err)}`, { cause: err });
   }
@@ -221,8 +283,7 @@ export async function* decodeParquetColumns(
         });
       }
       if (step.done) return;
-      const ipc = callWasm(() => step.value.intoIPCStream()); // consumes the wasm batch
-      yield* RecordBatchReader.from(ipc);
+      yield callWasm(() => step.value.intoIPCStream()); // consumes the wasm batch
     }
   } finally {
     await reader.cancel().catch(() => {});

@@ -8,7 +8,7 @@
  */
 import type { Catalog } from "../catalog/catalog.ts";
 import type { CatalogFilter, ChunkCandidate, QueryItem, TagGroup } from "../catalog/query.ts";
-import type { ChunkScanner } from "../arrow/scan_pool.ts";
+import type { ChunkScanner } from "../arrow/parquet_pool.ts";
 import { DataLossError, NotFoundError } from "../errors.ts";
 import type { ObjectStore } from "../store/store.ts";
 import type { OntologyCondition } from "./types.ts";

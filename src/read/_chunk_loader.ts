@@ -8,12 +8,14 @@
  */
 import { RecordBatch, type Schema } from "apache-arrow";
 import { sliceTimeRange, sortByTimestamp } from "../arrow/merge.ts";
-import { decodeParquetChunk } from "../arrow/parquet.ts";
-import { CancelledError, InvalidArgumentError } from "../errors.ts";
+import type { ChunkDecoder } from "../arrow/parquet_pool.ts";
+import { CancelledError, DataLossError, InvalidArgumentError } from "../errors.ts";
 import type { Chunk, TimeRange, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
 
 export interface ChunkLoaderOptions {
+  /** Decodes a chunk, in a worker: the event loop keeps sending the current chunk meanwhile. */
+  decoder: ChunkDecoder;
   topic: Topic;
   /** The stream schema: every batch is handed out with it. */
   schema: Schema;
@@ -69,21 +71,18 @@ export class ChunkLoader implements AsyncDisposable {
   }
 
   async #load(chunk: Chunk): Promise<RecordBatch[]> {
-    const { topic, schema, range } = this.#opts;
+    const { topic, schema, range, decoder } = this.#opts;
     const bytes = await this.#store.get(chunk.key, { signal: this.#signal });
-    const decoded: RecordBatch[] = [];
     try {
-      for await (const batch of decodeParquetChunk(bytes)) {
-        this.#checkAborted(chunk);
-        if (batch.numRows > 0) decoded.push(batch);
-      }
+      const decoded = (await decoder.decode(bytes)).filter((b) => b.numRows > 0);
+      this.#checkAborted(chunk);
       checkFields(decoded[0]?.schema ?? schema, schema);
       const sorted = sortByTimestamp(decoded);
       return (range ? sliceTimeRange(sorted, range) : sorted).map((b) => new RecordBatch(schema, b.data));
     } catch (err) {
       // A stored chunk that cannot be read is damage on our side, not a bad request.
-      if (!(err instanceof InvalidArgumentError)) throw err;
-      throw new Error(`Cannot read chunk "${chunk.key}" of topic "${topic.name}": ${err.message}`, {
+      if (!(err instanceof InvalidArgumentError || err instanceof DataLossError)) throw err;
+      throw new DataLossError(`Cannot read chunk "${chunk.key}" of topic "${topic.name}": ${err.message}`, {
         cause: err,
       });
     }

@@ -11,6 +11,7 @@
 import type { RecordBatch, Schema } from "apache-arrow";
 import { decodeEncapsulatedSchema } from "../arrow/ipc.ts";
 import { mergeSortedStreams } from "../arrow/merge.ts";
+import type { ChunkDecoder } from "../arrow/parquet_pool.ts";
 import type { Catalog } from "../catalog/catalog.ts";
 import { CancelledError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -27,6 +28,8 @@ export interface ReadDeps {
   catalog: Catalog;
   store: ObjectStore;
   log: Logger;
+  /** Decodes chunks off the event loop (the daemon's Parquet workers). */
+  decoder: ChunkDecoder;
   /** About how many bytes each batch holds (a single larger row goes alone). Default 4 MiB. */
   targetBatchBytes?: number;
 }
@@ -70,7 +73,14 @@ export async function openTopicRead(deps: ReadDeps, req: TopicReadRequest): Prom
   return {
     topic,
     schema,
-    batches: readBatches(deps.store, chunks, { topic, schema, range, signal, targetBytes }),
+    batches: readBatches(deps.store, chunks, {
+      topic,
+      schema,
+      range,
+      signal,
+      targetBytes,
+      decoder: deps.decoder,
+    }),
   };
 }
 
@@ -86,6 +96,7 @@ async function readSnapshot(store: ObjectStore, topic: Topic, signal: AbortSigna
 }
 
 interface ReadPlan {
+  decoder: ChunkDecoder;
   topic: Topic;
   schema: Schema;
   range: TimeRange | null;

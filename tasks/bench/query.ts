@@ -19,7 +19,7 @@ import {
   Table,
   vectorFromArray,
 } from "apache-arrow";
-import { ScanPool } from "../../src/arrow/scan_pool.ts";
+import { ParquetPool } from "../../src/arrow/parquet_pool.ts";
 import { Catalog } from "../../src/catalog/catalog.ts";
 import { createSequence, type LifecycleDeps } from "../../src/lifecycle/mod.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -138,7 +138,7 @@ export async function benchQuery(
     await using catalog = await Catalog.open({ kind: "pglite", dir: `${dir}/catalog` }, { log: quiet });
     await using store = await FsStore.open(`${dir}/store`, { log: quiet });
     const workers = Math.min(4, navigator.hardwareConcurrency || 1);
-    await using scanner = new ScanPool({ size: workers });
+    await using scanner = new ParquetPool({ size: workers });
     const deps: QueryDeps = { catalog, store, scanner, scanConcurrency: workers + 1 };
     const chunks = await populate(catalog, store, sequences, opts.log);
     const last = seqName(sequences - 1);

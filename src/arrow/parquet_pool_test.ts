@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Utf8 } from "apache-arrow";
 import { DataLossError } from "../errors.ts";
 import type { Scalar, ValueCondition } from "../model/types.ts";
-import { encodeParquetChunk } from "./parquet.ts";
-import { ScanPool } from "./scan_pool.ts";
+import { tableFromArrays } from "apache-arrow";
+import { decodeParquetChunk, encodeParquetChunk } from "./parquet.ts";
+import { ParquetPool } from "./parquet_pool.ts";
 import { vec } from "./_test_batches.ts";
 
 /** Rows (x, header.stamp.sec, header.frame): (1, 10, "a"), (2, 20, "b"), (3, null header). */
@@ -35,8 +36,8 @@ const eq = (path: string, value: Scalar): ValueCondition => ({
   op: { op: "eq", value },
 });
 
-Deno.test("ScanPool.anyRowMatches() answers through a worker, reading nested leaf columns", async () => {
-  await using pool = new ScanPool({ size: 1 });
+Deno.test("ParquetPool.anyRowMatches() answers through a worker, reading nested leaf columns", async () => {
+  await using pool = new ParquetPool({ size: 1 });
   const cases: [ValueCondition[], boolean][] = [
     [[eq("x", 2)], true],
     [[eq("x", 4)], false],
@@ -57,8 +58,8 @@ Deno.test("ScanPool.anyRowMatches() answers through a worker, reading nested lea
   assert.equal(pool.workers, 1);
 });
 
-Deno.test("ScanPool.anyRowMatches() transfers a buffer the view owns whole and copies any other", async () => {
-  await using pool = new ScanPool({ size: 1 });
+Deno.test("ParquetPool.anyRowMatches() transfers a buffer the view owns whole and copies any other", async () => {
+  await using pool = new ParquetPool({ size: 1 });
   const owned = chunk();
   assert.equal(await pool.anyRowMatches(owned, [eq("x", 3)]), true);
   assert.equal(owned.byteLength, 0); // detached
@@ -70,8 +71,8 @@ Deno.test("ScanPool.anyRowMatches() transfers a buffer the view owns whole and c
   assert.deepStrictEqual(view, CHUNK);
 });
 
-Deno.test("ScanPool.anyRowMatches() rejects unreadable bytes with DataLossError and keeps answering", async () => {
-  await using pool = new ScanPool({ size: 1 });
+Deno.test("ParquetPool.anyRowMatches() rejects unreadable bytes with DataLossError and keeps answering", async () => {
+  await using pool = new ParquetPool({ size: 1 });
   const corrupt = chunk(); // Parquet magic at both ends, the rest scrambled
   for (let i = 4; i < corrupt.length - 8; i++) corrupt[i] ^= 0x5a;
   const unreadable: [string, Uint8Array][] = [
@@ -88,18 +89,19 @@ Deno.test("ScanPool.anyRowMatches() rejects unreadable bytes with DataLossError 
   assert.equal(pool.workers, 1); // an error reply does not cost the worker
 });
 
-Deno.test("ScanPool: a condition on a column the chunk lacks is false, not a reader crash", async () => {
-  await using pool = new ScanPool({ size: 1 });
+Deno.test("ParquetPool: a condition on a column the chunk lacks is false, not a reader crash", async () => {
+  await using pool = new ParquetPool({ size: 1 });
   assert.equal(await pool.anyRowMatches(chunk(), [eq("nope", 1)]), false);
   assert.equal(await pool.anyRowMatches(chunk(), [eq("x", 1), eq("nope", 1)]), false);
   assert.equal(pool.workers, 1);
 });
 
-Deno.test("ScanPool: a reader crash on a corrupt chunk is DATA_LOSS and the worker is replaced", async () => {
-  await using pool = new ScanPool({ size: 1 });
-  const good = chunk();
+Deno.test("ParquetPool: a reader crash on a corrupt chunk is DATA_LOSS and the worker is replaced", async () => {
+  await using pool = new ParquetPool({ size: 1 });
+  const rows = tableFromArrays({ x: Float64Array.from({ length: 1000 }, (_, i) => i) });
+  const good = await encodeParquetChunk(rows.batches, "default");
   // Deterministic corruption (a few bytes overwritten between the magics) until the reader panics:
-  // parquet-wasm does so on about one corrupt file in five.
+  // parquet-wasm does so on about a third of such files.
   let seed = 7;
   const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
   let crashes = 0;
@@ -120,8 +122,8 @@ Deno.test("ScanPool: a reader crash on a corrupt chunk is DATA_LOSS and the work
   assert.equal(pool.workers, 1);
 });
 
-Deno.test("ScanPool runs at most `size` scans at once and answers each one", async () => {
-  await using pool = new ScanPool({ size: 2 });
+Deno.test("ParquetPool runs at most `size` scans at once and answers each one", async () => {
+  await using pool = new ParquetPool({ size: 2 });
   const expected = Array.from({ length: 10 }, (_, i) => i % 3 === 0);
   let most = 0;
   const scans = expected.map((want, i) =>
@@ -135,8 +137,8 @@ Deno.test("ScanPool runs at most `size` scans at once and answers each one", asy
   assert.equal(pool.workers, 2);
 });
 
-Deno.test("ScanPool stops workers idle for `idleMs` and starts new ones on demand", async () => {
-  await using pool = new ScanPool({ size: 2, idleMs: 50 });
+Deno.test("ParquetPool stops workers idle for `idleMs` and starts new ones on demand", async () => {
+  await using pool = new ParquetPool({ size: 2, idleMs: 50 });
   assert.equal(pool.workers, 0);
   const scans = [pool.anyRowMatches(chunk(), [eq("x", 1)]), pool.anyRowMatches(chunk(), [eq("x", 0)])];
   assert.equal(pool.workers, 2);
@@ -148,18 +150,38 @@ Deno.test("ScanPool stops workers idle for `idleMs` and starts new ones on deman
   assert.equal(pool.workers, 1);
 });
 
-Deno.test("ScanPool rejects scans once disposed, including those waiting for a worker", async () => {
-  const pool = new ScanPool({ size: 1 });
+Deno.test("ParquetPool rejects scans once disposed, including those waiting for a worker", async () => {
+  const pool = new ParquetPool({ size: 1 });
   const running = pool.anyRowMatches(chunk(), [eq("x", 2)]);
   const waiting = pool.anyRowMatches(chunk(), [eq("x", 2)]);
   await pool[Symbol.asyncDispose]();
-  await assert.rejects(waiting, /ScanPool is closed/);
+  await assert.rejects(waiting, /ParquetPool is closed/);
   assert.equal(await running, true); // the scan in progress finishes, then its worker stops
   assert.equal(pool.workers, 0);
-  await assert.rejects(pool.anyRowMatches(chunk(), [eq("x", 2)]), /ScanPool is closed/);
+  await assert.rejects(pool.anyRowMatches(chunk(), [eq("x", 2)]), /ParquetPool is closed/);
   assert.equal(pool.workers, 0);
 });
 
-Deno.test("new ScanPool() needs a positive integer size", () => {
-  for (const size of [0, -1, 1.5, NaN]) assert.throws(() => new ScanPool({ size }), RangeError);
+Deno.test("new ParquetPool() needs a positive integer size", () => {
+  for (const size of [0, -1, 1.5, NaN]) assert.throws(() => new ParquetPool({ size }), RangeError);
+});
+
+Deno.test("ParquetPool.decode() gives the batches an in-thread decode gives, schema metadata included", async () => {
+  await using pool = new ParquetPool({ size: 1 });
+  const rows = tableFromArrays({
+    timestamp_ns: BigInt64Array.from({ length: 5000 }, (_, i) => BigInt(i)),
+    x: Float64Array.from({ length: 5000 }, (_, i) => i / 3),
+  });
+  const bytes = await encodeParquetChunk(rows.batches, "default");
+  const local = await Array.fromAsync(decodeParquetChunk(bytes, { batchRows: 2048 }));
+  const remote = await pool.decode(bytes.slice(), { batchRows: 2048 });
+  assert.deepStrictEqual(remote.map((b) => b.numRows), [2048, 2048, 904]);
+  assert.deepStrictEqual(remote.map((b) => b.numRows), local.map((b) => b.numRows));
+  assert.deepStrictEqual(
+    remote.flatMap((b) => [...b.getChild("x")!]),
+    local.flatMap((b) => [...b.getChild("x")!]),
+  );
+  assert.deepStrictEqual([...remote[0].schema.metadata], [...local[0].schema.metadata]);
+  await assert.rejects(pool.decode(new Uint8Array(64)), DataLossError);
+  assert.equal((await pool.decode(bytes.slice())).length, 1);
 });

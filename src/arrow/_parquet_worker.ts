@@ -1,0 +1,53 @@
+/**
+ * A Parquet worker (see `parquet_pool.ts`). Requests:
+ * - `scan`: the conditions of one ontology tag group; decodes only the columns they read, stops at the
+ *   first batch with a row satisfying all of them, and answers whether there was one;
+ * - `decode`: the whole chunk, a row group at a time, answered as Arrow IPC buffers (transferred).
+ *
+ * Runs in its own JS context with its own parquet-wasm instance, so a panic in the Parquet reader
+ * ends this worker, not the daemon.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { InvalidArgumentError } from "../errors.ts";
+import type { ValueCondition } from "../model/types.ts";
+import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./parquet_pool.ts";
+import { decodeParquetColumns, decodeParquetStreaming, readParquetSchema } from "./parquet.ts";
+import { anyRowMatches, conditionColumns, hasLeaf } from "./row_filter.ts";
+
+self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
+  const req = event.data;
+  let answer: ParquetAnswer;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    if (req.kind === "scan") {
+      answer = { id: req.id, matched: await scan(req.bytes, req.conditions) };
+    } else {
+      const ipc = await decodeParquetStreaming(req.bytes, { batchRows: req.batchRows });
+      const decoded = { schema: owned(ipc.schema), batches: ipc.batches.map(owned) };
+      answer = { id: req.id, decoded };
+      transfer = [decoded.schema, ...decoded.batches].map((b) => b.buffer as ArrayBuffer);
+    }
+  } catch (err) {
+    answer = {
+      id: req.id,
+      error: err instanceof Error ? err.message : String(err),
+      unreadable: err instanceof InvalidArgumentError,
+    };
+  }
+  self.postMessage(answer satisfies ParquetReply, transfer);
+};
+
+async function scan(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<boolean> {
+  // A column the chunk lacks matches no row; asking the reader for it would make it panic.
+  const schema = await readParquetSchema(bytes);
+  if (!conditions.every((c) => hasLeaf(schema, c.path))) return false;
+  for await (const batch of decodeParquetColumns(bytes, conditionColumns(conditions))) {
+    if (anyRowMatches(batch, conditions)) return true;
+  }
+  return false;
+}
+
+// Loaded: from now on a crash is the reader failing on a chunk, not a worker that could not start.
+self.postMessage({ ready: true } satisfies ParquetReply);

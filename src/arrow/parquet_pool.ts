@@ -1,0 +1,229 @@
+/**
+ * A small pool of Web Workers that decode Parquet chunks: for DoGet (whole chunks, handed back as Arrow
+ * IPC buffers) and for ontology queries (scans of a few columns, protocol 9.4).
+ *
+ * Why workers: decoding Parquet in wasm is synchronous CPU work; on the main thread it stalls every
+ * Flight call (a 64 MiB chunk takes ~0.3 s), so a read's "decode the next chunk while sending this
+ * one" could not overlap at all. In workers it runs beside the sending, on other cores. Each worker
+ * has its own parquet-wasm instance: a reader panic on a corrupt chunk kills that worker only (it is
+ * replaced), and the column-projecting async reader can be used safely. Workers start on demand and
+ * stop after `idleMs` without work, which also returns their wasm memory.
+ *
+ * `deno compile` must embed `_parquet_worker.ts` (`--include`), see the `compile` task.
+ *
+ * @module
+ */
+import type { RecordBatch } from "apache-arrow";
+import { DataLossError } from "../errors.ts";
+import type { ValueCondition } from "../model/types.ts";
+import { batchesFromIpc, type DecodedChunkIpc } from "./parquet.ts";
+
+/** Something that can tell whether a Parquet chunk has a row satisfying every condition. */
+export interface ChunkScanner {
+  anyRowMatches(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<boolean>;
+}
+
+/** Something that decodes a whole Parquet chunk to record batches with its stored schema. */
+export interface ChunkDecoder {
+  decode(bytes: Uint8Array, opts?: { batchRows?: number }): Promise<RecordBatch[]>;
+}
+
+/** Main thread → worker. `bytes` is transferred, not copied. */
+export type ParquetRequest =
+  | { id: number; kind: "scan"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
+  | { id: number; kind: "decode"; bytes: Uint8Array; batchRows?: number };
+
+/** The answer to one request (transferred), or why the chunk could not be read. */
+export type ParquetAnswer =
+  | { id: number; matched: boolean }
+  | { id: number; decoded: DecodedChunkIpc }
+  | { id: number; error: string; unreadable: boolean };
+
+/** Worker → main thread: "loaded" once, then one answer per request. */
+export type ParquetReply = { ready: true } | ParquetAnswer;
+
+export interface ParquetPoolOptions {
+  /** Most workers alive at once (and scans in parallel). */
+  size: number;
+  /** A worker idle this long is stopped. */
+  idleMs?: number;
+}
+
+interface Slot {
+  worker: Worker;
+  idleTimer?: ReturnType<typeof setTimeout>;
+  /** The scan in progress. */
+  pending?: { resolve: (answer: ParquetAnswer) => void; reject: (err: Error) => void };
+  /** Settles when the worker has loaded (its first message) or failed to. */
+  ready: Promise<void>;
+  loaded?: boolean;
+  /** Set when the worker died (it may die before any scan, e.g. failing to load). */
+  crashed?: Error;
+}
+
+const WORKER_URL = new URL("./_parquet_worker.ts", import.meta.url);
+
+export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable {
+  readonly size: number;
+  readonly #idleMs: number;
+  #free: Slot[] = [];
+  #alive = 0;
+  #waiters: { resolve: (slot: Slot) => void; reject: (err: Error) => void }[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(opts: ParquetPoolOptions) {
+    if (!Number.isSafeInteger(opts.size) || opts.size < 1) {
+      throw new RangeError(`ParquetPool size must be a positive integer, got ${opts.size}`);
+    }
+    this.size = opts.size;
+    this.#idleMs = opts.idleMs ?? 30_000;
+  }
+
+  /** Workers currently alive (busy or idle). */
+  get workers(): number {
+    return this.#alive;
+  }
+
+  /**
+   * Scans one chunk for a row satisfying every condition, decoding only the columns they read. The
+   * bytes' buffer is transferred to the worker when the view owns it whole (the caller must not use it
+   * afterwards), copied otherwise.
+   * @throws DataLossError when the chunk is not readable Parquet (including a reader crash on it);
+   *   Error when the worker could not start.
+   */
+  async anyRowMatches(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<boolean> {
+    const answer = await this.#request({ id: this.#nextId++, kind: "scan", bytes: owned(bytes), conditions });
+    if (!("matched" in answer)) throw new Error("Chunk scan worker answered another request");
+    return answer.matched;
+  }
+
+  /**
+   * Decodes a whole chunk in a worker and wraps the batches it hands back (no copy). Same transfer
+   * rule and errors as {@linkcode anyRowMatches}.
+   */
+  async decode(bytes: Uint8Array, opts: { batchRows?: number } = {}): Promise<RecordBatch[]> {
+    const answer = await this.#request({
+      id: this.#nextId++,
+      kind: "decode",
+      bytes: owned(bytes),
+      batchRows: opts.batchRows,
+    });
+    if (!("decoded" in answer)) throw new Error("Parquet worker answered another request");
+    return [...batchesFromIpc(answer.decoded)];
+  }
+
+  async #request(req: ParquetRequest): Promise<ParquetAnswer> {
+    const slot = await this.#acquire();
+    let answer: ParquetAnswer;
+    try {
+      answer = await this.#exchange(slot, req);
+    } catch (err) {
+      this.#discard(slot);
+      throw err;
+    }
+    this.#release(slot);
+    if (!("error" in answer)) return answer;
+    if (answer.unreadable) throw new DataLossError(`Cannot read chunk: ${answer.error}`);
+    throw new Error(`Parquet worker failed: ${answer.error}`);
+  }
+
+  async #exchange(slot: Slot, req: ParquetRequest): Promise<ParquetAnswer> {
+    // Sent only to a loaded worker, so that a crash while it is pending is the reader's, on this chunk.
+    await slot.ready;
+    if (slot.crashed) throw slot.crashed;
+    return await new Promise<ParquetAnswer>((resolve, reject) => {
+      slot.pending = { resolve, reject };
+      slot.worker.postMessage(req, [req.bytes.buffer as ArrayBuffer]);
+    }).finally(() => slot.pending = undefined);
+  }
+
+  #acquire(): Promise<Slot> {
+    if (this.#closed) return Promise.reject(new Error("ParquetPool is closed"));
+    let slot = this.#free.pop();
+    while (slot?.crashed) { // died while idle
+      clearTimeout(slot.idleTimer);
+      this.#discard(slot);
+      slot = this.#free.pop();
+    }
+    if (slot) {
+      clearTimeout(slot.idleTimer);
+      return Promise.resolve(slot);
+    }
+    if (this.#alive < this.size) return Promise.resolve(this.#spawn());
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  #spawn(): Slot {
+    this.#alive++;
+    const loaded = Promise.withResolvers<void>();
+    const slot: Slot = { worker: new Worker(WORKER_URL, { type: "module" }), ready: loaded.promise };
+    // Listeners from the start: a worker can fail before its first message (e.g. loading its module).
+    slot.worker.onmessage = (event: MessageEvent<ParquetReply>) => {
+      const data = event.data;
+      if ("ready" in data) {
+        slot.loaded = true;
+        loaded.resolve();
+      } else slot.pending?.resolve(data);
+    };
+    const onCrash = (event: Event) => {
+      event.preventDefault(); // a dead worker must not take the daemon with it
+      const what = event instanceof ErrorEvent ? event.message : "unreadable reply";
+      // Loaded and scanning: the Parquet reader panicked on the chunk's bytes (it does on some corrupt
+      // files). Not loaded: the worker could not start, which is our problem, not the data's.
+      slot.crashed = slot.loaded && slot.pending
+        ? new DataLossError(`Cannot read chunk: the Parquet reader failed on it (${what})`)
+        : new Error(`Parquet worker failed: ${what}`);
+      slot.pending?.reject(slot.crashed);
+      loaded.resolve(); // a request waiting for the load sees `crashed`
+    };
+    slot.worker.onerror = onCrash;
+    slot.worker.onmessageerror = onCrash;
+    return slot;
+  }
+
+  #release(slot: Slot): void {
+    if (this.#closed) {
+      slot.worker.terminate();
+      this.#alive--;
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) return waiter.resolve(slot);
+    const timer = setTimeout(() => {
+      this.#free = this.#free.filter((s) => s !== slot);
+      this.#discard(slot);
+    }, this.#idleMs);
+    Deno.unrefTimer(timer);
+    slot.idleTimer = timer;
+    this.#free.push(slot);
+  }
+
+  /** Stops a worker (crashed or idle); a waiting scan gets a fresh one. */
+  #discard(slot: Slot): void {
+    slot.worker.terminate();
+    this.#alive--;
+    const waiter = this.#closed ? undefined : this.#waiters.shift();
+    if (waiter) waiter.resolve(this.#spawn());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.#closed = true;
+    for (const slot of this.#free) {
+      clearTimeout(slot.idleTimer);
+      slot.worker.terminate();
+    }
+    this.#alive -= this.#free.length;
+    this.#free = [];
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error("ParquetPool is closed"));
+    return Promise.resolve();
+  }
+}
+
+/** `bytes` itself when it owns its whole (non-shared) buffer, so that buffer can be transferred; else a copy. */
+export function owned(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength &&
+      bytes.buffer instanceof ArrayBuffer
+    ? bytes
+    : bytes.slice();
+}
