@@ -20,6 +20,7 @@
  * @module
  */
 import {
+  DataType,
   type Field,
   makeData,
   RecordBatch,
@@ -32,6 +33,7 @@ import { InvalidArgumentError } from "../errors.ts";
 import type { SerializationFormat } from "../model/types.ts";
 import type { ParquetFile, RecordBatch as WasmRecordBatch } from "parquet-wasm/bundler";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
+import { TIMESTAMP_COLUMN } from "./stats.ts";
 
 /** Rows per decoded batch unless the caller asks otherwise. */
 export const DEFAULT_BATCH_ROWS = 65_536;
@@ -86,7 +88,10 @@ export async function encodeParquetChunk(
     const table = pq.Table.fromIPCStream(ipc);
     return pq.writeParquet(
       table,
-      writerProperties(pq, format, { bytesPerRow: ipc.byteLength / Math.max(rows, 1) }),
+      writerProperties(pq, format, {
+        bytesPerRow: ipc.byteLength / Math.max(rows, 1),
+        plainColumns: plainColumns(schema),
+      }),
     );
   } catch (err) {
     // A wasm trap here is a bug in the writer, not a problem with the caller's data.
@@ -107,7 +112,7 @@ export async function encodeParquetChunk(
 export function writerProperties(
   pq: ParquetWasm,
   format: SerializationFormat,
-  opts: { bytesPerRow: number; rowGroupBytes?: number },
+  opts: { bytesPerRow: number; rowGroupBytes?: number; plainColumns?: readonly string[] },
 ) {
   const settings = FORMAT_SETTINGS[format];
   const bytesPerRow = Math.max(1, opts.bytesPerRow);
@@ -125,7 +130,28 @@ export function writerProperties(
       .setMaxRowGroupSize(clamp(opts.rowGroupBytes / bytesPerRow, MAX_ROW_GROUP_ROWS))
       .setMaxRowGroupBytes(opts.rowGroupBytes);
   }
+  if (settings.dictionary) {
+    for (const column of opts.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(column, false);
+  }
   return builder.build();
+}
+
+/**
+ * Leaf columns (dotted paths through structs) a dictionary cannot help: floats, whose values almost
+ * never repeat, and the per-row `timestamp_ns`. Writing them plain from the start skips the writer's
+ * dictionary attempt in every row group (measured: 237 → 370 MB/s encoding bench-shaped data).
+ */
+export function plainColumns(schema: Schema): string[] {
+  const out: string[] = [];
+  const visit = (fields: readonly Field[], prefix: string) => {
+    for (const f of fields) {
+      const path = prefix + f.name;
+      if (DataType.isStruct(f.type)) visit(f.type.children, `${path}.`);
+      else if (DataType.isFloat(f.type) || path === TIMESTAMP_COLUMN) out.push(path);
+    }
+  };
+  visit(schema.fields, "");
+  return out;
 }
 
 /** Options for {@linkcode decodeParquetChunk}. */

@@ -26,7 +26,7 @@ export interface IngestDeps {
 }
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_ROW_GROUP_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_ROW_GROUP_BYTES = 8 * 1024 * 1024;
 
 /**
  * Topics with an upload in progress in this process. Uploads on other daemons are stopped by the
