@@ -20,16 +20,29 @@ export interface App extends AsyncDisposable {
   serve(opts: { signal: AbortSignal; onListening?: (port: number) => void }): Promise<void>;
 }
 
+export interface AppOptions {
+  /**
+   * A catalog opened elsewhere (a Flight worker thread's: its own PostgreSQL pool, or the main thread's
+   * embedded catalog through a port). The app then neither migrates it nor closes it.
+   */
+  catalog?: Catalog;
+  /** Share the port with other Flight worker threads (`--workers`). */
+  reusePort?: boolean;
+  /** The log message announcing the port (workers say "worker listening"; the daemon says "listening"). */
+  listeningMessage?: string;
+}
+
 /** Opens every dependency; on failure, closes what was already opened and rethrows. */
-export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
+export async function createApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
   const cleanup: AsyncDisposableStack = new AsyncDisposableStack();
   try {
     const store = cleanup.use(await openStore(config.store, log.child({ component: "store" })));
     await store.check();
-    const catalog = cleanup.use(
-      await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }),
-    );
-    await catalog.ensureDefaultLayer();
+    let catalog = opts.catalog;
+    if (!catalog) {
+      catalog = cleanup.use(await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }));
+      await catalog.ensureDefaultLayer();
+    }
     const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers }));
     const domainLog = log.child({ component: "domain" });
     const handlers = createFlightHandlers({
@@ -50,8 +63,9 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
           port: config.port,
           maxMessageBytes: config.maxMessageBytes,
           log: log.child({ component: "flight" }),
+          reusePort: opts.reusePort,
         });
-        log.info("listening", {
+        log.info(opts.listeningMessage ?? "listening", {
           address: `grpc://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`,
           port: server.port,
           catalog: config.catalog.kind,

@@ -46,6 +46,8 @@ export interface Config {
   readBatchBytes: number;
   /** Threads that decode Parquet chunks for reads and ontology scans (and topics scanned at once, + 1). */
   parquetWorkers: number;
+  /** Flight worker threads sharing the port (1: the main thread serves). */
+  workers: number;
 }
 
 /** Options shared by every subcommand that opens the catalog and the store. */
@@ -113,6 +115,12 @@ export const SERVER_OPTIONS = {
     help: "size of the record batches DoGet sends",
     default: String(4 * 1024 * 1024),
   },
+  workers: {
+    type: "string",
+    env: "MOSAICOD_WORKERS",
+    help:
+      "Flight worker threads sharing the port (default: one per core with PostgreSQL, 1 with the embedded catalog)",
+  },
   "parquet-workers": {
     type: "string",
     env: "MOSAICOD_PARQUET_WORKERS",
@@ -158,16 +166,20 @@ export interface LoadConfigInput {
 export function loadConfig(input: LoadConfigInput): Readonly<Config> {
   const v = readOptions(SERVER_OPTIONS, input);
   const port = parseIntOption(v, "port", 0, 65535);
+  const storage = loadStorageConfig(v, input.env);
   return Object.freeze({
     host: v.host!,
     port,
-    ...loadStorageConfig(v, input.env),
+    ...storage,
     ...loadLogConfig(v, input.isTerminal ?? false),
     shutdownTimeoutMs: parseIntOption(v, "shutdown-timeout-ms", 0, 3_600_000),
     maxMessageBytes: parseIntOption(v, "max-message-bytes", 17 * 1024 * 1024, 2 ** 31 - 1),
     chunkTargetBytes: parseIntOption(v, "chunk-bytes", 1024 * 1024, 1024 * 1024 * 1024),
     readBatchBytes: parseIntOption(v, "read-batch-bytes", 64 * 1024, 64 * 1024 * 1024),
     parquetWorkers: parseIntOption(v, "parquet-workers", 1, 64),
+    workers: v.workers === undefined
+      ? defaultWorkers(storage.catalog.kind)
+      : parseIntOption(v, "workers", 1, 64),
   });
 }
 
@@ -296,4 +308,12 @@ function parseIntOption<T extends Record<string, OptionSpec>>(
     throw new ConfigError(`${v["--source"][name]} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return n;
+}
+
+/**
+ * One Flight worker per core when every worker can open its own PostgreSQL connections; one with the
+ * embedded catalog, whose single instance the workers would all reach through the main thread.
+ */
+function defaultWorkers(catalog: CatalogConfig["kind"]): number {
+  return catalog === "postgres" ? Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)) : 1;
 }

@@ -7,6 +7,8 @@
  * - `put`: one DoPut stream of `--bytes` into one topic, then `sequence_finalize`; committed rows checked.
  * - `get`: GetFlightInfo of that sequence and DoGet of every endpoint; rows, order and checksums checked
  *   against what `put` sent (so `get` implies `put`).
+ * - `striped`: the `get` read as four stripes fetched in parallel (the striped-read extension; mosaicod
+ *   only, compared with the baseline's single-stream `get`); implies `put`.
  * - `sdk`: the SDK's shape, four topics uploaded at once, each on its own connection, `--bytes` in all.
  * - `query`: `benchQuery()` of tasks/bench/query.ts, when that file exists.
  *
@@ -28,15 +30,17 @@ const HELP = `Usage: deno task bench [options]
 
   --quick               128 MiB per transfer phase instead of 1 GiB (for development)
   --bytes N             bytes per transfer phase, e.g. 268435456, 512MiB, 2GiB (overrides --quick)
-  --sections LIST       any of put,get,sdk,query (default: all; get implies put)
+  --sections LIST       any of put,get,striped,sdk,query (default: all; get and striped imply put)
   --database-url URL    run the daemon on this PostgreSQL catalog instead of the embedded one
+  --workers N           the daemon's Flight worker threads (its default: 1 embedded, one per core PostgreSQL)
   --out FILE            results file (default: bench-results/<date>.json)
   --compare A B         print a before/after table of two results files; runs nothing`;
 
 const MiB = 1024 ** 2;
 const CLIENT = fileURLToPath(new URL("./bench/client.py", import.meta.url));
 const QUERY_MODULE = new URL("./bench/query.ts", import.meta.url);
-const SECTIONS = ["put", "get", "sdk", "query"] as const;
+const SECTIONS = ["put", "get", "striped", "sdk", "query"] as const;
+const STRIPES = 4;
 const SDK_STREAMS = 4;
 
 type Section = typeof SECTIONS[number];
@@ -47,6 +51,7 @@ interface Options {
   bytes: number;
   sections: Section[];
   databaseUrl?: string;
+  workers?: number;
   out: string;
 }
 
@@ -107,25 +112,30 @@ function checkRead(result: ClientResult, sent: ClientResult | undefined): string
 /** Runs the transfer sections against both servers, baseline first in each section. */
 async function runTransfers(sections: TransferSection[], opts: Options): Promise<PhaseRow[]> {
   await using baseline = await startBaseline();
-  await using daemon = await startMosaicod(opts.databaseUrl);
+  await using daemon = await startMosaicod(opts.databaseUrl, opts.workers);
   const runId = Date.now().toString(36);
   const uploads = new Map<string, ClientResult>(); // put results by server, for the get check
   const rows: PhaseRow[] = [];
   for (const section of sections) {
-    const streams = section === "sdk" ? SDK_STREAMS : 1;
+    const streams = section === "sdk" ? SDK_STREAMS : section === "striped" ? STRIPES : 1;
     const sequence = `bench_${runId}_${section === "sdk" ? "sdk" : "put"}`;
-    for (const server of [baseline, daemon]) {
+    const reads = section === "get" || section === "striped";
+    // The baseline has no stripes: the striped read is compared with its single-stream get.
+    for (const server of section === "striped" ? [daemon] : [baseline, daemon]) {
       log(`${section} ${server.name} (${streams} stream${streams > 1 ? "s" : ""})`);
       const args = section === "get"
         ? ["get", server.url, sequence]
+        : section === "striped"
+        ? ["get", server.url, sequence, String(STRIPES)]
         : ["put", server.url, sequence, String(opts.bytes), String(streams)];
       const { result, cost } = await measure(server.pid, () => runClient(args));
       if (section === "put") uploads.set(server.name, result);
+      const baseSection = section === "striped" ? "get" : section;
       rows.push(phaseRow({ section, server: server.name, streams }, {
         result,
         cost,
-        base: rows.find((r) => r.section === section && r.server === "baseline"),
-        check: section === "get" ? checkRead(result, uploads.get(server.name)) : checkUpload(result),
+        base: rows.find((r) => r.section === baseSection && r.server === "baseline"),
+        check: reads ? checkRead(result, uploads.get(server.name)) : checkUpload(result),
       }));
     }
   }
@@ -188,8 +198,10 @@ async function run(opts: Options): Promise<BenchResults> {
   const date = new Date().toISOString();
   const outcome = { notes: [] as string[], errors: [] as string[] };
   const machine = await machineInfo();
-  const transfers = (["put", "get", "sdk"] as const).filter((s) =>
-    opts.sections.includes(s) || (s === "put" && opts.sections.includes("get"))
+  const readsBack = opts.sections.includes("get") || opts.sections.includes("striped");
+  const transfers = (["put", "get", "striped", "sdk"] as const).filter((s) =>
+    opts.sections.includes(s) || (s === "put" && readsBack) ||
+    (s === "get" && opts.sections.includes("striped"))
   );
   if (transfers.includes("put") && !opts.sections.includes("put")) {
     outcome.notes.push("put: run because get reads its data");
@@ -204,9 +216,18 @@ async function run(opts: Options): Promise<BenchResults> {
     bytes: opts.bytes,
     sections: opts.sections,
     catalog: opts.databaseUrl ? "postgres" : "pglite",
+    workers: opts.workers ?? "default",
     sdkStreams: SDK_STREAMS,
   };
   return { date, machine, options, phases, query, ...outcome };
+}
+
+function parseWorkers(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new Error(`--workers must be an integer from 1 to 64, got "${text}"`);
+  }
+  return n;
 }
 
 async function readResults(path: string): Promise<BenchResults> {
@@ -222,6 +243,7 @@ async function main(args: string[]): Promise<number> {
       bytes: { type: "string" },
       sections: { type: "string", default: SECTIONS.join(",") },
       "database-url": { type: "string" },
+      workers: { type: "string" },
       out: { type: "string" },
       compare: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -245,6 +267,7 @@ async function main(args: string[]): Promise<number> {
     bytes: values.bytes ? parseBytes(values.bytes) : (values.quick ? 128 : 1024) * MiB,
     sections: parseSections(values.sections),
     databaseUrl: values["database-url"],
+    workers: values.workers === undefined ? undefined : parseWorkers(values.workers),
     out: values.out ?? `bench-results/${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
   };
   const results = await run(opts);

@@ -22,10 +22,14 @@ Deno.test("compile: the task builds both Linux targets with the start task's per
   assert.match(command, /--target aarch64-unknown-linux-gnu/);
   assert.ok(!/\s-A\b|--allow-all/.test(command), "never -A");
   // Workers load their module at run time: the binary must embed it.
+  const workers = ["src/arrow/_parquet_worker.ts", "src/_flight_worker.ts"];
+  const includes = workers.map((w) => `--include ${w.replaceAll(".", "\\.")}`).join(" ");
   for (const target of ["x86_64", "aarch64"]) {
-    assert.match(command, new RegExp(`--include src/arrow/_parquet_worker\\.ts --target ${target}`));
+    assert.match(command, new RegExp(`${includes} --target ${target}`));
   }
-  assert.ok(Deno.statSync(new URL("../src/arrow/_parquet_worker.ts", import.meta.url)).isFile);
+  for (const worker of workers) {
+    assert.ok(Deno.statSync(new URL(`../${worker}`, import.meta.url)).isFile, worker);
+  }
   assert.deepEqual(new Set(COMPILE_PERMISSIONS), new Set(START_PERMISSIONS));
 });
 

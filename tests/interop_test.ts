@@ -23,8 +23,11 @@ async function runPython(args: string[], env: Record<string, string>) {
   return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }
 
-async function runSuite(url: string): Promise<void> {
-  const r = await runPython(["-m", "unittest", "discover", "-s", INTEROP_DIR, "-v"], { MOSAICOD_URL: url });
+async function runSuite(url: string, env: Record<string, string> = {}): Promise<void> {
+  const r = await runPython(["-m", "unittest", "discover", "-s", INTEROP_DIR, "-v"], {
+    ...env,
+    MOSAICOD_URL: url,
+  });
   assert.equal(r.code, 0, r.output);
   const ran = /Ran (\d+) tests?/.exec(r.output);
   assert.ok(ran && Number(ran[1]) > 0, `no Python test ran:\n${r.output}`);
@@ -38,16 +41,27 @@ Deno.test("interop: pyarrow suite against the embedded catalog and the local sto
 Deno.test("interop: pyarrow suite against PostgreSQL and S3", async () => {
   await using db = await freshDatabase();
   await using s3 = await startS3();
+  // Small chunks here, so every topic of the suite over 1 MiB is read back from several chunks.
+  const chunkBytes = String(1 << 20);
   await using daemon = await startDaemon({
-    args: ["--database-url", db.url, "--store", `s3://${s3.bucket}/${s3.prefix}`],
+    args: [
+      "--database-url",
+      db.url,
+      "--store",
+      `s3://${s3.bucket}/${s3.prefix}`,
+      "--chunk-bytes",
+      chunkBytes,
+    ],
     env: {
       MOSAICOD_STORE_ENDPOINT: s3.endpoint,
       MOSAICOD_STORE_ACCESS_KEY: s3.accessKeyId,
       MOSAICOD_STORE_SECRET_KEY: s3.secretAccessKey,
     },
   });
-  assert.equal(daemon.logs.find((l) => l.msg === "listening")?.catalog, "postgres");
-  await runSuite(daemon.url);
+  const listening = daemon.logs.find((l) => l.msg === "listening");
+  assert.equal(listening?.catalog, "postgres");
+  assert.equal(listening?.workers, 2);
+  await runSuite(daemon.url, { MOSAICOD_CHUNK_BYTES: chunkBytes });
 });
 
 Deno.test("interop: SIGTERM with a connected pyarrow client still exits 0", async () => {
@@ -81,4 +95,12 @@ Deno.test("interop: SIGTERM with a connected pyarrow client still exits 0", asyn
     }
     await holder.status;
   }
+});
+
+Deno.test("interop: two Flight worker threads on the embedded catalog serve the suite, then stop cleanly", async () => {
+  await using daemon = await startDaemon({ args: ["--workers", "2"] });
+  assert.equal(daemon.logs.filter((l) => l.msg === "worker listening").length, 2);
+  await runSuite(daemon.url);
+  assert.equal(await daemon.stop("SIGTERM"), 0);
+  assert.ok(!daemon.logs.some((l) => l.level === "error"), "no error logged");
 });

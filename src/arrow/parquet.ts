@@ -262,23 +262,6 @@ export async function* decodeParquetColumns(
   for await (const ipc of streamParquetIpc(bytes, { ...opts, columns })) yield* RecordBatchReader.from(ipc);
 }
 
-/**
- * Decodes a chunk a row group at a time with parquet-wasm's async reader, so that its wasm memory holds
- * about one row group rather than the whole decoded chunk (~5× the file with `readParquet`): the
- * worker side of DoGet. Same output as {@linkcode decodeParquetToIpc}; same caveat as
- * {@linkcode decodeParquetColumns}: a reader panic kills the JS context, so call it in a worker only.
- * @throws InvalidArgumentError when the bytes are not a readable Parquet file.
- */
-export async function decodeParquetStreaming(
-  bytes: Uint8Array,
-  opts: { batchRows?: number } = {},
-): Promise<DecodedChunkIpc> {
-  checkParquetFraming(bytes);
-  const pq = await loadParquetWasm();
-  const schema = callWasm(() => pq.readSchema(bytes).intoIPCStream()); // with the schema metadata
-  return { schema, batches: await Array.fromAsync(streamParquetIpc(bytes, opts)) };
-}
-
 /** One IPC stream per decoded batch, the requested columns only (all by default). */
 async function* streamParquetIpc(
   bytes: Uint8Array,

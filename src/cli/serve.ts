@@ -6,6 +6,7 @@
 import { ENV_VARS, loadConfig, SERVER_OPTIONS } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { createApp } from "../app.ts";
+import { serveWithWorkers } from "../flight_workers.ts";
 import type { CliEnv, Command } from "./mod.ts";
 
 const HELP = {
@@ -36,8 +37,11 @@ export const serveCommand: Command = {
     const onSignal = () => ac.abort();
     for (const sig of signals) Deno.addSignalListener(sig, onSignal);
     try {
-      await using app = await createApp(config, log);
-      await app.serve({ signal: ac.signal });
+      if (config.workers > 1) await serveWithWorkers(config, log, ac.signal);
+      else {
+        await using app = await createApp(config, log);
+        await app.serve({ signal: ac.signal });
+      }
     } finally {
       for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
     }

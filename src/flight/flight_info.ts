@@ -1,7 +1,8 @@
 /**
  * GetFlightInfo (protocol 7.2): a PATH descriptor names a sequence (one endpoint per topic) or a topic
  * (its schema and one endpoint). A CMD descriptor asks for a time range of one topic (the range-read
- * extension): its endpoint carries a range ticket that DoGet understands.
+ * extension): its endpoint carries a range ticket that DoGet understands; with `stripes`, several
+ * endpoints cut the range for parallel reading (the striped-read extension).
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { describeSequence, describeTopic, type LifecycleDeps } from "../lifecycl
 import { normalizeSequenceName, normalizeTopicName } from "../model/locator.ts";
 import type { TimeRange } from "../model/types.ts";
 import { sequenceInfoSchema, topicStreamSchema } from "../read/schema_metadata.ts";
+import { planStripes } from "../read/stripes.ts";
 import { decodeDescriptor, encodeFlightInfo, type FlightDescriptor } from "./messages.ts";
 import { encodeRangeTicket, encodeTicket, parseTopicRangeCommand } from "./ticket.ts";
 
@@ -18,8 +20,8 @@ import { encodeRangeTicket, encodeTicket, parseTopicRangeCommand } from "./ticke
 export async function getFlightInfo(deps: LifecycleDeps, req: Uint8Array): Promise<Uint8Array> {
   const descriptor = decodeDescriptor(req);
   if (descriptor.type === "cmd") {
-    const { topic, range } = parseTopicRangeCommand(descriptor.cmd);
-    return await topicInfo(deps, topic.full, descriptor, range);
+    const { topic, range, stripes } = parseTopicRangeCommand(descriptor.cmd);
+    return await topicInfo(deps, topic.full, descriptor, range, stripes);
   }
   if (descriptor.type !== "path") {
     throw new InvalidArgumentError("Cannot describe a flight: descriptor has no type");
@@ -58,20 +60,34 @@ function asSequenceName(raw: string): string | null {
   }
 }
 
+/**
+ * A topic's FlightInfo: one endpoint, or with `stripes` > 1 up to that many, each a range ticket for
+ * one stripe (`read/stripes.ts`); reading them in order and concatenating gives the whole (ranged) read.
+ */
 async function topicInfo(
   deps: LifecycleDeps,
   name: string,
   descriptor: FlightDescriptor,
   range: TimeRange | null,
+  stripes = 1,
 ): Promise<Uint8Array> {
   const found = await describeTopic(deps, name);
   if (!found) throw new NotFoundError(`Cannot find topic "${name}"`);
   // The SDK relies on this failing for a topic whose upload carried no data (protocol 5.3).
   if (!found.schema || found.usage.chunks === 0) throw new NotFoundError(`Topic "${name}" has no data`);
+  let tickets = [range ? encodeRangeTicket(name, range) : encodeTicket(name)];
+  if (stripes > 1) {
+    const whole = range ?? { startNs: null, endNs: null };
+    const chunks = await deps.catalog.listChunks(found.topic.id, {
+      startNs: whole.startNs ?? undefined,
+      endNs: whole.endNs ?? undefined,
+    });
+    tickets = planStripes(chunks, whole, stripes).map((r) => encodeRangeTicket(name, r));
+  }
   return encodeFlightInfo({
     schema: encodeEncapsulatedSchema(topicStreamSchema(found.schema, found.topic)),
     descriptor,
-    endpoints: [{ ticket: range ? encodeRangeTicket(name, range) : encodeTicket(name), locations: [] }],
+    endpoints: tickets.map((ticket) => ({ ticket, locations: [] })),
     totalRecords: range ? -1n : BigInt(found.usage.rows),
     totalBytes: range ? -1n : BigInt(found.usage.sizeBytes),
     ordered: true,

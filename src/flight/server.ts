@@ -6,6 +6,7 @@
  * @module
  */
 import { once } from "node:events";
+import * as net from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -44,6 +45,12 @@ export interface FlightServerOptions {
   port: number;
   maxMessageBytes: number;
   log: Logger;
+  /**
+   * Listen with SO_REUSEPORT, so that several Flight worker threads share one port and the kernel
+   * spreads connections across them (`--workers`). grpc-js cannot set it: a `node:net` server accepts
+   * and hands each socket to grpc-js through a connection injector.
+   */
+  reusePort?: boolean;
 }
 
 /** HTTP/2 flow-control window and frame size: the largest the protocol allows (2^24 - 1). */
@@ -54,6 +61,8 @@ export class FlightServer {
   #server: grpc.Server;
   #log: Logger;
   #calls = new Set<AbortController>();
+  /** The shared-port listener (`reusePort`), closed first on shutdown. */
+  #listener: net.Server | null = null;
   readonly port: number;
   readonly host: string;
 
@@ -87,23 +96,23 @@ export class FlightServer {
     }
     server.addService(FLIGHT_SERVICE, impl);
     const address = opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
-        if (err) {
-          const reason = /EADDRINUSE/.test(err.message)
-            ? "address already in use"
-            : /EACCES/.test(err.message)
-            ? "permission denied"
-            : /EADDRNOTAVAIL|ENOTFOUND|EAI_/.test(err.message)
-            ? "address not available on this machine"
-            : err.message;
-          opts.log.debug("bind failed", { address, err });
-          reject(new UnavailableError(`Cannot listen on ${address}: ${reason}`));
-        } else resolve(port);
+    const credentials = grpc.ServerCredentials.createInsecure();
+    const bound = opts.reusePort
+      ? listenSharedPort(server.createConnectionInjector(credentials), opts.host, opts.port)
+      : new Promise<{ port: number; listener: null }>((resolve, reject) => {
+        server.bindAsync(
+          address,
+          credentials,
+          (err, port) => err ? reject(err) : resolve({ port, listener: null }),
+        );
       });
+    const { port, listener } = await bound.catch((err: Error) => {
+      opts.log.debug("bind failed", { address, err });
+      throw new UnavailableError(`Cannot listen on ${address}: ${bindFailure(err)}`);
     });
     const fs = new FlightServer(server, opts.host, port, opts.log);
     fs.#calls = calls;
+    fs.#listener = listener;
     return fs;
   }
 
@@ -117,6 +126,7 @@ export class FlightServer {
    * (their handlers see an aborted signal) and the connections closed.
    */
   async shutdown(timeoutMs: number): Promise<void> {
+    this.#listener?.close();
     const graceful = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"timeout">((resolve) =>
@@ -130,6 +140,33 @@ export class FlightServer {
       this.#server.forceShutdown();
     }
   }
+}
+
+/** Accepts on `host:port` with SO_REUSEPORT and hands every connection to grpc-js. */
+function listenSharedPort(
+  injector: ReturnType<grpc.Server["createConnectionInjector"]>,
+  host: string,
+  port: number,
+): Promise<{ port: number; listener: net.Server }> {
+  const listener = net.createServer((socket) => injector.injectConnection(socket));
+  return new Promise((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen({ host, port, reusePort: true } as net.ListenOptions, () => {
+      listener.off("error", reject);
+      resolve({ port: (listener.address() as net.AddressInfo).port, listener });
+    });
+  });
+}
+
+/** A bind error as a short reason. */
+function bindFailure(err: Error): string {
+  return /EADDRINUSE/.test(err.message)
+    ? "address already in use"
+    : /EACCES/.test(err.message)
+    ? "permission denied"
+    : /EADDRNOTAVAIL|ENOTFOUND|EAI_/.test(err.message)
+    ? "address not available on this machine"
+    : err.message;
 }
 
 /** grpc-js writes its own diagnostics to the console; send them through our logger instead. */

@@ -35,6 +35,7 @@ import type { TimeRange } from "../model/types.ts";
 import { isRawJson } from "../model/json.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import { type LocatorLimits, normalizeTopicName, quoteValue, type TopicName } from "../model/locator.ts";
+import { MAX_STRIPES } from "../read/stripes.ts";
 import { decodeJsonObject, decodeUtf8, JsonFields, type JsonSource } from "./_json_fields.ts";
 
 export type { TimeRange };
@@ -55,8 +56,16 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
 const RANGE_FIELDS = new Set(["name", "start_ns", "end_ns"]);
-const TICKET: JsonSource = { what: "DoGet ticket", part: "ticket" };
-const COMMAND: JsonSource = { what: "GetFlightInfo command", part: "cmd" };
+/** The command may also ask for stripes; a ticket is always one stripe. */
+const COMMAND_FIELDS = new Set([...RANGE_FIELDS, "stripes"]);
+type RangeSource = JsonSource & { readonly fields: ReadonlySet<string> };
+const TICKET: RangeSource = { what: "DoGet ticket", part: "ticket", fields: RANGE_FIELDS };
+const COMMAND: RangeSource = { what: "GetFlightInfo command", part: "cmd", fields: COMMAND_FIELDS };
+
+/** A GetFlightInfo range command: the topic, the range, and how many stripes to cut it into (1: none). */
+export interface TopicRangeCommand extends TopicRead {
+  readonly stripes: number;
+}
 
 const utf8 = new TextEncoder();
 
@@ -68,7 +77,8 @@ const utf8 = new TextEncoder();
  */
 export function parseTicket(bytes: Uint8Array, opts: { limits?: LocatorLimits } = {}): TopicRead {
   if (bytes.length > 0 && bytes[0] === STRUCTURED_TICKET_MARKER) {
-    return parseRangeJson(bytes.subarray(1), TICKET, opts.limits);
+    const { topic, range } = parseRangeJson(bytes.subarray(1), TICKET, opts.limits);
+    return { topic, range };
   }
   if (bytes.length > MAX_TICKET_BYTES) {
     throw new ResourceExhaustedError(
@@ -89,7 +99,10 @@ export function parseTicket(bytes: Uint8Array, opts: { limits?: LocatorLimits } 
  * `{"topic_range": {"name": …, "start_ns": …, "end_ns": …}}` (no marker byte).
  * @throws InvalidArgumentError or ResourceExhaustedError as {@link parseTicket}.
  */
-export function parseTopicRangeCommand(cmd: Uint8Array, opts: { limits?: LocatorLimits } = {}): TopicRead {
+export function parseTopicRangeCommand(
+  cmd: Uint8Array,
+  opts: { limits?: LocatorLimits } = {},
+): TopicRangeCommand {
   return parseRangeJson(cmd, COMMAND, opts.limits);
 }
 
@@ -119,7 +132,11 @@ function rangeCommand(topicFull: string, range: TimeRange): Record<string, strin
   return body;
 }
 
-function parseRangeJson(bytes: Uint8Array, src: JsonSource, limits: LocatorLimits | undefined): TopicRead {
+function parseRangeJson(
+  bytes: Uint8Array,
+  src: RangeSource,
+  limits: LocatorLimits | undefined,
+): TopicRangeCommand {
   const obj = decodeJsonObject(bytes, src, { maxBytes: MAX_TICKET_BYTES, maxDepth: 8 });
   const root = new JsonFields(obj, src.what);
   for (const kind of root.keys()) {
@@ -129,7 +146,7 @@ function parseRangeJson(bytes: Uint8Array, src: JsonSource, limits: LocatorLimit
   }
   const f = root.nested("topic_range");
   for (const field of f.keys()) {
-    if (!RANGE_FIELDS.has(field)) throw f.error(field, "is not supported");
+    if (!src.fields.has(field)) throw f.error(field, "is not supported");
   }
   const topic = f.parsed("name", (raw) => normalizeTopicName(raw, { limits }));
   const startNs = readNs(f, "start_ns");
@@ -137,7 +154,15 @@ function parseRangeJson(bytes: Uint8Array, src: JsonSource, limits: LocatorLimit
   if (startNs !== null && endNs !== null && startNs > endNs) {
     throw new InvalidArgumentError(`Invalid ${src.what}: start_ns ${startNs} is after end_ns ${endNs}`);
   }
-  return { topic, range: { startNs, endNs } };
+  let stripes = 1;
+  if (f.has("stripes")) {
+    const v = f.value("stripes");
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX_STRIPES) {
+      throw f.error("stripes", `must be an integer from 1 to ${MAX_STRIPES}`);
+    }
+    stripes = v;
+  }
+  return { topic, range: { startNs, endNs }, stripes };
 }
 
 /** An optional int64 field: absent or null → null; a decimal string or a JSON integer (exact). */

@@ -190,14 +190,27 @@ Deno.test("parseTopicRangeCommand() reads the GetFlightInfo command (no marker b
   const range = { startNs: 100n, endNs: 500n };
   const cmd = encodeTopicRangeCommand("seqA/front/imu", range);
   assert.equal(dec.decode(cmd), '{"topic_range":{"name":"seqA/front/imu","start_ns":"100","end_ns":"500"}}');
-  assert.deepEqual(parseTopicRangeCommand(cmd), { topic: imu, range });
+  assert.deepEqual(parseTopicRangeCommand(cmd), { topic: imu, range, stripes: 1 });
   assert.deepEqual(
     parseTopicRangeCommand(enc.encode('{"topic_range": {"name": "/seqA/front/imu", "start_ns": 100}}')),
     {
       topic: imu,
       range: { startNs: 100n, endNs: null },
+      stripes: 1,
     },
   );
+  assert.equal(
+    parseTopicRangeCommand(enc.encode('{"topic_range": {"name": "s/t", "stripes": 8}}')).stripes,
+    8,
+  );
+  for (const bad of ["0", "65", "2.5", '"4"', "null"]) {
+    assertFails(
+      () => parseTopicRangeCommand(enc.encode(`{"topic_range": {"name": "s/t", "stripes": ${bad}}}`)),
+      /stripes.* must be an integer from 1 to 64/,
+    );
+  }
+  // A ticket is one stripe: it never carries the field.
+  assertFails(() => parseTicket(rangeTicket('{"topic_range": {"name": "s/t", "stripes": 2}}')), /stripes/);
   assertFails(
     () =>
       parseTopicRangeCommand(enc.encode('{"topic_range": {"name": "s/t", "start_ns": "2", "end_ns": "1"}}')),

@@ -7,7 +7,7 @@
 
 /** One transfer phase against one server. */
 export interface PhaseRow {
-  section: "put" | "get" | "sdk";
+  section: "put" | "get" | "striped" | "sdk";
   server: "baseline" | "mosaicod";
   /** Concurrent DoPut/DoGet streams, each on its own connection. */
   streams: number;

@@ -42,9 +42,12 @@ export async function startBaseline(): Promise<Server> {
  * Starts the daemon with the `start` task's permissions in a new temporary directory (removed on dispose):
  * the embedded catalog, or PostgreSQL at `databaseUrl`.
  */
-export async function startMosaicod(databaseUrl: string | undefined): Promise<Server> {
+export async function startMosaicod(databaseUrl: string | undefined, workers?: number): Promise<Server> {
   const cwd = await Deno.makeTempDir({ prefix: "mosaicod-bench-" });
-  const args = databaseUrl ? ["--database-url", databaseUrl] : [];
+  const args = [
+    ...(databaseUrl ? ["--database-url", databaseUrl] : []),
+    ...(workers ? ["--workers", String(workers)] : []),
+  ];
   try {
     if (!databaseUrl) {
       // The first start of an embedded catalog runs initdb, which alone peaks near 600 MiB: measure a

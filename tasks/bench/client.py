@@ -2,7 +2,7 @@
 
   client.py info
   client.py put URL SEQUENCE TOTAL_BYTES STREAMS
-  client.py get URL SEQUENCE
+  client.py get URL SEQUENCE [STRIPES]
 
 It drives mosaicod and the baseline server (baseline_server.py) identically, the way the Mosaico SDK does on
 the wire (tests/interop/_sdk.py): `sequence_create`, one `topic_create` per topic, one DoPut per topic with
@@ -68,6 +68,12 @@ class Checksum:
         self.nbytes += batch.nbytes
         self.ts = (self.ts + bits_sum(batch.column(0))) % 2**64
         self.f0 = (self.f0 + bits_sum(batch.column(1))) % 2**64
+
+    def merge(self, other: "Checksum") -> None:
+        self.rows += other.rows
+        self.nbytes += other.nbytes
+        self.ts = (self.ts + other.ts) % 2**64
+        self.f0 = (self.f0 + other.f0) % 2**64
 
     def as_dict(self) -> dict:
         # hex strings: JSON numbers above 2^53 do not survive JavaScript
@@ -140,24 +146,75 @@ def put(url: str, sequence: str, total_bytes: int, streams: int) -> dict:
     return {**sent.as_dict(), "seconds": seconds, "committed_rows": committed}
 
 
+class OrderedReceiver:
+    """Checksums received batches and checks that timestamps strictly increase across all of them."""
+
+    def __init__(self) -> None:
+        self.checksum = Checksum()
+        self.ordered = True
+        self.last = None
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        ts = batch.column(0).to_numpy(zero_copy_only=False)
+        self.ordered = self.ordered and (self.last is None or ts[0] > self.last) and bool(np.all(ts[1:] > ts[:-1]))
+        self.last = ts[-1]
+        self.checksum.add(batch)
+
+
 def get(url: str, sequence: str) -> dict:
     client = connect(url)
-    received = Checksum()
-    ordered = True
     started = time.monotonic()
     info = client.get_flight_info(flight.FlightDescriptor.for_path(sequence))
+    received = []
     for endpoint in info.endpoints:
-        last = None
+        topic = OrderedReceiver()
         for chunk in client.do_get(endpoint.ticket):
-            batch = chunk.data
-            if batch.num_rows == 0:
-                continue
-            ts = batch.column(0).to_numpy(zero_copy_only=False)
-            ordered = ordered and (last is None or ts[0] > last) and bool(np.all(ts[1:] > ts[:-1]))
-            last = ts[-1]
-            received.add(batch)
-    seconds = time.monotonic() - started
-    return {**received.as_dict(), "seconds": seconds, "ordered": ordered, "endpoints": len(info.endpoints)}
+            topic.add(chunk.data)
+        received.append(topic)
+    return summary(received, time.monotonic() - started, len(info.endpoints))
+
+
+def get_striped(url: str, sequence: str, stripes: int) -> dict:
+    """Each topic cut into `stripes` time ranges (the striped-read extension), fetched in parallel, one
+    connection and thread each; order is checked within and across stripes."""
+    control = connect(url)
+    started = time.monotonic()
+    info = control.get_flight_info(flight.FlightDescriptor.for_path(sequence))
+    received = []
+    endpoints = 0
+    for endpoint in info.endpoints:
+        cmd = {"topic_range": {"name": endpoint.ticket.ticket.decode(), "stripes": stripes}}
+        parts = control.get_flight_info(flight.FlightDescriptor.for_command(json.dumps(cmd).encode())).endpoints
+        endpoints += len(parts)
+        tables: list = [None] * len(parts)
+
+        def run(i: int) -> None:
+            client = connect(url)
+            try:
+                tables[i] = client.do_get(parts[i].ticket).read_all()
+            finally:
+                client.close()
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(parts))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        topic = OrderedReceiver()
+        for table in tables:
+            for batch in table.to_batches():
+                topic.add(batch)
+        received.append(topic)
+    return summary(received, time.monotonic() - started, endpoints)
+
+
+def summary(topics: list, seconds: float, endpoints: int) -> dict:
+    total = Checksum()
+    for topic in topics:
+        total.merge(topic.checksum)
+    return {**total.as_dict(), "seconds": seconds, "ordered": all(t.ordered for t in topics), "endpoints": endpoints}
 
 
 def main(argv: list[str]) -> None:
@@ -167,7 +224,7 @@ def main(argv: list[str]) -> None:
     elif phase == "put":
         result = put(args[0], args[1], int(args[2]), int(args[3]))
     elif phase == "get":
-        result = get(args[0], args[1])
+        result = get(args[0], args[1]) if len(args) < 3 else get_striped(args[0], args[1], int(args[2]))
     else:
         raise SystemExit(f"unknown phase {phase!r}")
     print(json.dumps(result), flush=True)

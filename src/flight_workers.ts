@@ -1,0 +1,95 @@
+/**
+ * `--workers N` (N > 1): N Flight worker threads share one port (SO_REUSEPORT), so calls run on every
+ * core; the kernel spreads connections across them. The main thread opens and migrates the catalog and
+ * checks the store first (so configuration errors read as they do with one worker), starts the workers
+ * (the first one binds, the others join its port), and on shutdown stops them all.
+ *
+ * Catalog: with PostgreSQL each worker opens its own pool. The embedded catalog has one instance, in
+ * the main thread; workers call it through a MessagePort (`catalog/remote.ts`).
+ *
+ * @module
+ */
+import type { WorkerEvent, WorkerRequest } from "./_flight_worker.ts";
+import { Catalog } from "./catalog/catalog.ts";
+import { serveCatalog } from "./catalog/remote.ts";
+import type { Config } from "./config.ts";
+import { UnavailableError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import { openStore } from "./store/mod.ts";
+
+const WORKER_URL = new URL("./_flight_worker.ts", import.meta.url);
+
+interface Thread {
+  worker: Worker;
+  /** The next event of interest: listening/failed at start, stopped/failed at the end. */
+  events: ReadableStream<WorkerEvent>;
+  reader: ReadableStreamDefaultReader<WorkerEvent>;
+}
+
+/** Serves Flight on `config.workers` threads until `signal` aborts, then stops them and returns. */
+export async function serveWithWorkers(
+  config: Readonly<Config>,
+  log: Logger,
+  signal: AbortSignal,
+  onListening?: (port: number) => void,
+): Promise<void> {
+  await using stack = new AsyncDisposableStack();
+  const store = stack.use(await openStore(config.store, log.child({ component: "store" })));
+  await store.check();
+  const catalog = stack.use(await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }));
+  await catalog.ensureDefaultLayer();
+  const threads: Thread[] = [];
+  stack.defer(async () => {
+    for (const t of threads) post(t, { type: "stop" });
+    await Promise.all(threads.map((t) => t.reader.read().catch(() => {})));
+    for (const t of threads) t.worker.terminate();
+  });
+  let port = config.port;
+  for (let index = 0; index < config.workers; index++) {
+    const thread = spawn();
+    threads.push(thread);
+    let catalogPort: MessagePort | null = null;
+    if (config.catalog.kind === "pglite") {
+      const channel = new MessageChannel();
+      serveCatalog(catalog, channel.port1);
+      catalogPort = channel.port2;
+    }
+    // The first worker binds (maybe port 0); the others join the port it got.
+    const request: WorkerRequest = { type: "start", config: { ...config, port }, index, catalogPort };
+    thread.worker.postMessage(request, catalogPort ? [catalogPort] : []);
+    const first = await thread.reader.read();
+    if (first.value?.type !== "listening") {
+      const why = first.value?.type === "failed" ? first.value.message : "the worker ended";
+      throw new UnavailableError(`Cannot start Flight worker ${index}: ${why}`);
+    }
+    port = first.value.port;
+  }
+  log.info("listening", {
+    address: `grpc://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
+    port,
+    workers: config.workers,
+    catalog: config.catalog.kind,
+    store: store.location,
+  });
+  onListening?.(port);
+  if (!signal.aborted) {
+    await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  }
+  log.info("shutting down", { workers: config.workers, timeoutMs: config.shutdownTimeoutMs });
+}
+
+function spawn(): Thread {
+  const worker = new Worker(WORKER_URL, { type: "module" });
+  let controller!: ReadableStreamDefaultController<WorkerEvent>;
+  const events = new ReadableStream<WorkerEvent>({ start: (c) => void (controller = c) });
+  worker.onmessage = (event: MessageEvent<WorkerEvent>) => controller.enqueue(event.data);
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault();
+    controller.enqueue({ type: "failed", message: event.message });
+  };
+  return { worker, events, reader: events.getReader() };
+}
+
+function post(thread: Thread, req: WorkerRequest): void {
+  thread.worker.postMessage(req);
+}
