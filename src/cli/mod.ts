@@ -8,6 +8,8 @@ import { describeError } from "../errors.ts";
 import { type CommandHelp, renderHelp, wantsHelp } from "./_help.ts";
 import { serveCommand } from "./serve.ts";
 import { migrateCommand } from "./migrate.ts";
+import { rebuildCommand } from "./rebuild.ts";
+import { verifyCommand } from "./verify.ts";
 
 /** What a subcommand can see of the process. */
 export interface CliEnv {
@@ -26,7 +28,7 @@ export interface Command {
   run(cli: CliEnv): Promise<number>;
 }
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand];
+const COMMANDS: Command[] = [serveCommand, migrateCommand, rebuildCommand, verifyCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -1,0 +1,292 @@
+/**
+ * Catalog rebuild: the object store is the truth, and the catalog can be built again from it alone.
+ * The store holds, for every sequence, its manifest; for every topic, its manifest (with the uuids of
+ * its committed chunks), its schema snapshot; for every chunk, its Parquet file and a manifest with rows,
+ * bytes, time range and statistics (see `model/store_layout.ts`). Rebuilding reads them and inserts the
+ * same rows, with the same uuids (the clients' keys), into the catalog.
+ *
+ * - Only committed chunks count: those a topic manifest lists. Objects of uploads that never committed
+ *   are ignored (`verify` reports them).
+ * - Idempotent: what the catalog already holds (by uuid) is kept, what is missing is added, lock states
+ *   are brought up to the manifests'. Run it again after an interruption.
+ * - Problems (an unreadable manifest, a chunk listed but missing or of another size, a name already used
+ *   by another uuid) are reported, and the rest is rebuilt; a topic missing a chunk is left unlocked
+ *   with the chunks that are there, so nothing half-known looks complete.
+ *
+ * @module
+ */
+import type { Catalog } from "../catalog/catalog.ts";
+import type { Logger } from "../log.ts";
+import type { ChunkManifest, SequenceManifest, TopicManifest } from "../model/manifests.ts";
+import { schemaKey } from "../model/store_layout.ts";
+import type { NewChunk, Sequence } from "../model/types.ts";
+import type { ObjectStore } from "../store/store.ts";
+import { readManifestJson } from "./_manifest_json.ts";
+
+export interface RebuildDeps {
+  catalog: Catalog;
+  store: ObjectStore;
+  log: Logger;
+}
+
+export interface RebuildOptions {
+  /** Read and check everything, write nothing. */
+  dryRun?: boolean;
+  /** Called after each sequence with how many of how many are done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RebuildReport {
+  sequences: number;
+  topics: number;
+  chunks: number;
+  /** Parquet bytes of the committed chunks. */
+  bytes: number;
+  /** Sequences and topics already in the catalog (by uuid), kept as they were. */
+  alreadyPresent: number;
+  problems: string[];
+}
+
+interface TopicEntry {
+  manifestKey: string;
+  hasSchema: boolean;
+}
+
+interface SequenceEntry {
+  manifestKey: string;
+  topics: Map<string, TopicEntry>;
+}
+
+/** What the store holds, from one listing. */
+interface StoreIndex {
+  sequences: Map<string, SequenceEntry>;
+  /** Every object's size, by key. */
+  sizes: Map<string, number>;
+  /** Chunk manifest keys by chunk uuid. */
+  chunkManifests: Map<string, string>;
+}
+
+const SEQUENCE_MANIFEST = /^sequences\/([^/]+)\/sequence\.json$/;
+const TOPIC_OBJECT = /^sequences\/([^/]+)\/topics\/([^/]+)\/(topic\.json|schema\.arrow)$/;
+const CHUNK_MANIFEST = /^sequences\/[^/]+\/topics\/[^/]+\/chunks\/\d+-([^/]+)\.json$/;
+
+/** Builds the catalog from the store; see the module notes. Never throws for a bad object: reports it. */
+export async function rebuildCatalog(deps: RebuildDeps, opts: RebuildOptions = {}): Promise<RebuildReport> {
+  const report: RebuildReport = {
+    sequences: 0,
+    topics: 0,
+    chunks: 0,
+    bytes: 0,
+    alreadyPresent: 0,
+    problems: [],
+  };
+  const index = await indexStore(deps.store);
+  const manifests: SequenceManifest[] = [];
+  for (const [uuid, entry] of index.sequences) {
+    const m = await readManifest<SequenceManifest>(deps.store, entry.manifestKey, "sequence", report);
+    if (m && m.uuid !== uuid) report.problems.push(`${entry.manifestKey}: names uuid ${m.uuid}`);
+    else if (m) manifests.push(m);
+  }
+  manifests.sort((a, b) => a.created_ms - b.created_ms || (a.name < b.name ? -1 : 1));
+  let done = 0;
+  for (const manifest of manifests) {
+    await rebuildSequence(deps, index, manifest, report, opts.dryRun ?? false);
+    opts.onProgress?.(++done, manifests.length);
+  }
+  return report;
+}
+
+async function indexStore(store: ObjectStore): Promise<StoreIndex> {
+  const index: StoreIndex = { sequences: new Map(), sizes: new Map(), chunkManifests: new Map() };
+  const sequence = (uuid: string) => {
+    let entry = index.sequences.get(uuid);
+    if (!entry) index.sequences.set(uuid, entry = { manifestKey: "", topics: new Map() });
+    return entry;
+  };
+  for await (const { key, sizeBytes: size } of store.list("sequences")) {
+    index.sizes.set(key, size);
+    let m: RegExpExecArray | null;
+    if ((m = SEQUENCE_MANIFEST.exec(key))) sequence(m[1]).manifestKey = key;
+    else if ((m = TOPIC_OBJECT.exec(key))) {
+      const topics = sequence(m[1]).topics;
+      const topic = topics.get(m[2]) ?? { manifestKey: "", hasSchema: false };
+      if (m[3] === "topic.json") topic.manifestKey = key;
+      else topic.hasSchema = true;
+      topics.set(m[2], topic);
+    } else if ((m = CHUNK_MANIFEST.exec(key))) index.chunkManifests.set(m[1], key);
+  }
+  // Directories without their manifest are leftovers of a create that never completed.
+  for (const [uuid, entry] of index.sequences) if (!entry.manifestKey) index.sequences.delete(uuid);
+  return index;
+}
+
+async function rebuildSequence(
+  deps: RebuildDeps,
+  index: StoreIndex,
+  manifest: SequenceManifest,
+  report: RebuildReport,
+  dryRun: boolean,
+): Promise<void> {
+  const { catalog } = deps;
+  let seq: Sequence | null = await catalog.getSequenceByUuid(manifest.uuid);
+  if (seq) report.alreadyPresent++;
+  else {
+    const taken = await catalog.getSequence(manifest.name);
+    if (taken) {
+      report.problems.push(`sequence "${manifest.name}": the name belongs to ${taken.uuid} in the catalog`);
+      return;
+    }
+    if (!dryRun) {
+      seq = await catalog.createSequence({
+        uuid: manifest.uuid,
+        name: manifest.name,
+        userMetadata: manifest.user_metadata,
+        createdMs: manifest.created_ms,
+      });
+    }
+  }
+  report.sequences++;
+  const entry = index.sequences.get(manifest.uuid)!;
+  const topics: { manifest: TopicManifest; entry: TopicEntry }[] = [];
+  for (const [uuid, topicEntry] of entry.topics) {
+    if (!topicEntry.manifestKey) continue; // a topic_create that never completed
+    const m = await readManifest<TopicManifest>(deps.store, topicEntry.manifestKey, "topic", report);
+    if (m && (m.uuid !== uuid || m.sequence_uuid !== manifest.uuid)) {
+      report.problems.push(`${topicEntry.manifestKey}: names topic ${m.uuid} of sequence ${m.sequence_uuid}`);
+    } else if (m) topics.push({ manifest: m, entry: topicEntry });
+  }
+  topics.sort((a, b) =>
+    a.manifest.created_ms - b.manifest.created_ms || (a.manifest.name < b.manifest.name ? -1 : 1)
+  );
+  let allLocked = true;
+  for (const topic of topics) {
+    const locked = await rebuildTopic(
+      deps,
+      index,
+      seq,
+      manifest,
+      topic.manifest,
+      topic.entry,
+      report,
+      dryRun,
+    );
+    allLocked &&= locked;
+  }
+  if (manifest.locked && seq && !seq.locked && !dryRun) {
+    if (allLocked) await catalog.lockSequence(seq.id);
+    else {report.problems.push(
+        `sequence "${manifest.name}": finalized, but not every topic could be restored`,
+      );}
+  }
+}
+
+/** Rebuilds one topic; returns whether it ends up locked (as its manifest says, with all its chunks). */
+async function rebuildTopic(
+  deps: RebuildDeps,
+  index: StoreIndex,
+  seq: Sequence | null,
+  seqManifest: SequenceManifest,
+  manifest: TopicManifest,
+  entry: TopicEntry,
+  report: RebuildReport,
+  dryRun: boolean,
+): Promise<boolean> {
+  const { catalog, store } = deps;
+  let topic = await catalog.getTopicByUuid(manifest.uuid);
+  if (topic) report.alreadyPresent++;
+  else {
+    const taken = await catalog.getTopic(manifest.name);
+    if (taken) {
+      report.problems.push(`topic "${manifest.name}": the name belongs to ${taken.uuid} in the catalog`);
+      return false;
+    }
+    if (!dryRun && seq) {
+      topic = await catalog.createTopic({
+        uuid: manifest.uuid,
+        sequenceId: seq.id,
+        name: manifest.name,
+        serializationFormat: manifest.serialization_format,
+        ontologyTag: manifest.ontology_tag,
+        userMetadata: manifest.user_metadata,
+        createdMs: manifest.created_ms,
+      });
+    }
+  }
+  report.topics++;
+  const snapshot = schemaKey(seqManifest.uuid, manifest.uuid);
+  if (entry.hasSchema && topic && topic.schemaKey === null && !dryRun) {
+    topic = await catalog.setTopicSchema(topic.id, snapshot);
+  }
+  if (!manifest.locked) return false;
+  const chunks: NewChunk[] = [];
+  let complete = true;
+  for (const uuid of manifest.chunks) {
+    const chunk = await readChunk(store, index, manifest, uuid, report);
+    if (chunk) chunks.push(chunk);
+    else complete = false;
+  }
+  report.chunks += chunks.length;
+  report.bytes += chunks.reduce((n, c) => n + c.sizeBytes, 0);
+  if (!complete) return false; // left unlocked: a topic must never look complete without its data
+  if (topic && !topic.locked && !dryRun) await catalog.commitTopic(topic.id, chunks);
+  return true;
+}
+
+async function readChunk(
+  store: ObjectStore,
+  index: StoreIndex,
+  topic: TopicManifest,
+  uuid: string,
+  report: RebuildReport,
+): Promise<NewChunk | null> {
+  const key = index.chunkManifests.get(uuid);
+  if (!key) {
+    report.problems.push(`topic "${topic.name}": chunk ${uuid} is listed but its manifest is missing`);
+    return null;
+  }
+  const m = await readManifest<ChunkManifest>(store, key, "chunk", report, { exact: false });
+  if (!m) return null;
+  const size = index.sizes.get(m.key);
+  if (size === undefined) {
+    report.problems.push(`topic "${topic.name}": chunk ${m.key} is missing`);
+    return null;
+  }
+  if (size !== m.size_bytes) {
+    report.problems.push(
+      `topic "${topic.name}": chunk ${m.key} has ${size} bytes, its manifest says ${m.size_bytes}`,
+    );
+    return null;
+  }
+  return {
+    uuid: m.uuid,
+    index: m.index,
+    key: m.key,
+    sizeBytes: m.size_bytes,
+    rowCount: m.row_count,
+    startNs: BigInt(m.start_ns),
+    endNs: BigInt(m.end_ns),
+    stats: m.stats,
+  };
+}
+
+/** A manifest of the given kind, or null (with a problem reported) when unreadable. */
+async function readManifest<T extends { kind: string; version: number }>(
+  store: ObjectStore,
+  key: string,
+  kind: T["kind"],
+  report: RebuildReport,
+  { exact = true } = {},
+): Promise<T | null> {
+  try {
+    const value = await readManifestJson(store, key, { exact });
+    const m = value as unknown as T;
+    if (typeof value !== "object" || value === null || m.kind !== kind || m.version !== 1) {
+      report.problems.push(`${key}: not a version 1 ${kind} manifest`);
+      return null;
+    }
+    return m;
+  } catch (err) {
+    report.problems.push(`${key}: unreadable (${err instanceof Error ? err.message : err})`);
+    return null;
+  }
+}

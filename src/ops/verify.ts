@@ -1,0 +1,192 @@
+/**
+ * Catalog ↔ store verification: everything the catalog says must be in the store as it says, and
+ * everything in the store must be accounted for.
+ *
+ * Drift found:
+ * - `missing`: a catalog sequence, topic or chunk whose object (manifest, schema, Parquet file) is gone;
+ * - `mismatch`: a manifest that disagrees with the catalog (lock state, committed chunks, size, rows,
+ *   time range, statistics), or a chunk file of another size;
+ * - `orphan`: objects the catalog does not know: a sequence or topic directory with no catalog row (a
+ *   rebuild would restore it), chunk objects no commit lists (`uncommitted`: uploads that failed, were
+ *   cancelled or were cut short by a crash), stray temporary files.
+ *
+ * `repair` removes only what certainly belongs to no one: uncommitted chunk objects of topics that are
+ * locked (no upload can commit them any more). Everything else is for an operator (or `rebuild`).
+ *
+ * @module
+ */
+import type { Catalog } from "../catalog/catalog.ts";
+import type { ChunkManifest, SequenceManifest, TopicManifest } from "../model/manifests.ts";
+import { chunkManifestKey, schemaKey, sequenceManifestKey, topicManifestKey } from "../model/store_layout.ts";
+import type { Chunk, ColumnStats, Topic } from "../model/types.ts";
+import type { ObjectStore } from "../store/store.ts";
+import { canonicalJson, readManifestJson } from "./_manifest_json.ts";
+
+export type DriftKind = "missing" | "mismatch" | "orphan" | "uncommitted";
+
+export interface Drift {
+  kind: DriftKind;
+  /** The object key or resource name concerned. */
+  what: string;
+  detail: string;
+}
+
+export interface VerifyReport {
+  sequences: number;
+  topics: number;
+  chunks: number;
+  objects: number;
+  drift: Drift[];
+  /** Keys removed by `repair`. */
+  removed: string[];
+}
+
+export interface VerifyOptions {
+  /** Remove uncommitted chunk objects of locked topics. */
+  repair?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const CHUNK_OBJECT = /^(sequences\/[^/]+\/topics\/([^/]+))\/chunks\/\d+-([^/.]+)\.(parquet|json)$/;
+const SEQUENCE_DIR = /^sequences\/([^/]+)\//;
+const TOPIC_DIR = /^sequences\/[^/]+\/topics\/([^/]+)\//;
+
+/** Compares the catalog with the store; see the module notes. */
+export async function verifyStore(
+  deps: { catalog: Catalog; store: ObjectStore },
+  opts: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const { catalog, store } = deps;
+  const report: VerifyReport = { sequences: 0, topics: 0, chunks: 0, objects: 0, drift: [], removed: [] };
+  const sizes = new Map<string, number>();
+  for await (const { key, sizeBytes } of store.list("")) sizes.set(key, sizeBytes);
+  report.objects = sizes.size;
+  const known = new Set<string>(); // keys the catalog accounts for
+  const sequenceUuids = new Set<string>();
+  const topicUuids = new Map<string, Topic>();
+  const committed = new Set<string>(); // chunk uuids
+  const drift = (kind: DriftKind, what: string, detail: string) => report.drift.push({ kind, what, detail });
+
+  const sequences = await catalog.listSequences();
+  for (const [i, seq] of sequences.entries()) {
+    report.sequences++;
+    sequenceUuids.add(seq.uuid);
+    const seqKey = sequenceManifestKey(seq.uuid);
+    known.add(seqKey);
+    const sm = await manifest<SequenceManifest>(store, sizes, seqKey);
+    if (!sm) drift("missing", seqKey, `manifest of sequence "${seq.name}"`);
+    else if (sm.locked !== seq.locked || sm.name !== seq.name) {
+      drift(
+        "mismatch",
+        seqKey,
+        `manifest says ${sm.name} locked=${sm.locked}, catalog ${seq.name} locked=${seq.locked}`,
+      );
+    }
+    for (const topic of await catalog.listTopics(seq.id)) {
+      report.topics++;
+      topicUuids.set(topic.uuid, topic);
+      const tKey = topicManifestKey(seq.uuid, topic.uuid);
+      known.add(tKey);
+      const chunks = (await catalog.listChunks(topic.id, { withStats: true })).sort((a, b) =>
+        a.index - b.index
+      );
+      const tm = await manifest<TopicManifest>(store, sizes, tKey);
+      if (!tm) drift("missing", tKey, `manifest of topic "${topic.name}"`);
+      else if (tm.locked !== topic.locked || tm.chunks.join() !== chunks.map((c) => c.uuid).join()) {
+        drift(
+          "mismatch",
+          tKey,
+          `manifest of topic "${topic.name}" disagrees on its lock or committed chunks`,
+        );
+      }
+      if (topic.schemaKey) {
+        known.add(topic.schemaKey);
+        if (!sizes.has(topic.schemaKey)) drift("missing", topic.schemaKey, `schema of topic "${topic.name}"`);
+      } else if (sizes.has(schemaKey(seq.uuid, topic.uuid))) known.add(schemaKey(seq.uuid, topic.uuid));
+      for (const chunk of chunks) {
+        report.chunks++;
+        committed.add(chunk.uuid);
+        await verifyChunk(store, sizes, known, seq.uuid, topic, chunk, drift);
+      }
+    }
+    opts.onProgress?.(i + 1, sequences.length);
+  }
+
+  for (const [key] of sizes) {
+    if (known.has(key)) continue;
+    const chunk = CHUNK_OBJECT.exec(key);
+    const seqDir = SEQUENCE_DIR.exec(key);
+    const topicDir = TOPIC_DIR.exec(key);
+    if (seqDir && !sequenceUuids.has(seqDir[1])) drift("orphan", key, "sequence unknown to the catalog");
+    else if (topicDir && !topicUuids.has(topicDir[1])) drift("orphan", key, "topic unknown to the catalog");
+    else if (chunk && !committed.has(chunk[3])) {
+      const topic = topicUuids.get(chunk[2]);
+      drift(
+        "uncommitted",
+        key,
+        `chunk of an upload that never committed${topic?.locked ? "" : " (topic unlocked)"}`,
+      );
+      if (opts.repair && topic?.locked) {
+        await store.delete(key);
+        report.removed.push(key);
+      }
+    } else drift("orphan", key, "object outside the store layout");
+  }
+  return report;
+}
+
+async function verifyChunk(
+  store: ObjectStore,
+  sizes: Map<string, number>,
+  known: Set<string>,
+  sequenceUuid: string,
+  topic: Topic,
+  chunk: Chunk,
+  drift: (kind: DriftKind, what: string, detail: string) => void,
+): Promise<void> {
+  known.add(chunk.key);
+  const size = sizes.get(chunk.key);
+  if (size === undefined) drift("missing", chunk.key, `chunk ${chunk.index} of topic "${topic.name}"`);
+  else if (size !== chunk.sizeBytes) {
+    drift("mismatch", chunk.key, `${size} bytes, the catalog says ${chunk.sizeBytes}`);
+  }
+  const mKey = chunkManifestKey(sequenceUuid, topic.uuid, chunk.index, chunk.uuid);
+  known.add(mKey);
+  const cm = await manifest<ChunkManifest>(store, sizes, mKey, { exact: false });
+  if (!cm) return drift("missing", mKey, `manifest of chunk ${chunk.index} of topic "${topic.name}"`);
+  const differs = cm.size_bytes !== chunk.sizeBytes
+    ? "size"
+    : cm.row_count !== chunk.rowCount
+    ? "row count"
+    : cm.start_ns !== String(chunk.startNs) || cm.end_ns !== String(chunk.endNs)
+    ? "time range"
+    : statsDiffer(cm.stats, chunk.stats);
+  if (differs) drift("mismatch", mKey, `its ${differs} differs from the catalog's`);
+}
+
+/** The first column whose statistics differ (`statistics of "x"`), or null. */
+function statsDiffer(stored: ColumnStats[], catalog: ColumnStats[]): string | null {
+  const byColumn = new Map(catalog.map((s) => [s.column, s]));
+  for (const s of stored) {
+    const c = byColumn.get(s.column);
+    if (!c || canonicalJson(s) !== canonicalJson(c)) {
+      return `statistics of "${s.column}" (${canonicalJson(s)} vs ${canonicalJson(c)})`;
+    }
+  }
+  return stored.length === catalog.length ? null : "statistics column count";
+}
+
+/** A manifest's JSON, or null when the object is missing or unreadable. */
+async function manifest<T>(
+  store: ObjectStore,
+  sizes: Map<string, number>,
+  key: string,
+  opts: { exact?: boolean } = {},
+): Promise<T | null> {
+  if (!sizes.has(key)) return null;
+  try {
+    return await readManifestJson(store, key, opts) as T;
+  } catch {
+    return null;
+  }
+}
