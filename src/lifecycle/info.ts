@@ -6,6 +6,14 @@
 import type { Layer, Notification, NotifyType, Sequence, Topic } from "../model/types.ts";
 import type { TopicName } from "../model/locator.ts";
 import { type LifecycleDeps, requireSequence, requireTopic } from "./deps.ts";
+import { encodeManifest, layerManifest, notificationManifest } from "../model/manifests.ts";
+import {
+  layerKey,
+  notificationKey,
+  notificationsPrefix,
+  sequencePrefix,
+  topicPrefix,
+} from "../model/store_layout.ts";
 import { decodeEncapsulatedSchema } from "../arrow/ipc.ts";
 
 export interface SystemInfo {
@@ -49,10 +57,24 @@ export async function describeSequence(
 
 export type NotificationTarget = { sequence: string } | { topic: TopicName };
 
+/** The catalog target of a notification, and the store prefix of its resource. */
 async function targetOf(deps: LifecycleDeps, target: NotificationTarget) {
-  return "sequence" in target
-    ? { target: "sequence" as const, targetId: (await requireSequence(deps, target.sequence)).id }
-    : { target: "topic" as const, targetId: (await requireTopic(deps, target.topic.full)).id };
+  if ("sequence" in target) {
+    const seq = await requireSequence(deps, target.sequence);
+    return {
+      target: "sequence" as const,
+      targetId: seq.id,
+      uuid: seq.uuid,
+      prefix: sequencePrefix(seq.uuid),
+    };
+  }
+  const topic = await requireTopic(deps, target.topic.full);
+  return {
+    target: "topic" as const,
+    targetId: topic.id,
+    uuid: topic.uuid,
+    prefix: topicPrefix(topic.sequenceUuid, topic.uuid),
+  };
 }
 
 function nameOf(target: NotificationTarget): ["sequence" | "topic", string] {
@@ -64,12 +86,30 @@ export async function createNotification(
   req: { on: NotificationTarget; notifyType: NotifyType; msg: string },
 ): Promise<void> {
   const t = await targetOf(deps, req.on);
-  await deps.catalog.createNotification({
-    ...t,
-    notifyType: req.notifyType,
+  const createdMs = deps.now();
+  const manifest = notificationManifest({
+    target: t.target,
+    target_uuid: t.uuid,
+    name: nameOf(req.on)[1],
+    notify_type: req.notifyType,
     msg: req.msg,
-    createdMs: deps.now(),
+    created_ms: createdMs,
   });
+  // Store first: a rebuilt catalog keeps every notification a client was told had been recorded.
+  const key = notificationKey(t.prefix, createdMs, crypto.randomUUID());
+  await deps.store.put(key, encodeManifest(manifest));
+  try {
+    await deps.catalog.createNotification({
+      target: t.target,
+      targetId: t.targetId,
+      notifyType: req.notifyType,
+      msg: req.msg,
+      createdMs,
+    });
+  } catch (err) {
+    await deps.store.delete(key).catch(() => {});
+    throw err;
+  }
 }
 
 /** Notifications of a resource; an unknown resource has none. */
@@ -78,23 +118,56 @@ export function listNotifications(deps: LifecycleDeps, on: NotificationTarget): 
 }
 
 export async function purgeNotifications(deps: LifecycleDeps, on: NotificationTarget): Promise<void> {
-  await deps.catalog.purgeNotifications(...nameOf(on));
+  const [target, name] = nameOf(on);
+  const resource = "sequence" in on
+    ? await deps.catalog.getSequence(name).then((s) => s && sequencePrefix(s.uuid))
+    : await deps.catalog.getTopic(name).then((t) => t && topicPrefix(t.sequenceUuid, t.uuid));
+  if (resource) await deps.store.deletePrefix(notificationsPrefix(resource));
+  await deps.catalog.purgeNotifications(target, name);
 }
 
 export function listLayers(deps: LifecycleDeps): Promise<Layer[]> {
   return deps.catalog.listLayers();
 }
 
-export function createLayer(deps: LifecycleDeps, layer: Layer): Promise<void> {
-  return deps.catalog.createLayer(layer).then(() => {});
+/** Layers are stored as `layers/<hash>.json` too, written before the catalog learns of them. */
+export async function createLayer(deps: LifecycleDeps, layer: Layer): Promise<void> {
+  if ((await deps.catalog.listLayers()).some((l) => l.name === layer.name)) {
+    await deps.catalog.createLayer(layer); // refused with ALREADY_EXISTS, and the stored layer stays
+    return;
+  }
+  const key = await layerKey(layer.name);
+  await deps.store.put(key, encodeManifest(layerManifest(layer)));
+  try {
+    await deps.catalog.createLayer(layer);
+  } catch (err) {
+    await deps.store.delete(key).catch(() => {});
+    throw err;
+  }
 }
 
-export function deleteLayer(deps: LifecycleDeps, name: string): Promise<void> {
-  return deps.catalog.deleteLayer(name).then(() => {});
+export async function deleteLayer(deps: LifecycleDeps, name: string): Promise<void> {
+  await deps.store.delete(await layerKey(name)); // first: a rebuild must not bring it back
+  await deps.catalog.deleteLayer(name);
 }
 
-export function updateLayer(deps: LifecycleDeps, prevName: string, layer: Layer): Promise<void> {
-  return deps.catalog.updateLayer(prevName, layer).then(() => {});
+export async function updateLayer(deps: LifecycleDeps, prevName: string, layer: Layer): Promise<void> {
+  const layers = await deps.catalog.listLayers();
+  const previous = layers.find((l) => l.name === prevName);
+  const taken = layer.name !== prevName && layers.some((l) => l.name === layer.name);
+  const key = await layerKey(layer.name);
+  // Touch the store only for an update the catalog will take; otherwise let it refuse on its own.
+  if (previous && !taken) await deps.store.put(key, encodeManifest(layerManifest(layer)));
+  try {
+    await deps.catalog.updateLayer(prevName, layer); // NOT_FOUND / ALREADY_EXISTS come from here
+  } catch (err) {
+    if (previous && !taken && layer.name !== prevName) await deps.store.delete(key).catch(() => {});
+    else if (previous && !taken) {
+      await deps.store.put(key, encodeManifest(layerManifest(previous))).catch(() => {});
+    }
+    throw err;
+  }
+  if (layer.name !== prevName) await deps.store.delete(await layerKey(prevName));
 }
 
 /** A topic with its schema snapshot (null before its first upload) and its committed usage. */

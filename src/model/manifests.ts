@@ -5,7 +5,16 @@
  *
  * @module
  */
-import type { Chunk, ColumnStats, JsonValue, Sequence, SerializationFormat, Topic } from "./types.ts";
+import type {
+  Chunk,
+  ColumnStats,
+  JsonValue,
+  Layer,
+  NotifyType,
+  Sequence,
+  SerializationFormat,
+  Topic,
+} from "./types.ts";
 
 export const MANIFEST_VERSION = 1;
 
@@ -98,9 +107,42 @@ export function chunkManifest(chunk: Omit<Chunk, "id" | "topicId">, topicUuid: s
   };
 }
 
+/** A notification of a sequence or topic, stored under that resource (`.../notifications/`). */
+export interface NotificationManifest {
+  version: number;
+  kind: "notification";
+  target: "sequence" | "topic";
+  /** Uuid and locator of the sequence or topic. */
+  target_uuid: string;
+  name: string;
+  notify_type: NotifyType;
+  msg: string;
+  created_ms: number;
+}
+
+/** A layer (`layers/<sha-256 of the name>.json`). */
+export interface LayerManifest {
+  version: number;
+  kind: "layer";
+  name: string;
+  description: string;
+}
+
+export function notificationManifest(
+  n: Omit<NotificationManifest, "version" | "kind">,
+): NotificationManifest {
+  return { version: MANIFEST_VERSION, kind: "notification", ...n };
+}
+
+export function layerManifest(layer: Layer): LayerManifest {
+  return { version: MANIFEST_VERSION, kind: "layer", name: layer.name, description: layer.description };
+}
+
 const encoder = new TextEncoder();
 
 /** Compact UTF-8 JSON bytes of a manifest. */
-export function encodeManifest(manifest: SequenceManifest | TopicManifest | ChunkManifest): Uint8Array {
+export function encodeManifest(
+  manifest: SequenceManifest | TopicManifest | ChunkManifest | NotificationManifest | LayerManifest,
+): Uint8Array {
   return encoder.encode(JSON.stringify(manifest));
 }

@@ -9,6 +9,8 @@
  * .../topics/<topic uuid>/schema.arrow                       schema snapshot (encapsulated Arrow IPC), written once
  * .../topics/<topic uuid>/chunks/<index>-<chunk uuid>.parquet   sealed chunk, immutable
  * .../topics/<topic uuid>/chunks/<index>-<chunk uuid>.json      its rows, bytes, time range and statistics
+ * <sequence or topic prefix>/notifications/<created ms>-<uuid>.json   a notification of that resource
+ * layers/<sha-256 of the layer name, hex>.json               a layer
  * ```
  *
  * @module
@@ -54,4 +56,24 @@ export function chunkManifestKey(
   chunkUuid: string,
 ): string {
   return `${chunkBase(sequenceUuid, topicUuid, index, chunkUuid)}.json`;
+}
+
+/** The notifications of a sequence or topic, under its prefix. */
+export function notificationsPrefix(resourcePrefix: string): string {
+  return `${resourcePrefix}/notifications`;
+}
+
+/** One notification: creation time first (15 digits) so a listing is in time order. */
+export function notificationKey(resourcePrefix: string, createdMs: number, uuid: string): string {
+  return `${notificationsPrefix(resourcePrefix)}/${String(createdMs).padStart(15, "0")}-${uuid}.json`;
+}
+
+export const LAYERS_PREFIX = "layers";
+
+/** A layer's object, named by a hash of its name (names may hold any character). */
+export async function layerKey(name: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(name));
+  return `${LAYERS_PREFIX}/${
+    [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")
+  }.json`;
 }

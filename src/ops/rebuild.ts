@@ -2,8 +2,9 @@
  * Catalog rebuild: the object store is the truth, and the catalog can be built again from it alone.
  * The store holds, for every sequence, its manifest; for every topic, its manifest (with the uuids of
  * its committed chunks), its schema snapshot; for every chunk, its Parquet file and a manifest with rows,
- * bytes, time range and statistics (see `model/store_layout.ts`). Rebuilding reads them and inserts the
- * same rows, with the same uuids (the clients' keys), into the catalog.
+ * bytes, time range and statistics; notifications under their resource; layers (see
+ * `model/store_layout.ts`). Rebuilding reads them and inserts the same rows, with the same uuids (the
+ * clients' keys), into the catalog.
  *
  * - Only committed chunks count: those a topic manifest lists. Objects of uploads that never committed
  *   are ignored (`verify` reports them).
@@ -17,8 +18,14 @@
  */
 import type { Catalog } from "../catalog/catalog.ts";
 import type { Logger } from "../log.ts";
-import type { ChunkManifest, SequenceManifest, TopicManifest } from "../model/manifests.ts";
-import { schemaKey } from "../model/store_layout.ts";
+import type {
+  ChunkManifest,
+  LayerManifest,
+  NotificationManifest,
+  SequenceManifest,
+  TopicManifest,
+} from "../model/manifests.ts";
+import { LAYERS_PREFIX, schemaKey, sequencePrefix, topicPrefix } from "../model/store_layout.ts";
 import type { NewChunk, Sequence } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { readManifestJson } from "./_manifest_json.ts";
@@ -42,6 +49,10 @@ export interface RebuildReport {
   chunks: number;
   /** Parquet bytes of the committed chunks. */
   bytes: number;
+  /** Restored with the sequences and topics this run created (those already present keep theirs). */
+  notifications: number;
+  /** Layers restored (a layer whose name the catalog already has is kept). */
+  layers: number;
   /** Sequences and topics already in the catalog (by uuid), kept as they were. */
   alreadyPresent: number;
   problems: string[];
@@ -64,11 +75,14 @@ interface StoreIndex {
   sizes: Map<string, number>;
   /** Chunk manifest keys by chunk uuid. */
   chunkManifests: Map<string, string>;
+  /** Notification keys by the prefix of their sequence or topic, in time order. */
+  notifications: Map<string, string[]>;
 }
 
 const SEQUENCE_MANIFEST = /^sequences\/([^/]+)\/sequence\.json$/;
 const TOPIC_OBJECT = /^sequences\/([^/]+)\/topics\/([^/]+)\/(topic\.json|schema\.arrow)$/;
 const CHUNK_MANIFEST = /^sequences\/[^/]+\/topics\/[^/]+\/chunks\/\d+-([^/]+)\.json$/;
+const NOTIFICATION = /^(sequences\/[^/]+(?:\/topics\/[^/]+)?)\/notifications\/[^/]+\.json$/;
 
 /** Builds the catalog from the store; see the module notes. Never throws for a bad object: reports it. */
 export async function rebuildCatalog(deps: RebuildDeps, opts: RebuildOptions = {}): Promise<RebuildReport> {
@@ -77,6 +91,8 @@ export async function rebuildCatalog(deps: RebuildDeps, opts: RebuildOptions = {
     topics: 0,
     chunks: 0,
     bytes: 0,
+    notifications: 0,
+    layers: 0,
     alreadyPresent: 0,
     problems: [],
   };
@@ -93,11 +109,17 @@ export async function rebuildCatalog(deps: RebuildDeps, opts: RebuildOptions = {
     await rebuildSequence(deps, index, manifest, report, opts.dryRun ?? false);
     opts.onProgress?.(++done, manifests.length);
   }
+  await restoreLayers(deps, report, opts.dryRun ?? false);
   return report;
 }
 
 async function indexStore(store: ObjectStore): Promise<StoreIndex> {
-  const index: StoreIndex = { sequences: new Map(), sizes: new Map(), chunkManifests: new Map() };
+  const index: StoreIndex = {
+    sequences: new Map(),
+    sizes: new Map(),
+    chunkManifests: new Map(),
+    notifications: new Map(),
+  };
   const sequence = (uuid: string) => {
     let entry = index.sequences.get(uuid);
     if (!entry) index.sequences.set(uuid, entry = { manifestKey: "", topics: new Map() });
@@ -114,6 +136,11 @@ async function indexStore(store: ObjectStore): Promise<StoreIndex> {
       else topic.hasSchema = true;
       topics.set(m[2], topic);
     } else if ((m = CHUNK_MANIFEST.exec(key))) index.chunkManifests.set(m[1], key);
+    else if ((m = NOTIFICATION.exec(key))) {
+      const list = index.notifications.get(m[1]) ?? [];
+      list.push(key); // listings are in key order: creation time first
+      index.notifications.set(m[1], list);
+    }
   }
   // Directories without their manifest are leftovers of a create that never completed.
   for (const [uuid, entry] of index.sequences) if (!entry.manifestKey) index.sequences.delete(uuid);
@@ -129,6 +156,7 @@ async function rebuildSequence(
 ): Promise<void> {
   const { catalog } = deps;
   let seq: Sequence | null = await catalog.getSequenceByUuid(manifest.uuid);
+  const created = seq === null;
   if (seq) report.alreadyPresent++;
   else {
     const taken = await catalog.getSequence(manifest.name);
@@ -146,6 +174,9 @@ async function rebuildSequence(
     }
   }
   report.sequences++;
+  if (created && seq) {
+    await restoreNotifications(deps, index, sequencePrefix(seq.uuid), "sequence", seq.id, report);
+  }
   const entry = index.sequences.get(manifest.uuid)!;
   const topics: { manifest: TopicManifest; entry: TopicEntry }[] = [];
   for (const [uuid, topicEntry] of entry.topics) {
@@ -193,6 +224,7 @@ async function rebuildTopic(
 ): Promise<boolean> {
   const { catalog, store } = deps;
   let topic = await catalog.getTopicByUuid(manifest.uuid);
+  const created = topic === null;
   if (topic) report.alreadyPresent++;
   else {
     const taken = await catalog.getTopic(manifest.name);
@@ -213,6 +245,10 @@ async function rebuildTopic(
     }
   }
   report.topics++;
+  if (created && topic) {
+    const prefix = topicPrefix(seqManifest.uuid, manifest.uuid);
+    await restoreNotifications(deps, index, prefix, "topic", topic.id, report);
+  }
   const snapshot = schemaKey(seqManifest.uuid, manifest.uuid);
   if (entry.hasSchema && topic && topic.schemaKey === null && !dryRun) {
     topic = await catalog.setTopicSchema(topic.id, snapshot);
@@ -230,6 +266,39 @@ async function rebuildTopic(
   if (!complete) return false; // left unlocked: a topic must never look complete without its data
   if (topic && !topic.locked && !dryRun) await catalog.commitTopic(topic.id, chunks);
   return true;
+}
+
+async function restoreNotifications(
+  deps: RebuildDeps,
+  index: StoreIndex,
+  prefix: string,
+  target: "sequence" | "topic",
+  targetId: number,
+  report: RebuildReport,
+): Promise<void> {
+  for (const key of index.notifications.get(prefix) ?? []) {
+    const m = await readManifest<NotificationManifest>(deps.store, key, "notification", report);
+    if (!m) continue;
+    await deps.catalog.createNotification({
+      target,
+      targetId,
+      notifyType: m.notify_type,
+      msg: m.msg,
+      createdMs: m.created_ms,
+    });
+    report.notifications++;
+  }
+}
+
+/** Layers the catalog lacks (by name). */
+async function restoreLayers(deps: RebuildDeps, report: RebuildReport, dryRun: boolean): Promise<void> {
+  const present = new Set((await deps.catalog.listLayers()).map((l) => l.name));
+  for await (const { key } of deps.store.list(LAYERS_PREFIX)) {
+    const m = await readManifest<LayerManifest>(deps.store, key, "layer", report);
+    if (!m || present.has(m.name)) continue;
+    if (!dryRun) await deps.catalog.createLayer({ name: m.name, description: m.description });
+    report.layers++;
+  }
 }
 
 async function readChunk(

@@ -15,9 +15,15 @@
  *
  * @module
  */
-import type { Catalog } from "../catalog/catalog.ts";
-import type { ChunkManifest, SequenceManifest, TopicManifest } from "../model/manifests.ts";
-import { chunkManifestKey, schemaKey, sequenceManifestKey, topicManifestKey } from "../model/store_layout.ts";
+import { type Catalog, DEFAULT_LAYER } from "../catalog/catalog.ts";
+import type { ChunkManifest, LayerManifest, SequenceManifest, TopicManifest } from "../model/manifests.ts";
+import {
+  chunkManifestKey,
+  layerKey,
+  schemaKey,
+  sequenceManifestKey,
+  topicManifestKey,
+} from "../model/store_layout.ts";
 import type { Chunk, ColumnStats, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { canonicalJson, readManifestJson } from "./_manifest_json.ts";
@@ -49,6 +55,8 @@ export interface VerifyOptions {
 
 const CHUNK_OBJECT = /^(sequences\/[^/]+\/topics\/([^/]+))\/chunks\/\d+-([^/.]+)\.(parquet|json)$/;
 const SEQUENCE_DIR = /^sequences\/([^/]+)\//;
+const NOTIFICATION = /\/notifications\/[^/]+\.json$/;
+const LAYER = /^layers\/[0-9a-f]{64}\.json$/;
 const TOPIC_DIR = /^sequences\/[^/]+\/topics\/([^/]+)\//;
 
 /** Compares the catalog with the store; see the module notes. */
@@ -112,6 +120,7 @@ export async function verifyStore(
     opts.onProgress?.(i + 1, sequences.length);
   }
 
+  await verifyLayers(catalog, store, sizes, known, drift);
   for (const [key] of sizes) {
     if (known.has(key)) continue;
     const chunk = CHUNK_OBJECT.exec(key);
@@ -119,6 +128,7 @@ export async function verifyStore(
     const topicDir = TOPIC_DIR.exec(key);
     if (seqDir && !sequenceUuids.has(seqDir[1])) drift("orphan", key, "sequence unknown to the catalog");
     else if (topicDir && !topicUuids.has(topicDir[1])) drift("orphan", key, "topic unknown to the catalog");
+    else if (seqDir && NOTIFICATION.test(key)) continue; // a notification of a known sequence or topic
     else if (chunk && !committed.has(chunk[3])) {
       const topic = topicUuids.get(chunk[2]);
       drift(
@@ -133,6 +143,36 @@ export async function verifyStore(
     } else drift("orphan", key, "object outside the store layout");
   }
   return report;
+}
+
+/** Every catalog layer has its object (the built-in default layer may not), and every object a layer. */
+async function verifyLayers(
+  catalog: Catalog,
+  store: ObjectStore,
+  sizes: Map<string, number>,
+  known: Set<string>,
+  drift: (kind: DriftKind, what: string, detail: string) => void,
+): Promise<void> {
+  for (const layer of await catalog.listLayers()) {
+    const key = await layerKey(layer.name);
+    known.add(key);
+    const m = await manifest<LayerManifest>(store, sizes, key);
+    if (!m) {
+      if (layer.name !== DEFAULT_LAYER.name) drift("missing", key, `layer "${layer.name}"`);
+    } else if (m.name !== layer.name || m.description !== layer.description) {
+      drift("mismatch", key, `layer "${layer.name}" is described differently in the store`);
+    }
+  }
+  for (const key of sizes.keys()) {
+    if (key.startsWith("layers/") && !known.has(key)) {
+      drift(
+        "orphan",
+        key,
+        LAYER.test(key) ? "layer unknown to the catalog" : "object outside the store layout",
+      );
+      known.add(key);
+    }
+  }
 }
 
 async function verifyChunk(

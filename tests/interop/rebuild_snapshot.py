@@ -31,6 +31,15 @@ def populate(m: Mosaico) -> None:
     tkey = m.topic_create("rb_open/gps", key, ontology_tag="gps", user_metadata={"interface": {"type": "UART"}})
     upload(m.client, "rb_open/gps", tkey, IMU_SCHEMA, [batch_of(imu_rows(50, seed=3), IMU_SCHEMA)])
     m.topic_create("rb_open/idle", key, ontology_tag="imu")
+    # Notifications of a sequence and of a topic, and layers (one renamed, one deleted).
+    m.notify_create("sequence", "rb_open", "disk nearly full")
+    m.notify_create("topic", "rb_open/gps", "fix lost")
+    m.notify_create("topic", "rb_open/gps", "fix back")
+    m.layer_create("perception", "camera and lidar")
+    m.layer_create("old_name", "to be renamed")
+    m.layer_update("old_name", "planning", "renamed")
+    m.layer_create("scratch", "to be deleted")
+    m.layer_delete("scratch")
     # Finalized, with a topic whose upload carried no rows.
     key = m.sequence_create("rb_empty", None)
     tkey = m.topic_create("rb_empty/silent", key, ontology_tag="camera")
@@ -62,14 +71,17 @@ def snapshot(m: Mosaico) -> dict:
     out: dict = {"sequences": {}, "queries": []}
     names = sorted(m.sequence_names())
     out["list_flights"] = names
+    out["layers"] = sorted((dataclasses.asdict(layer) for layer in m.layer_list()), key=lambda l: l["name"])
     for name in names:
         seq: dict = {"system_info": dataclasses.asdict(m.sequence_system_info(name))}
+        seq["notifications"] = [dataclasses.asdict(n) for n in m.notify_list("sequence", name)]
         info = m.flight_info(name)
         seq["schema_metadata"] = {k.decode(): v.decode() for k, v in (info.schema.metadata or {}).items()}
         seq["topics"] = {}
         for endpoint in info.endpoints:
             topic = endpoint.ticket.ticket.decode()
-            t: dict = {"system_info": dataclasses.asdict(m.topic_system_info(topic))}
+            t: dict = {"system_info": dataclasses.asdict(m.topic_system_info(topic)),
+                       "notifications": [dataclasses.asdict(n) for n in m.notify_list("topic", topic)]}
             try:
                 tinfo = m.flight_info(topic)
             except Exception as err:  # a topic without data: the error is part of what clients see
