@@ -12,6 +12,7 @@ import type { ObjectStore } from "./store/store.ts";
 import { FlightServer } from "./flight/server.ts";
 import { createFlightHandlers } from "./flight/service.ts";
 import { ParquetPool } from "./arrow/parquet_pool.ts";
+import { completeDeletions } from "./ops/recover.ts";
 
 export interface App extends AsyncDisposable {
   readonly catalog: Catalog;
@@ -42,6 +43,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     if (!catalog) {
       catalog = cleanup.use(await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }));
       await catalog.ensureDefaultLayer();
+      await completeDeletions({ catalog, store, log: log.child({ component: "recovery" }) });
     }
     const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers }));
     const domainLog = log.child({ component: "domain" });

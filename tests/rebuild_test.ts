@@ -5,38 +5,19 @@
  * the same snapshot.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { MAIN, startDaemon } from "./_daemon.ts";
-import { START_PERMISSIONS } from "./_permissions.ts";
+import { startDaemon } from "./_daemon.ts";
+import { mosaicod, pythonClient } from "./_commands.ts";
 
-const SCRIPT = fileURLToPath(new URL("./interop/rebuild_snapshot.py", import.meta.url));
-
-async function python(mode: "populate" | "snapshot", url: string): Promise<unknown> {
-  const out = await new Deno.Command("python3", {
-    args: [SCRIPT, mode],
-    cwd: fileURLToPath(new URL("./interop/", import.meta.url)),
-    env: { MOSAICOD_URL: url, PYTHONDONTWRITEBYTECODE: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  assert.equal(out.code, 0, dec.decode(out.stderr));
-  return JSON.parse(dec.decode(out.stdout));
+function python(mode: "populate" | "snapshot", url: string): Promise<unknown> {
+  return pythonClient("rebuild_snapshot.py", url, mode);
 }
 
-async function rebuild(cwd: string, ...args: string[]) {
-  return await command(cwd, "rebuild", ...args);
+function rebuild(cwd: string, ...args: string[]) {
+  return mosaicod(cwd, "rebuild", ...args);
 }
 
-async function command(cwd: string, name: "rebuild" | "verify", ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...START_PERMISSIONS, MAIN, name, "--log-format", "json", ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function command(cwd: string, name: "rebuild" | "verify", ...args: string[]) {
+  return mosaicod(cwd, name, ...args);
 }
 
 Deno.test("rebuild: a catalog rebuilt from the store shows clients exactly what the original did", async () => {

@@ -39,7 +39,7 @@ export const verifyCommand: Command = {
     });
     for (const d of report.drift) cli.stdout(`${d.kind}: ${d.what}: ${d.detail}`);
     for (const key of report.removed) cli.stdout(`removed: ${key}`);
-    const remaining = report.drift.length - report.removed.length;
+    const remaining = report.drift.filter((d) => !d.repaired).length;
     cli.stdout(
       `Checked ${report.sequences} sequence(s), ${report.topics} topic(s), ${report.chunks} chunk(s), ` +
         `${report.objects} object(s): ${report.drift.length} drift(s), ${report.removed.length} removed`,

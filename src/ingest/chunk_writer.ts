@@ -12,6 +12,7 @@
  * @module
  */
 import type { RecordBatch, Schema } from "apache-arrow";
+import { crashPoint } from "../crash_points.ts";
 import { encodeParquetStream } from "../arrow/_ingest_parquet_stream.ts";
 import {
   computeColumnStats,
@@ -111,6 +112,7 @@ async function writeChunk(
   })();
   try {
     await opts.store.put(key, counted, { signal: opts.signal });
+    crashPoint("ingest.chunk-written");
   } catch (err) {
     throw failed.encoder ? failed.encoder.error : err;
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { crashPoint } from "../crash_points.ts";
 import { FailedPreconditionError, NotFoundError } from "../errors.ts";
 import { chunkManifest, encodeManifest, topicManifest } from "../model/manifests.ts";
 import { chunkManifestKey, topicManifestKey } from "../model/store_layout.ts";
@@ -54,8 +55,11 @@ export async function commitUpload(
   });
   // The last point where a cancellation is honoured: the commit is one short transaction, never interrupted.
   opts.signal.throwIfAborted();
+  crashPoint("ingest.before-commit");
   try {
-    return await deps.catalog.commitTopic(topic.id, chunks);
+    const committed = await deps.catalog.commitTopic(topic.id, chunks);
+    crashPoint("ingest.after-commit");
+    return committed;
   } catch (err) {
     if (err instanceof FailedPreconditionError || err instanceof NotFoundError) throw err; // rolled back
     const committed = await wasCommitted(deps, topic, chunks);

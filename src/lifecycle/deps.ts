@@ -8,6 +8,8 @@ import type { ObjectStore } from "../store/store.ts";
 import type { Logger } from "../log.ts";
 import type { Sequence, Topic } from "../model/types.ts";
 import { NotFoundError } from "../errors.ts";
+import { crashPoint } from "../crash_points.ts";
+import { tombstoneKey } from "../model/store_layout.ts";
 
 export interface LifecycleDeps {
   catalog: Catalog;
@@ -42,6 +44,35 @@ export async function removeObjects(deps: LifecycleDeps, prefix: string): Promis
   } catch (err) {
     deps.log.warn("cannot remove objects; they are orphans now", { prefix, err });
   }
+}
+
+/**
+ * Deletes a sequence or topic: a tombstone in the store first, then the catalog row (`deleteRow`, which
+ * may refuse, e.g. because the resource got locked meanwhile: the tombstone is then withdrawn), then its
+ * objects, then the tombstone. A crash anywhere after the catalog step leaves the tombstone next to the
+ * leftovers: a rebuild does not bring them back and `verify --repair` removes them.
+ */
+export async function deleteWithTombstone(
+  deps: LifecycleDeps,
+  resource: { uuid: string; prefix: string },
+  deleteRow: () => Promise<unknown>,
+): Promise<void> {
+  const tombstone = tombstoneKey(resource.uuid);
+  await deps.store.put(
+    tombstone,
+    new TextEncoder().encode(JSON.stringify({ version: 1, kind: "tombstone", prefix: resource.prefix })),
+  );
+  try {
+    await deleteRow();
+  } catch (err) {
+    await deps.store.delete(tombstone).catch(() => {});
+    throw err;
+  }
+  crashPoint("delete.after-catalog");
+  await removeObjects(deps, resource.prefix);
+  await deps.store.delete(tombstone).catch((err) => {
+    deps.log.warn("cannot remove a tombstone; verify --repair will", { key: tombstone, err });
+  });
 }
 
 /**

@@ -4,12 +4,13 @@
  *
  * @module
  */
+import { crashPoint } from "../crash_points.ts";
 import { AlreadyExistsError, FailedPreconditionError, PermissionDeniedError } from "../errors.ts";
 import { keysEqual, newKey } from "../model/keys.ts";
 import { encodeManifest, sequenceManifest } from "../model/manifests.ts";
 import { sequenceManifestKey, sequencePrefix } from "../model/store_layout.ts";
 import type { JsonValue, Sequence } from "../model/types.ts";
-import { createWithManifest, type LifecycleDeps, removeObjects, requireSequence } from "./deps.ts";
+import { createWithManifest, deleteWithTombstone, type LifecycleDeps, requireSequence } from "./deps.ts";
 
 /** Creates an unlocked sequence; returns its key (the write token for its topics). */
 export async function createSequence(
@@ -48,6 +49,7 @@ export async function finalizeSequence(
   }
   const key = sequenceManifestKey(seq.uuid);
   await deps.store.put(key, encodeManifest(sequenceManifest({ ...seq, locked: true })));
+  crashPoint("finalize.before-lock");
   try {
     await deps.catalog.lockSequence(seq.id);
   } catch (err) {
@@ -76,6 +78,9 @@ async function removeSequence(deps: LifecycleDeps, seq: Sequence): Promise<void>
   if (seq.locked) {
     throw new FailedPreconditionError(`Sequence "${seq.name}" is finalized: it can no longer be deleted`);
   }
-  const removed = await deps.catalog.deleteSequence(seq.id, { requireUnlocked: true });
-  await removeObjects(deps, sequencePrefix(removed.uuid));
+  await deleteWithTombstone(
+    deps,
+    { uuid: seq.uuid, prefix: sequencePrefix(seq.uuid) },
+    () => deps.catalog.deleteSequence(seq.id, { requireUnlocked: true }),
+  );
 }

@@ -15,7 +15,7 @@ import type { TopicName } from "../model/locator.ts";
 import { encodeManifest, topicManifest } from "../model/manifests.ts";
 import { topicManifestKey, topicPrefix } from "../model/store_layout.ts";
 import type { JsonValue, SerializationFormat, Topic } from "../model/types.ts";
-import { createWithManifest, type LifecycleDeps, removeObjects, requireTopic } from "./deps.ts";
+import { createWithManifest, deleteWithTombstone, type LifecycleDeps, requireTopic } from "./deps.ts";
 
 export interface CreateTopicRequest {
   topic: TopicName;
@@ -70,6 +70,9 @@ export async function deleteTopic(deps: LifecycleDeps, req: { topic: TopicName }
   if (topic.locked) {
     throw new FailedPreconditionError(`Topic "${topic.name}" is locked: it can no longer be deleted`);
   }
-  const removed = await deps.catalog.deleteTopic(topic.id, { requireUnlocked: true });
-  await removeObjects(deps, topicPrefix(removed.sequenceUuid, removed.uuid));
+  await deleteWithTombstone(
+    deps,
+    { uuid: topic.uuid, prefix: topicPrefix(topic.sequenceUuid, topic.uuid) },
+    () => deps.catalog.deleteTopic(topic.id, { requireUnlocked: true }),
+  );
 }

@@ -11,6 +11,7 @@
  * .../topics/<topic uuid>/chunks/<index>-<chunk uuid>.json      its rows, bytes, time range and statistics
  * <sequence or topic prefix>/notifications/<created ms>-<uuid>.json   a notification of that resource
  * layers/<sha-256 of the layer name, hex>.json               a layer
+ * tombstones/<sequence or topic uuid>.json                   a deletion in progress: its prefix is garbage
  * ```
  *
  * @module
@@ -76,4 +77,14 @@ export async function layerKey(name: string): Promise<string> {
   return `${LAYERS_PREFIX}/${
     [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")
   }.json`;
+}
+
+export const TOMBSTONES_PREFIX = "tombstones";
+
+/**
+ * Written before a sequence or topic is deleted and removed after its objects are: while it exists,
+ * whatever is left under the resource's prefix is garbage (rebuild skips it, verify --repair removes it).
+ */
+export function tombstoneKey(resourceUuid: string): string {
+  return `${TOMBSTONES_PREFIX}/${resourceUuid}.json`;
 }

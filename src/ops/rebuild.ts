@@ -6,6 +6,7 @@
  * `model/store_layout.ts`). Rebuilding reads them and inserts the same rows, with the same uuids (the
  * clients' keys), into the catalog.
  *
+ * - Sequences and topics with a tombstone (a deletion was started) are not restored.
  * - Only committed chunks count: those a topic manifest lists. Objects of uploads that never committed
  *   are ignored (`verify` reports them).
  * - Idempotent: what the catalog already holds (by uuid) is kept, what is missing is added, lock states
@@ -25,7 +26,13 @@ import type {
   SequenceManifest,
   TopicManifest,
 } from "../model/manifests.ts";
-import { LAYERS_PREFIX, schemaKey, sequencePrefix, topicPrefix } from "../model/store_layout.ts";
+import {
+  LAYERS_PREFIX,
+  schemaKey,
+  sequencePrefix,
+  TOMBSTONES_PREFIX,
+  topicPrefix,
+} from "../model/store_layout.ts";
 import type { NewChunk, Sequence } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { readManifestJson } from "./_manifest_json.ts";
@@ -77,6 +84,8 @@ interface StoreIndex {
   chunkManifests: Map<string, string>;
   /** Notification keys by the prefix of their sequence or topic, in time order. */
   notifications: Map<string, string[]>;
+  /** Uuids of sequences and topics whose deletion was started: never restored. */
+  deleted: Set<string>;
 }
 
 const SEQUENCE_MANIFEST = /^sequences\/([^/]+)\/sequence\.json$/;
@@ -119,7 +128,12 @@ async function indexStore(store: ObjectStore): Promise<StoreIndex> {
     sizes: new Map(),
     chunkManifests: new Map(),
     notifications: new Map(),
+    deleted: new Set(),
   };
+  for await (const { key } of store.list(TOMBSTONES_PREFIX)) {
+    const m = /^tombstones\/([^/]+)\.json$/.exec(key);
+    if (m) index.deleted.add(m[1]);
+  }
   const sequence = (uuid: string) => {
     let entry = index.sequences.get(uuid);
     if (!entry) index.sequences.set(uuid, entry = { manifestKey: "", topics: new Map() });
@@ -142,8 +156,14 @@ async function indexStore(store: ObjectStore): Promise<StoreIndex> {
       index.notifications.set(m[1], list);
     }
   }
-  // Directories without their manifest are leftovers of a create that never completed.
-  for (const [uuid, entry] of index.sequences) if (!entry.manifestKey) index.sequences.delete(uuid);
+  // Directories without their manifest are leftovers of a create that never completed; tombstoned ones
+  // of a deletion that was cut short.
+  for (const [uuid, entry] of index.sequences) {
+    if (!entry.manifestKey || index.deleted.has(uuid)) index.sequences.delete(uuid);
+    for (const topicUuid of entry.topics.keys()) {
+      if (index.deleted.has(topicUuid)) entry.topics.delete(topicUuid);
+    }
+  }
   return index;
 }
 

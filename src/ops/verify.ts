@@ -7,11 +7,13 @@
  * - `mismatch`: a manifest that disagrees with the catalog (lock state, committed chunks, size, rows,
  *   time range, statistics), or a chunk file of another size;
  * - `orphan`: objects the catalog does not know: a sequence or topic directory with no catalog row (a
- *   rebuild would restore it), chunk objects no commit lists (`uncommitted`: uploads that failed, were
- *   cancelled or were cut short by a crash), stray temporary files.
+ *   rebuild would restore it), stray temporary files;
+ * - `uncommitted`: chunk objects no commit lists (uploads that failed, were cancelled or were cut short);
+ * - `deleted`: leftovers of a deletion cut short (their resource has a tombstone), and stale tombstones.
  *
  * `repair` removes only what certainly belongs to no one: uncommitted chunk objects of topics that are
- * locked (no upload can commit them any more). Everything else is for an operator (or `rebuild`).
+ * locked (no upload can commit them any more) and deleted leftovers with their tombstones. Everything
+ * else is for an operator (or `rebuild`).
  *
  * @module
  */
@@ -28,13 +30,15 @@ import type { Chunk, ColumnStats, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { canonicalJson, readManifestJson } from "./_manifest_json.ts";
 
-export type DriftKind = "missing" | "mismatch" | "orphan" | "uncommitted";
+export type DriftKind = "missing" | "mismatch" | "orphan" | "uncommitted" | "deleted";
 
 export interface Drift {
   kind: DriftKind;
   /** The object key or resource name concerned. */
   what: string;
   detail: string;
+  /** Removed by `repair`. */
+  repaired?: boolean;
 }
 
 export interface VerifyReport {
@@ -57,6 +61,7 @@ const CHUNK_OBJECT = /^(sequences\/[^/]+\/topics\/([^/]+))\/chunks\/\d+-([^/.]+)
 const SEQUENCE_DIR = /^sequences\/([^/]+)\//;
 const NOTIFICATION = /\/notifications\/[^/]+\.json$/;
 const LAYER = /^layers\/[0-9a-f]{64}\.json$/;
+const TOMBSTONE = /^tombstones\/([^/]+)\.json$/;
 const TOPIC_DIR = /^sequences\/[^/]+\/topics\/([^/]+)\//;
 
 /** Compares the catalog with the store; see the module notes. */
@@ -121,26 +126,50 @@ export async function verifyStore(
   }
 
   await verifyLayers(catalog, store, sizes, known, drift);
+  const tombstones = new Map<string, string>(); // resource uuid → tombstone key
+  for (const key of sizes.keys()) {
+    const t = TOMBSTONE.exec(key);
+    if (!t) continue;
+    tombstones.set(t[1], key);
+    known.add(key);
+  }
+  /** Records drift that `repair` may remove, and removes it when asked. */
+  const removable = async (kind: DriftKind, key: string, detail: string) => {
+    drift(kind, key, detail);
+    if (!opts.repair) return;
+    await store.delete(key);
+    report.removed.push(key);
+    report.drift.at(-1)!.repaired = true;
+  };
   for (const [key] of sizes) {
     if (known.has(key)) continue;
+    const dead = [SEQUENCE_DIR.exec(key)?.[1], TOPIC_DIR.exec(key)?.[1]].find((u) => u && tombstones.has(u));
     const chunk = CHUNK_OBJECT.exec(key);
     const seqDir = SEQUENCE_DIR.exec(key);
     const topicDir = TOPIC_DIR.exec(key);
-    if (seqDir && !sequenceUuids.has(seqDir[1])) drift("orphan", key, "sequence unknown to the catalog");
-    else if (topicDir && !topicUuids.has(topicDir[1])) drift("orphan", key, "topic unknown to the catalog");
+    if (dead && !sequenceUuids.has(dead) && !topicUuids.has(dead)) {
+      await removable("deleted", key, "left over by a deletion cut short");
+    } else if (seqDir && !sequenceUuids.has(seqDir[1])) {
+      drift("orphan", key, "sequence unknown to the catalog");
+    } else if (topicDir && !topicUuids.has(topicDir[1])) drift("orphan", key, "topic unknown to the catalog");
     else if (seqDir && NOTIFICATION.test(key)) continue; // a notification of a known sequence or topic
     else if (chunk && !committed.has(chunk[3])) {
       const topic = topicUuids.get(chunk[2]);
-      drift(
-        "uncommitted",
-        key,
-        `chunk of an upload that never committed${topic?.locked ? "" : " (topic unlocked)"}`,
-      );
-      if (opts.repair && topic?.locked) {
-        await store.delete(key);
-        report.removed.push(key);
-      }
+      const detail = "chunk of an upload that never committed";
+      // An unlocked topic may still be uploading: its objects are reported, never removed.
+      if (topic?.locked) await removable("uncommitted", key, detail);
+      else drift("uncommitted", key, `${detail} (topic unlocked)`);
     } else drift("orphan", key, "object outside the store layout");
+  }
+  // Tombstones last, once the leftovers they guard are gone.
+  for (const [uuid, key] of tombstones) {
+    if (sequenceUuids.has(uuid) || topicUuids.has(uuid)) {
+      drift(
+        "mismatch",
+        key,
+        "a deletion was started but the catalog still holds the resource (delete it again)",
+      );
+    } else await removable("deleted", key, "tombstone of a deletion cut short");
   }
   return report;
 }

@@ -1,0 +1,29 @@
+/**
+ * Fault injection for the crash-safety tests: with `MOSAICOD_TEST_CRASH_AT=<point>` in its environment,
+ * the daemon ends at once (exit code 137, as after SIGKILL: no cleanup, no reply) when it reaches that
+ * point. Unset, a crash point costs one comparison. Points:
+ *
+ * - `ingest.chunk-written`: the first chunk of an upload is in the store, nothing committed;
+ * - `ingest.before-commit`: every chunk and manifest written (topic manifest says locked), no catalog commit;
+ * - `ingest.after-commit`: committed, the client not yet told;
+ * - `finalize.before-lock`: the sequence manifest says locked, the catalog not yet;
+ * - `delete.after-catalog`: a deleted sequence's or topic's catalog row is gone, its objects not yet.
+ *
+ * @module
+ */
+
+let armed: string | null | undefined;
+
+/** Ends the process here when the environment names this point. */
+export function crashPoint(point: string): void {
+  armed ??= readPoint();
+  if (armed === point) Deno.exit(137);
+}
+
+function readPoint(): string | null {
+  try {
+    return Deno.env.get("MOSAICOD_TEST_CRASH_AT") ?? null;
+  } catch {
+    return null; // no permission to read it: never armed
+  }
+}
