@@ -40,6 +40,8 @@ async function assertNoDrift(cwd: string): Promise<void> {
 
 interface Scenario {
   point: string;
+  /** The operation, when the point alone does not say. */
+  during?: string;
   /** Brings the sequence "run" to just before the operation that crashes; returns its keys. */
   prepare: (url: string) => Promise<Json>;
   crash: (url: string, keys: Json) => Promise<Json>;
@@ -111,6 +113,15 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    point: "delete.after-catalog",
+    during: "abort",
+    prepare: (url) => client(url, "start", "run"),
+    crash: (url, keys) => client(url, "abort", "run", keys.key),
+    after: async (url) => {
+      assert.deepEqual((await client(url, "state", "run")).sequences, ["keep"], "the abort took effect");
+    },
+  },
+  {
     // The catalog is lost as well: the rebuilt one shows the upload whole (every chunk and manifest was
     // written before the commit point), never in part.
     point: "ingest.before-commit",
@@ -126,7 +137,10 @@ const SCENARIOS: Scenario[] = [
 ];
 
 for (const s of SCENARIOS) {
-  Deno.test(`crash: killed at ${s.point}${s.rebuild ? " with the catalog lost" : ""}, nothing is lost or half-visible`, async () => {
+  const what = `${s.point}${s.crash.toString().includes('"abort"') ? " (abort)" : ""}${
+    s.rebuild ? " with the catalog lost" : ""
+  }`;
+  Deno.test(`crash: killed at ${what}, nothing is lost or half-visible`, async () => {
     const cwd = await Deno.makeTempDir({ prefix: "mosaicod-crash-" });
     try {
       const { keep, keys } = await withDaemon(cwd, async (url) => ({

@@ -11,9 +11,9 @@
  * - `uncommitted`: chunk objects no commit lists (uploads that failed, were cancelled or were cut short);
  * - `deleted`: leftovers of a deletion cut short (their resource has a tombstone), and stale tombstones.
  *
- * `repair` removes only what certainly belongs to no one: uncommitted chunk objects of topics that are
- * locked (no upload can commit them any more) and deleted leftovers with their tombstones. Everything
- * else is for an operator (or `rebuild`).
+ * `repair` removes only the objects of uploads that never committed, and only for topics that are locked
+ * (no upload can commit them any more). Deletions cut short are completed by the daemon at start-up;
+ * everything else is for an operator (or `rebuild`).
  *
  * @module
  */
@@ -52,7 +52,7 @@ export interface VerifyReport {
 }
 
 export interface VerifyOptions {
-  /** Remove uncommitted chunk objects of locked topics. */
+  /** Remove the objects of uploads that never committed to a now locked topic; nothing else. */
   repair?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
@@ -133,7 +133,7 @@ export async function verifyStore(
     tombstones.set(t[1], key);
     known.add(key);
   }
-  /** Records drift that `repair` may remove, and removes it when asked. */
+  /** Records drift that `repair` removes (uncommitted uploads), and removes it when asked. */
   const removable = async (kind: DriftKind, key: string, detail: string) => {
     drift(kind, key, detail);
     if (!opts.repair) return;
@@ -148,7 +148,7 @@ export async function verifyStore(
     const seqDir = SEQUENCE_DIR.exec(key);
     const topicDir = TOPIC_DIR.exec(key);
     if (dead && !sequenceUuids.has(dead) && !topicUuids.has(dead)) {
-      await removable("deleted", key, "left over by a deletion cut short");
+      drift("deleted", key, "left over by a deletion cut short (the daemon completes it when it starts)");
     } else if (seqDir && !sequenceUuids.has(seqDir[1])) {
       drift("orphan", key, "sequence unknown to the catalog");
     } else if (topicDir && !topicUuids.has(topicDir[1])) drift("orphan", key, "topic unknown to the catalog");
@@ -169,7 +169,11 @@ export async function verifyStore(
         key,
         "a deletion was started but the catalog still holds the resource (delete it again)",
       );
-    } else await removable("deleted", key, "tombstone of a deletion cut short");
+    } else {drift(
+        "deleted",
+        key,
+        "tombstone of a deletion cut short (the daemon completes it when it starts)",
+      );}
   }
   return report;
 }
