@@ -168,3 +168,31 @@ for (const s of SCENARIOS) {
     }
   });
 }
+
+Deno.test("crash: SIGKILL in the middle of an upload, repeatedly, leaves no partial upload visible", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "mosaicod-crash-" });
+  try {
+    const { keep } = await withDaemon(cwd, async (url) => ({ keep: await client(url, "keep") }));
+    for (const delayMs of [150, 400, 900]) {
+      const keys = await withDaemon(cwd, (url) => client(url, "start", `run${delayMs}`));
+      {
+        await using daemon = await startDaemon({ cwd, args: DAEMON_ARGS });
+        const upload = client(daemon.url, "upload", `run${delayMs}`, keys.tkey);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        assert.notEqual(await daemon.stop("SIGKILL"), 0);
+        await upload; // failed or finished: both are fine, half of it is not
+      }
+      await withDaemon(cwd, async (url) => {
+        const state = await client(url, "state", `run${delayMs}`);
+        assert.equal(state.keep.digest, keep.digest, "committed data is intact");
+        // Either all of it (the commit happened before the kill) or none of it.
+        if (state.topic.data === undefined) assert.equal(state.topic.rows, 48000);
+        else assert.deepEqual(state.topic, { data: "ArrowKeyError" });
+        assert.equal((await client(url, "abort", `run${delayMs}`, keys.key)).outcome, "ok");
+      });
+      await assertNoDrift(cwd);
+    }
+  } finally {
+    await Deno.remove(cwd, { recursive: true }).catch(() => {});
+  }
+});
