@@ -56,7 +56,29 @@ export interface ChunkManifest {
   /** Decimal strings: int64 nanoseconds do not fit a JSON number. */
   start_ns: string;
   end_ns: string;
-  stats: ColumnStats[];
+  /** As `ColumnStats`, except that infinite numeric bounds are the strings "Infinity" / "-Infinity". */
+  stats: StoredColumnStats[];
+}
+
+/** JSON has no infinities: numeric bounds that are infinite are stored as strings. */
+export type StoredColumnStats =
+  | ColumnStats & { kind: "text" }
+  | Omit<ColumnStats & { kind: "numeric" }, "min" | "max"> & { min: StoredNumber; max: StoredNumber };
+type StoredNumber = number | null | "Infinity" | "-Infinity";
+
+function storeNumber(x: number | null): StoredNumber {
+  return x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : x;
+}
+
+function loadNumber(x: StoredNumber): number | null {
+  return x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : x;
+}
+
+/** A chunk manifest's statistics as the catalog holds them (infinite bounds restored). */
+export function chunkStatsFromManifest(m: ChunkManifest): ColumnStats[] {
+  return m.stats.map((s) =>
+    s.kind === "numeric" ? { ...s, min: loadNumber(s.min), max: loadNumber(s.max) } : s
+  );
 }
 
 export function sequenceManifest(seq: Omit<Sequence, "id">): SequenceManifest {
@@ -103,7 +125,9 @@ export function chunkManifest(chunk: Omit<Chunk, "id" | "topicId">, topicUuid: s
     row_count: chunk.rowCount,
     start_ns: chunk.startNs.toString(),
     end_ns: chunk.endNs.toString(),
-    stats: chunk.stats,
+    stats: chunk.stats.map((s) =>
+      s.kind === "numeric" ? { ...s, min: storeNumber(s.min), max: storeNumber(s.max) } : s
+    ),
   };
 }
 

@@ -19,12 +19,13 @@
  */
 import type { Catalog } from "../catalog/catalog.ts";
 import type { Logger } from "../log.ts";
-import type {
-  ChunkManifest,
-  LayerManifest,
-  NotificationManifest,
-  SequenceManifest,
-  TopicManifest,
+import {
+  type ChunkManifest,
+  chunkStatsFromManifest,
+  type LayerManifest,
+  type NotificationManifest,
+  type SequenceManifest,
+  type TopicManifest,
 } from "../model/manifests.ts";
 import {
   LAYERS_PREFIX,
@@ -354,7 +355,7 @@ async function readChunk(
     rowCount: m.row_count,
     startNs: BigInt(m.start_ns),
     endNs: BigInt(m.end_ns),
-    stats: m.stats,
+    stats: chunkStatsFromManifest(m),
   };
 }
 

@@ -18,7 +18,13 @@
  * @module
  */
 import { type Catalog, DEFAULT_LAYER } from "../catalog/catalog.ts";
-import type { ChunkManifest, LayerManifest, SequenceManifest, TopicManifest } from "../model/manifests.ts";
+import {
+  type ChunkManifest,
+  chunkStatsFromManifest,
+  type LayerManifest,
+  type SequenceManifest,
+  type TopicManifest,
+} from "../model/manifests.ts";
 import {
   chunkManifestKey,
   layerKey,
@@ -233,7 +239,7 @@ async function verifyChunk(
     ? "row count"
     : cm.start_ns !== String(chunk.startNs) || cm.end_ns !== String(chunk.endNs)
     ? "time range"
-    : statsDiffer(cm.stats, chunk.stats);
+    : statsDiffer(chunkStatsFromManifest(cm), chunk.stats);
   if (differs) drift("mismatch", mKey, `its ${differs} differs from the catalog's`);
 }
 
