@@ -124,7 +124,7 @@ export const SERVER_OPTIONS = {
   "parquet-workers": {
     type: "string",
     env: "MOSAICOD_PARQUET_WORKERS",
-    help: "threads decoding Parquet for DoGet and ontology scans (started on demand)",
+    help: "threads decoding Parquet for DoGet and ontology scans (started on demand), per Flight worker",
     default: String(Math.min(4, navigator.hardwareConcurrency || 1)),
   },
 } as const satisfies Record<string, OptionSpec>;

@@ -9,7 +9,9 @@
  *
  * @module
  */
+import * as net from "node:net";
 import type { WorkerEvent, WorkerRequest } from "./_flight_worker.ts";
+import { bindFailure } from "./flight/server.ts";
 import { Catalog } from "./catalog/catalog.ts";
 import { serveCatalog } from "./catalog/remote.ts";
 import type { Config } from "./config.ts";
@@ -22,6 +24,8 @@ const WORKER_URL = new URL("./_flight_worker.ts", import.meta.url);
 
 interface Thread {
   worker: Worker;
+  /** Set once it reported `failed` or `stopped`: nothing more will come. */
+  ended: boolean;
   /** The next event of interest: listening/failed at start, stopped/failed at the end. */
   events: ReadableStream<WorkerEvent>;
   reader: ReadableStreamDefaultReader<WorkerEvent>;
@@ -42,11 +46,18 @@ export async function serveWithWorkers(
   await completeDeletions({ catalog, store, log: log.child({ component: "recovery" }) });
   const threads: Thread[] = [];
   stack.defer(async () => {
-    for (const t of threads) post(t, { type: "stop" });
-    await Promise.all(threads.map((t) => t.reader.read().catch(() => {})));
+    const live = threads.filter((t) => !t.ended);
+    for (const t of live) post(t, { type: "stop" });
+    // Each drains its calls within the shutdown timeout; a worker that does not answer is stopped anyway.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise((resolve) => timer = setTimeout(resolve, config.shutdownTimeoutMs + 5000));
+    await Promise.race([Promise.all(live.map((t) => t.reader.read().catch(() => {}))), deadline]);
+    clearTimeout(timer);
     for (const t of threads) t.worker.terminate();
   });
-  let port = config.port;
+  // Bound once without SO_REUSEPORT first: a port another process holds (even with SO_REUSEPORT, like
+  // another daemon's workers) is refused here instead of silently shared; port 0 gets its number here.
+  let port = await probePort(config.host, config.port);
   for (let index = 0; index < config.workers; index++) {
     const thread = spawn();
     threads.push(thread);
@@ -61,6 +72,7 @@ export async function serveWithWorkers(
     thread.worker.postMessage(request, catalogPort ? [catalogPort] : []);
     const first = await thread.reader.read();
     if (first.value?.type !== "listening") {
+      thread.ended = true;
       const why = first.value?.type === "failed" ? first.value.message : "the worker ended";
       throw new UnavailableError(`Cannot start Flight worker ${index}: ${why}`);
     }
@@ -89,7 +101,23 @@ function spawn(): Thread {
     event.preventDefault();
     controller.enqueue({ type: "failed", message: event.message });
   };
-  return { worker, events, reader: events.getReader() };
+  return { worker, ended: false, events, reader: events.getReader() };
+}
+
+/** Binds `host:port` exclusively for a moment; returns the port (the one chosen, for 0). */
+function probePort(host: string, port: number): Promise<number> {
+  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once(
+      "error",
+      (err: Error) => reject(new UnavailableError(`Cannot listen on ${address}: ${bindFailure(err)}`)),
+    );
+    probe.listen({ host, port, exclusive: true }, () => {
+      const bound = (probe.address() as net.AddressInfo).port;
+      probe.close(() => resolve(bound));
+    });
+  });
 }
 
 function post(thread: Thread, req: WorkerRequest): void {

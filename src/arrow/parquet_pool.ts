@@ -122,7 +122,10 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
       this.#discard(slot);
       throw err;
     }
-    this.#release(slot);
+    // A worker whose reader failed may have left its wasm state damaged (a trap, an allocation failure):
+    // it is replaced rather than reused.
+    if ("error" in answer) this.#discard(slot);
+    else this.#release(slot);
     if (!("error" in answer)) return answer;
     if (answer.unreadable) throw new DataLossError(`Cannot read chunk: ${answer.error}`);
     throw new Error(`Parquet worker failed: ${answer.error}`);

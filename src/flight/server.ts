@@ -159,12 +159,12 @@ function listenSharedPort(
 }
 
 /** A bind error as a short reason. */
-function bindFailure(err: Error): string {
+export function bindFailure(err: Error): string {
   return /EADDRINUSE/.test(err.message)
     ? "address already in use"
     : /EACCES/.test(err.message)
     ? "permission denied"
-    : /EADDRNOTAVAIL|ENOTFOUND|EAI_/.test(err.message)
+    : /EADDRNOTAVAIL|ENOTFOUND|EAI_|EINVAL/.test(err.message)
     ? "address not available on this machine"
     : err.message;
 }

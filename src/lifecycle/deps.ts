@@ -34,23 +34,11 @@ export async function requireTopic(deps: LifecycleDeps, name: string): Promise<T
 }
 
 /**
- * Removes objects after their catalog rows are gone. A failure here leaves only orphans (invisible,
- * removable by `verify --repair`), so it is logged rather than failing the client's call.
- */
-export async function removeObjects(deps: LifecycleDeps, prefix: string): Promise<void> {
-  try {
-    const removed = await deps.store.deletePrefix(prefix);
-    deps.log.debug("objects removed", { prefix, removed });
-  } catch (err) {
-    deps.log.warn("cannot remove objects; they are orphans now", { prefix, err });
-  }
-}
-
-/**
  * Deletes a sequence or topic: a tombstone in the store first, then the catalog row (`deleteRow`, which
  * may refuse, e.g. because the resource got locked meanwhile: the tombstone is then withdrawn), then its
- * objects, then the tombstone. A crash anywhere after the catalog step leaves the tombstone next to the
- * leftovers: a rebuild does not bring them back and `verify --repair` removes them.
+ * objects, then the tombstone. The tombstone stays whenever objects may be left: after a crash, or when
+ * removing them failed (the call then fails too). A rebuild never brings tombstoned objects back, and the
+ * daemon completes such deletions when it starts (`ops/recover.ts`).
  */
 export async function deleteWithTombstone(
   deps: LifecycleDeps,
@@ -58,20 +46,23 @@ export async function deleteWithTombstone(
   deleteRow: () => Promise<unknown>,
 ): Promise<void> {
   const tombstone = tombstoneKey(resource.uuid);
-  await deps.store.put(
-    tombstone,
-    new TextEncoder().encode(JSON.stringify({ version: 1, kind: "tombstone", prefix: resource.prefix })),
-  );
+  const body = JSON.stringify({ version: 1, kind: "tombstone", prefix: resource.prefix });
+  await deps.store.put(tombstone, new TextEncoder().encode(body));
   try {
     await deleteRow();
   } catch (err) {
-    await deps.store.delete(tombstone).catch(() => {});
+    // NOT_FOUND: another delete of the same resource won and still needs the tombstone.
+    if (!(err instanceof NotFoundError)) await deps.store.delete(tombstone).catch(() => {});
     throw err;
   }
   crashPoint("delete.after-catalog");
-  await removeObjects(deps, resource.prefix);
+  const removed = await deps.store.deletePrefix(resource.prefix); // on failure the tombstone stays
+  deps.log.debug("objects removed", { prefix: resource.prefix, removed });
   await deps.store.delete(tombstone).catch((err) => {
-    deps.log.warn("cannot remove a tombstone; verify --repair will", { key: tombstone, err });
+    deps.log.warn("cannot remove a tombstone; the daemon removes it when it next starts", {
+      key: tombstone,
+      err,
+    });
   });
 }
 

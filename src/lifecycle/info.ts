@@ -4,6 +4,7 @@
  * @module
  */
 import type { Layer, Notification, NotifyType, Sequence, Topic } from "../model/types.ts";
+import { AlreadyExistsError } from "../errors.ts";
 import type { TopicName } from "../model/locator.ts";
 import { type LifecycleDeps, requireSequence, requireTopic } from "./deps.ts";
 import { encodeManifest, layerManifest, notificationManifest } from "../model/manifests.ts";
@@ -141,7 +142,8 @@ export async function createLayer(deps: LifecycleDeps, layer: Layer): Promise<vo
   try {
     await deps.catalog.createLayer(layer);
   } catch (err) {
-    await deps.store.delete(key).catch(() => {});
+    // ALREADY_EXISTS: a concurrent create of the same name won and owns the object now.
+    if (!(err instanceof AlreadyExistsError)) await deps.store.delete(key).catch(() => {});
     throw err;
   }
 }
@@ -161,6 +163,7 @@ export async function updateLayer(deps: LifecycleDeps, prevName: string, layer: 
   try {
     await deps.catalog.updateLayer(prevName, layer); // NOT_FOUND / ALREADY_EXISTS come from here
   } catch (err) {
+    if (err instanceof AlreadyExistsError) throw err; // the name was taken meanwhile: its object is the winner's
     if (previous && !taken && layer.name !== prevName) await deps.store.delete(key).catch(() => {});
     else if (previous && !taken) {
       await deps.store.put(key, encodeManifest(layerManifest(previous))).catch(() => {});

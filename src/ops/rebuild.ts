@@ -177,7 +177,6 @@ async function rebuildSequence(
 ): Promise<void> {
   const { catalog } = deps;
   let seq: Sequence | null = await catalog.getSequenceByUuid(manifest.uuid);
-  const created = seq === null;
   if (seq) report.alreadyPresent++;
   else {
     const taken = await catalog.getSequence(manifest.name);
@@ -195,8 +194,12 @@ async function rebuildSequence(
     }
   }
   report.sequences++;
-  if (created && seq) {
-    await restoreNotifications(deps, index, sequencePrefix(seq.uuid), "sequence", seq.id, report);
+  if (seq && !dryRun) {
+    await restoreNotifications(deps, index, sequencePrefix(seq.uuid), {
+      kind: "sequence",
+      id: seq.id,
+      name: seq.name,
+    }, report);
   }
   const entry = index.sequences.get(manifest.uuid)!;
   const topics: { manifest: TopicManifest; entry: TopicEntry }[] = [];
@@ -245,7 +248,6 @@ async function rebuildTopic(
 ): Promise<boolean> {
   const { catalog, store } = deps;
   let topic = await catalog.getTopicByUuid(manifest.uuid);
-  const created = topic === null;
   if (topic) report.alreadyPresent++;
   else {
     const taken = await catalog.getTopic(manifest.name);
@@ -266,9 +268,15 @@ async function rebuildTopic(
     }
   }
   report.topics++;
-  if (created && topic) {
+  if (topic && !dryRun) {
     const prefix = topicPrefix(seqManifest.uuid, manifest.uuid);
-    await restoreNotifications(deps, index, prefix, "topic", topic.id, report);
+    await restoreNotifications(
+      deps,
+      index,
+      prefix,
+      { kind: "topic", id: topic.id, name: topic.name },
+      report,
+    );
   }
   const snapshot = schemaKey(seqManifest.uuid, manifest.uuid);
   if (entry.hasSchema && topic && topic.schemaKey === null && !dryRun) {
@@ -289,20 +297,37 @@ async function rebuildTopic(
   return true;
 }
 
+/**
+ * Adds the stored notifications of a sequence or topic that its catalog row lacks, matched by time,
+ * type and message (so a run cut short and run again restores the rest, and never doubles any).
+ */
 async function restoreNotifications(
   deps: RebuildDeps,
   index: StoreIndex,
   prefix: string,
-  target: "sequence" | "topic",
-  targetId: number,
+  target: { kind: "sequence" | "topic"; id: number; name: string },
   report: RebuildReport,
 ): Promise<void> {
-  for (const key of index.notifications.get(prefix) ?? []) {
+  const keys = index.notifications.get(prefix) ?? [];
+  if (keys.length === 0) return;
+  const present = new Map<string, number>();
+  const identity = (createdMs: number, type: string, msg: string) => JSON.stringify([createdMs, type, msg]);
+  for (const n of await deps.catalog.listNotifications(target.kind, target.name)) {
+    const id = identity(n.createdMs, n.notifyType, n.msg);
+    present.set(id, (present.get(id) ?? 0) + 1);
+  }
+  for (const key of keys) {
     const m = await readManifest<NotificationManifest>(deps.store, key, "notification", report);
     if (!m) continue;
+    const id = identity(m.created_ms, m.notify_type, m.msg);
+    const left = present.get(id) ?? 0;
+    if (left > 0) {
+      present.set(id, left - 1);
+      continue;
+    }
     await deps.catalog.createNotification({
-      target,
-      targetId,
+      target: target.kind,
+      targetId: target.id,
       notifyType: m.notify_type,
       msg: m.msg,
       createdMs: m.created_ms,

@@ -3,7 +3,7 @@
  * the catalog row, removes the objects, then the tombstone (`lifecycle/deps.ts`); a tombstone whose
  * resource is no longer in the catalog therefore marks objects that are garbage by the client's own
  * request. Tombstones of resources still in the catalog (the crash came before the catalog step) are
- * left for the client's retry. Safe with several daemons: removing objects twice is harmless.
+ * withdrawn: that deletion did not happen. Safe with several daemons: removing objects twice is harmless.
  *
  * @module
  */
@@ -23,7 +23,13 @@ export async function completeDeletions(
     const uuid = /^tombstones\/([^/]+)\.json$/.exec(key)?.[1];
     if (!uuid) continue;
     try {
-      if (await catalog.getSequenceByUuid(uuid) || await catalog.getTopicByUuid(uuid)) continue;
+      if (await catalog.getSequenceByUuid(uuid) || await catalog.getTopicByUuid(uuid)) {
+        // The deletion never reached the catalog (a crash or a failure right after the tombstone):
+        // the resource lives on, and a stale tombstone would keep a rebuild from restoring it.
+        await store.delete(key);
+        log.info("withdrew the tombstone of a deletion that did not happen", { key });
+        continue;
+      }
       const { prefix } = await readManifestJson(store, key) as { prefix?: unknown };
       if (typeof prefix !== "string" || !prefix.startsWith("sequences/") || !prefix.includes(uuid)) {
         log.warn("ignoring a malformed tombstone", { key });
