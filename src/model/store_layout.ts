@@ -88,3 +88,46 @@ export const TOMBSTONES_PREFIX = "tombstones";
 export function tombstoneKey(resourceUuid: string): string {
   return `${TOMBSTONES_PREFIX}/${resourceUuid}.json`;
 }
+
+/** What a key is in the layout above: the inverse of the key builders, for tools that list the store. */
+export type StoreKey =
+  | { kind: "sequence-manifest"; sequence: string; topic: null }
+  | { kind: "topic-manifest" | "schema"; sequence: string; topic: string }
+  | { kind: "chunk" | "chunk-manifest"; sequence: string; topic: string; chunk: string }
+  | { kind: "notification"; sequence: string; topic: string | null }
+  | { kind: "layer" | "other"; sequence: null; topic: null }
+  | { kind: "tombstone"; resource: string; sequence: null; topic: null }
+  /** Under a sequence (or topic) directory but none of the names above: stray. */
+  | { kind: "unknown-in-sequence"; sequence: string; topic: string | null };
+
+const IN_SEQUENCE = /^sequences\/([^/]+)\/(?:topics\/([^/]+)\/)?(.+)$/;
+const CHUNK_FILE = /^chunks\/\d+-([^/.]+)\.(parquet|json)$/;
+const NOTIFICATION_FILE = /^notifications\/[^/]+\.json$/;
+const LAYER_FILE = /^layers\/[0-9a-f]{64}\.json$/;
+const TOMBSTONE_FILE = /^tombstones\/([^/]+)\.json$/;
+
+export function parseStoreKey(key: string): StoreKey {
+  const inSequence = IN_SEQUENCE.exec(key);
+  if (inSequence) {
+    const [, sequence, topic = null, rest] = inSequence;
+    if (topic === null && rest === "sequence.json") return { kind: "sequence-manifest", sequence, topic };
+    if (NOTIFICATION_FILE.test(rest)) return { kind: "notification", sequence, topic };
+    if (topic !== null) {
+      if (rest === "topic.json") return { kind: "topic-manifest", sequence, topic };
+      if (rest === "schema.arrow") return { kind: "schema", sequence, topic };
+      const chunk = CHUNK_FILE.exec(rest);
+      if (chunk) {
+        return {
+          kind: chunk[2] === "parquet" ? "chunk" : "chunk-manifest",
+          sequence,
+          topic,
+          chunk: chunk[1],
+        };
+      }
+    }
+    return { kind: "unknown-in-sequence", sequence, topic };
+  }
+  const tombstone = TOMBSTONE_FILE.exec(key);
+  if (tombstone) return { kind: "tombstone", resource: tombstone[1], sequence: null, topic: null };
+  return { kind: LAYER_FILE.test(key) ? "layer" : "other", sequence: null, topic: null };
+}

@@ -29,6 +29,7 @@ import {
 } from "../model/manifests.ts";
 import {
   LAYERS_PREFIX,
+  parseStoreKey,
   schemaKey,
   sequencePrefix,
   TOMBSTONES_PREFIX,
@@ -89,11 +90,6 @@ interface StoreIndex {
   deleted: Set<string>;
 }
 
-const SEQUENCE_MANIFEST = /^sequences\/([^/]+)\/sequence\.json$/;
-const TOPIC_OBJECT = /^sequences\/([^/]+)\/topics\/([^/]+)\/(topic\.json|schema\.arrow)$/;
-const CHUNK_MANIFEST = /^sequences\/[^/]+\/topics\/[^/]+\/chunks\/\d+-([^/]+)\.json$/;
-const NOTIFICATION = /^(sequences\/[^/]+(?:\/topics\/[^/]+)?)\/notifications\/[^/]+\.json$/;
-
 /** Builds the catalog from the store; see the module notes. Never throws for a bad object: reports it. */
 export async function rebuildCatalog(deps: RebuildDeps, opts: RebuildOptions = {}): Promise<RebuildReport> {
   const report: RebuildReport = {
@@ -132,8 +128,8 @@ async function indexStore(store: ObjectStore): Promise<StoreIndex> {
     deleted: new Set(),
   };
   for await (const { key } of store.list(TOMBSTONES_PREFIX)) {
-    const m = /^tombstones\/([^/]+)\.json$/.exec(key);
-    if (m) index.deleted.add(m[1]);
+    const k = parseStoreKey(key);
+    if (k.kind === "tombstone") index.deleted.add(k.resource);
   }
   const sequence = (uuid: string) => {
     let entry = index.sequences.get(uuid);
@@ -142,19 +138,20 @@ async function indexStore(store: ObjectStore): Promise<StoreIndex> {
   };
   for await (const { key, sizeBytes: size } of store.list("sequences")) {
     index.sizes.set(key, size);
-    let m: RegExpExecArray | null;
-    if ((m = SEQUENCE_MANIFEST.exec(key))) sequence(m[1]).manifestKey = key;
-    else if ((m = TOPIC_OBJECT.exec(key))) {
-      const topics = sequence(m[1]).topics;
-      const topic = topics.get(m[2]) ?? { manifestKey: "", hasSchema: false };
-      if (m[3] === "topic.json") topic.manifestKey = key;
+    const k = parseStoreKey(key);
+    if (k.kind === "sequence-manifest") sequence(k.sequence).manifestKey = key;
+    else if (k.kind === "topic-manifest" || k.kind === "schema") {
+      const topics = sequence(k.sequence).topics;
+      const topic = topics.get(k.topic) ?? { manifestKey: "", hasSchema: false };
+      if (k.kind === "topic-manifest") topic.manifestKey = key;
       else topic.hasSchema = true;
-      topics.set(m[2], topic);
-    } else if ((m = CHUNK_MANIFEST.exec(key))) index.chunkManifests.set(m[1], key);
-    else if ((m = NOTIFICATION.exec(key))) {
-      const list = index.notifications.get(m[1]) ?? [];
+      topics.set(k.topic, topic);
+    } else if (k.kind === "chunk-manifest") index.chunkManifests.set(k.chunk, key);
+    else if (k.kind === "notification") {
+      const prefix = k.topic === null ? sequencePrefix(k.sequence) : topicPrefix(k.sequence, k.topic);
+      const list = index.notifications.get(prefix) ?? [];
       list.push(key); // listings are in key order: creation time first
-      index.notifications.set(m[1], list);
+      index.notifications.set(prefix, list);
     }
   }
   // Directories without their manifest are leftovers of a create that never completed; tombstoned ones

@@ -9,7 +9,7 @@
  */
 import type { Catalog } from "../catalog/catalog.ts";
 import type { Logger } from "../log.ts";
-import { TOMBSTONES_PREFIX } from "../model/store_layout.ts";
+import { parseStoreKey, TOMBSTONES_PREFIX } from "../model/store_layout.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { readManifestJson } from "./_manifest_json.ts";
 
@@ -20,8 +20,9 @@ export async function completeDeletions(
   const { catalog, store, log } = deps;
   let completed = 0;
   for await (const { key } of store.list(TOMBSTONES_PREFIX)) {
-    const uuid = /^tombstones\/([^/]+)\.json$/.exec(key)?.[1];
-    if (!uuid) continue;
+    const k = parseStoreKey(key);
+    if (k.kind !== "tombstone") continue;
+    const uuid = k.resource;
     try {
       if (await catalog.getSequenceByUuid(uuid) || await catalog.getTopicByUuid(uuid)) {
         // The deletion never reached the catalog (a crash or a failure right after the tombstone):

@@ -28,6 +28,7 @@ import {
 import {
   chunkManifestKey,
   layerKey,
+  parseStoreKey,
   schemaKey,
   sequenceManifestKey,
   topicManifestKey,
@@ -62,13 +63,6 @@ export interface VerifyOptions {
   repair?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
-
-const CHUNK_OBJECT = /^(sequences\/[^/]+\/topics\/([^/]+))\/chunks\/\d+-([^/.]+)\.(parquet|json)$/;
-const SEQUENCE_DIR = /^sequences\/([^/]+)\//;
-const NOTIFICATION = /\/notifications\/[^/]+\.json$/;
-const LAYER = /^layers\/[0-9a-f]{64}\.json$/;
-const TOMBSTONE = /^tombstones\/([^/]+)\.json$/;
-const TOPIC_DIR = /^sequences\/[^/]+\/topics\/([^/]+)\//;
 
 /** Compares the catalog with the store; see the module notes. */
 export async function verifyStore(
@@ -134,9 +128,9 @@ export async function verifyStore(
   await verifyLayers(catalog, store, sizes, known, drift);
   const tombstones = new Map<string, string>(); // resource uuid → tombstone key
   for (const key of sizes.keys()) {
-    const t = TOMBSTONE.exec(key);
-    if (!t) continue;
-    tombstones.set(t[1], key);
+    const k = parseStoreKey(key);
+    if (k.kind !== "tombstone") continue;
+    tombstones.set(k.resource, key);
     known.add(key);
   }
   /** Records drift that `repair` removes (uncommitted uploads), and removes it when asked. */
@@ -149,18 +143,17 @@ export async function verifyStore(
   };
   for (const [key] of sizes) {
     if (known.has(key)) continue;
-    const dead = [SEQUENCE_DIR.exec(key)?.[1], TOPIC_DIR.exec(key)?.[1]].find((u) => u && tombstones.has(u));
-    const chunk = CHUNK_OBJECT.exec(key);
-    const seqDir = SEQUENCE_DIR.exec(key);
-    const topicDir = TOPIC_DIR.exec(key);
+    const k = parseStoreKey(key);
+    const dead = [k.sequence, k.topic].find((u) => u && tombstones.has(u));
     if (dead && !sequenceUuids.has(dead) && !topicUuids.has(dead)) {
       drift("deleted", key, "left over by a deletion cut short (the daemon completes it when it starts)");
-    } else if (seqDir && !sequenceUuids.has(seqDir[1])) {
+    } else if (k.sequence !== null && !sequenceUuids.has(k.sequence)) {
       drift("orphan", key, "sequence unknown to the catalog");
-    } else if (topicDir && !topicUuids.has(topicDir[1])) drift("orphan", key, "topic unknown to the catalog");
-    else if (seqDir && NOTIFICATION.test(key)) continue; // a notification of a known sequence or topic
-    else if (chunk && !committed.has(chunk[3])) {
-      const topic = topicUuids.get(chunk[2]);
+    } else if (k.topic !== null && !topicUuids.has(k.topic)) {
+      drift("orphan", key, "topic unknown to the catalog");
+    } else if (k.kind === "notification") continue; // a notification of a known sequence or topic
+    else if ((k.kind === "chunk" || k.kind === "chunk-manifest") && !committed.has(k.chunk)) {
+      const topic = topicUuids.get(k.topic);
       const detail = "chunk of an upload that never committed";
       // An unlocked topic may still be uploading: its objects are reported, never removed.
       if (topic?.locked) await removable("uncommitted", key, detail);
@@ -207,7 +200,9 @@ async function verifyLayers(
       drift(
         "orphan",
         key,
-        LAYER.test(key) ? "layer unknown to the catalog" : "object outside the store layout",
+        parseStoreKey(key).kind === "layer"
+          ? "layer unknown to the catalog"
+          : "object outside the store layout",
       );
       known.add(key);
     }
