@@ -9,7 +9,7 @@ import type { Logger } from "./log.ts";
 import { Catalog } from "./catalog/catalog.ts";
 import { openStore } from "./store/mod.ts";
 import type { ObjectStore } from "./store/store.ts";
-import { FlightServer } from "./flight/server.ts";
+import { FlightServer, hostPort } from "./flight/server.ts";
 import { createFlightHandlers } from "./flight/service.ts";
 import { ParquetPool } from "./arrow/parquet_pool.ts";
 import { completeDeletions } from "./ops/recover.ts";
@@ -68,7 +68,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
           reusePort: opts.reusePort,
         });
         log.info(opts.listeningMessage ?? "listening", {
-          address: `grpc://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`,
+          address: `grpc://${hostPort(server.host, server.port)}`,
           port: server.port,
           catalog: config.catalog.kind,
           store: store.location,

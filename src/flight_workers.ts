@@ -11,7 +11,7 @@
  */
 import * as net from "node:net";
 import type { WorkerEvent, WorkerRequest } from "./_flight_worker.ts";
-import { bindFailure } from "./flight/server.ts";
+import { bindFailure, hostPort } from "./flight/server.ts";
 import { Catalog } from "./catalog/catalog.ts";
 import { serveCatalog } from "./catalog/remote.ts";
 import type { Config } from "./config.ts";
@@ -79,7 +79,7 @@ export async function serveWithWorkers(
     port = first.value.port;
   }
   log.info("listening", {
-    address: `grpc://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
+    address: `grpc://${hostPort(config.host, port)}`,
     port,
     workers: config.workers,
     catalog: config.catalog.kind,
@@ -106,7 +106,7 @@ function spawn(): Thread {
 
 /** Binds `host:port` exclusively for a moment; returns the port (the one chosen, for 0). */
 function probePort(host: string, port: number): Promise<number> {
-  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const address = hostPort(host, port);
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once(

@@ -95,7 +95,7 @@ export class FlightServer {
       impl[name] = adapt(name, handlers[name] as Unary | ServerStream | BidiStream, opts.log, calls);
     }
     server.addService(FLIGHT_SERVICE, impl);
-    const address = opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
+    const address = hostPort(opts.host, opts.port);
     const credentials = grpc.ServerCredentials.createInsecure();
     const bound = opts.reusePort
       ? listenSharedPort(server.createConnectionInjector(credentials), opts.host, opts.port)
@@ -156,6 +156,11 @@ function listenSharedPort(
       resolve({ port: (listener.address() as net.AddressInfo).port, listener });
     });
   });
+}
+
+/** `host:port`, with an IPv6 host in brackets (`[::1]:6726`). */
+export function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** A bind error as a short reason. */
