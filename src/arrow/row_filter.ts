@@ -16,7 +16,15 @@
  *
  * @module
  */
-import { type Data, DataType, Precision, type RecordBatch, type Schema, Type } from "apache-arrow";
+import {
+  type Data,
+  DataType,
+  type Field,
+  Precision,
+  type RecordBatch,
+  type Schema,
+  Type,
+} from "apache-arrow";
 import type { Scalar, ValueCondition, ValueOp } from "../model/types.ts";
 import { combineMask, compareUtf8, type RowMask } from "./_stats_scan.ts";
 import { isTemporal, temporalToText } from "./_temporal_text.ts";
@@ -42,15 +50,22 @@ export function conditionColumns(conditions: readonly ValueCondition[]): string[
 
 /** Whether `schema` has a leaf column at `path` (walking struct children). */
 export function hasLeaf(schema: Schema, path: readonly string[]): boolean {
-  let fields = schema.fields;
-  for (const [i, name] of path.entries()) {
-    const field = fields.find((f) => f.name === name);
-    if (!field) return false;
-    if (i === path.length - 1) return !DataType.isStruct(field.type);
-    if (!DataType.isStruct(field.type)) return false;
-    fields = field.type.children;
+  return leafIndices(schema.fields, path) !== null;
+}
+
+/** The child index at each step of `path` to a non-struct column, or null when there is none. */
+function leafIndices(fields: readonly Field[], path: readonly string[]): number[] | null {
+  const indices: number[] = [];
+  for (const [depth, name] of path.entries()) {
+    const i = fields.findIndex((f) => f.name === name);
+    if (i < 0) return null;
+    indices.push(i);
+    const type = fields[i].type;
+    if (depth === path.length - 1) return DataType.isStruct(type) ? null : indices;
+    if (!DataType.isStruct(type)) return null;
+    fields = type.children;
   }
-  return false;
+  return null;
 }
 
 interface Leaf {
@@ -60,21 +75,15 @@ interface Leaf {
 }
 
 function findLeaf(batch: RecordBatch, path: readonly string[]): Leaf | null {
-  let fields = batch.schema.fields;
-  let children = batch.data.children;
+  const indices = leafIndices(batch.schema.fields, path);
+  if (indices === null) return null;
+  let data: Data = batch.data;
   let valid: RowMask = null;
-  for (const [depth, name] of path.entries()) {
-    const i = fields.findIndex((f) => f.name === name);
-    if (i < 0) return null;
-    const data = children[i];
+  for (const i of indices) {
+    data = data.children[i];
     valid = combineMask(valid, data.nullBitmap, data.offset, data.nullCount, data.length);
-    const type = fields[i].type;
-    if (depth === path.length - 1) return DataType.isStruct(type) ? null : { data, valid };
-    if (!DataType.isStruct(type)) return null;
-    fields = type.children;
-    children = data.children;
   }
-  return null;
+  return { data, valid };
 }
 
 /** `rows` with every row cleared whose value fails `op` (rows already cleared stay cleared). */
