@@ -26,8 +26,7 @@ interface Thread {
   worker: Worker;
   /** Set once it reported `failed` or `stopped`: nothing more will come. */
   ended: boolean;
-  /** The next event of interest: listening/failed at start, stopped/failed at the end. */
-  events: ReadableStream<WorkerEvent>;
+  /** Its events in order: listening/failed at start, stopped/failed at the end. */
   reader: ReadableStreamDefaultReader<WorkerEvent>;
 }
 
@@ -101,7 +100,7 @@ function spawn(): Thread {
     event.preventDefault();
     controller.enqueue({ type: "failed", message: event.message });
   };
-  return { worker, ended: false, events, reader: events.getReader() };
+  return { worker, ended: false, reader: events.getReader() };
 }
 
 /** Binds `host:port` exclusively for a moment; returns the port (the one chosen, for 0). */

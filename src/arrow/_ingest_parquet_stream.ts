@@ -26,7 +26,7 @@ import { encodeEncapsulatedSchema, encodeRecordBatchMessage } from "./ipc.ts";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
 import { plainColumns, writerProperties } from "./parquet.ts";
 
-export interface ParquetStreamOptions {
+interface ParquetStreamOptions {
   format: SerializationFormat;
   /** Arrow bytes per row group: bounds the writer's working set in wasm memory. */
   rowGroupBytes: number;
@@ -37,7 +37,7 @@ export interface ParquetStreamOptions {
 }
 
 /** One record batch, framed as a one-batch IPC stream (`IpcFramer`), and its row count. */
-export interface Frame {
+interface Frame {
   ipc: Uint8Array;
   rows: number;
 }
@@ -50,7 +50,7 @@ export interface Frame {
  * An error thrown by `frames` is rethrown as it is; a batch the writer rejects gives
  * InvalidArgumentError. Stopping early (`return()`) ends the writer cleanly before returning.
  */
-export async function* encodeParquetFrames(
+async function* encodeParquetFrames(
   frames: AsyncIterable<Frame>,
   opts: ParquetStreamOptions,
 ): AsyncGenerator<Uint8Array, void, undefined> {
