@@ -33,6 +33,7 @@ import { InvalidArgumentError } from "../errors.ts";
 import type { SerializationFormat } from "../model/types.ts";
 import type { ParquetFile, RecordBatch as WasmRecordBatch } from "parquet-wasm/bundler";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
+import { hasLeaf } from "./row_filter.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
 
 /** Rows per decoded batch unless the caller asks otherwise. */
@@ -247,11 +248,13 @@ export function* batchesFromIpc(
 /**
  * Reads only some leaf columns of a chunk (dotted paths: `header.stamp.sec`), a batch at a time: the
  * other columns are never decompressed. Batches keep the stored nesting, reduced to the wanted leaves;
- * schema metadata is not kept. Stopping early (`return()`) stops the decoding.
+ * schema metadata is not kept. A chunk lacking one of the columns yields no batch (asking the reader
+ * for it would make it panic). Stopping early (`return()`) stops the decoding.
  *
- * This uses parquet-wasm's async reader, the only one that honours `columns`. A Rust panic inside it
- * (the reader has some on corrupt files) escapes as an uncaught error of the whole JS context, so call
- * this only in a context that may die: the query scan workers (`parquet_pool.ts`) do.
+ * This uses parquet-wasm's async reader, the only one that honours `columns`; it reads the footer and
+ * then only the byte ranges it needs. A Rust panic inside it (the reader has some on corrupt files)
+ * escapes as an uncaught error of the whole JS context, so call this only in a context that may die:
+ * the Parquet workers (`parquet_pool.ts`) do.
  * @throws InvalidArgumentError when the bytes are not a readable Parquet file.
  */
 export async function* decodeParquetColumns(
@@ -259,29 +262,25 @@ export async function* decodeParquetColumns(
   columns: readonly string[],
   opts: { batchRows?: number } = {},
 ): AsyncGenerator<RecordBatch, void, undefined> {
-  for await (const ipc of streamParquetIpc(bytes, { ...opts, columns })) yield* RecordBatchReader.from(ipc);
-}
-
-/** One IPC stream per decoded batch, the requested columns only (all by default). */
-async function* streamParquetIpc(
-  bytes: Uint8Array,
-  opts: { columns?: readonly string[]; batchRows?: number },
-): AsyncGenerator<Uint8Array, void, undefined> {
   checkParquetFraming(bytes);
   const pq = await loadParquetWasm();
   let file: ParquetFile;
-  let stream: ReadableStream;
   try {
     file = await pq.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-    stream = await file.stream({
-      columns: opts.columns && [...opts.columns],
-      batchSize: opts.batchRows ?? DEFAULT_BATCH_ROWS,
-    });
   } catch (err) {
     throw new InvalidArgumentError(`Cannot read Parquet chunk: ${describeWasmError(err)}`, { cause: err });
   }
-  const reader = stream.getReader();
+  let reader: ReadableStreamDefaultReader<WasmRecordBatch> | undefined;
   try {
+    const schema = parseSchema(callWasm(() => file.schema().intoIPCStream()));
+    if (!columns.every((c) => hasLeaf(schema, c.split(".")))) return;
+    let stream: ReadableStream<WasmRecordBatch>;
+    try {
+      stream = await file.stream({ columns: [...columns], batchSize: opts.batchRows ?? DEFAULT_BATCH_ROWS });
+    } catch (err) {
+      throw new InvalidArgumentError(`Cannot read Parquet chunk: ${describeWasmError(err)}`, { cause: err });
+    }
+    reader = stream.getReader();
     while (true) {
       let step: ReadableStreamReadResult<WasmRecordBatch>;
       try {
@@ -292,10 +291,11 @@ async function* streamParquetIpc(
         });
       }
       if (step.done) return;
-      yield callWasm(() => step.value.intoIPCStream()); // consumes the wasm batch
+      const ipc = callWasm(() => step.value.intoIPCStream()); // consumes the wasm batch
+      yield* RecordBatchReader.from(ipc);
     }
   } finally {
-    await reader.cancel().catch(() => {});
+    await reader?.cancel().catch(() => {});
     file.free();
   }
 }
