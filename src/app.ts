@@ -12,7 +12,7 @@ import type { ObjectStore } from "./store/store.ts";
 import { FlightServer, hostPort } from "./flight/server.ts";
 import { createFlightHandlers } from "./flight/service.ts";
 import { ParquetPool } from "./arrow/parquet_pool.ts";
-import { completeDeletions } from "./ops/recover.ts";
+import { startBackgroundWork } from "./background.ts";
 
 export interface App extends AsyncDisposable {
   readonly catalog: Catalog;
@@ -43,12 +43,12 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     if (!catalog) {
       catalog = cleanup.use(await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }));
       await catalog.ensureDefaultLayer();
-      await completeDeletions({ catalog, store, log: log.child({ component: "recovery" }) });
+      cleanup.use(await startBackgroundWork({ catalog, store, log, config }));
     }
     const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers }));
     const domainLog = log.child({ component: "domain" });
     const handlers = createFlightHandlers({
-      lifecycle: { catalog, store, log: domainLog, now: () => Date.now() },
+      lifecycle: { catalog, store, log: domainLog, now: () => Date.now(), jobs: config.jobs },
       ingest: { catalog, store, log: domainLog, chunkTargetBytes: config.chunkTargetBytes },
       read: { catalog, store, log: domainLog, targetBatchBytes: config.readBatchBytes, decoder: parquet },
       // One topic more than workers, so that fetching the next chunk overlaps scanning.

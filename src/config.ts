@@ -48,6 +48,22 @@ export interface Config {
   parquetWorkers: number;
   /** Flight worker threads sharing the port (1: the main thread serves). */
   workers: number;
+  /** Background jobs: how this daemon runs them, and when the lifecycle enqueues them. */
+  jobs: JobConfig;
+}
+
+/** The `--job-*`, retention and compaction options. */
+export interface JobConfig {
+  /** Jobs run at once by this daemon (0: none; another daemon on the same database runs them). */
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  backoffMs: number;
+  maxAttempts: number;
+  deletionRetentionMs: number;
+  compactionGraceMs: number;
+  compactMinChunks: number;
+  compactBelowBytes: number;
 }
 
 /** Options shared by every subcommand that opens the catalog and the store. */
@@ -127,6 +143,60 @@ export const SERVER_OPTIONS = {
     help: "threads decoding Parquet for DoGet and ontology scans (started on demand), per Flight worker",
     default: String(Math.min(4, navigator.hardwareConcurrency || 1)),
   },
+  "job-workers": {
+    type: "string",
+    env: "MOSAICOD_JOB_WORKERS",
+    help: "background jobs run at once by this daemon (0: none, another daemon runs them)",
+    default: "1",
+  },
+  "job-lease-ms": {
+    type: "string",
+    env: "MOSAICOD_JOB_LEASE_MS",
+    help: "a claimed job returns to the queue this long after its daemon stops renewing it",
+    default: "60000",
+  },
+  "job-poll-ms": {
+    type: "string",
+    env: "MOSAICOD_JOB_POLL_MS",
+    help: "longest wait between looks for due jobs (new jobs also wake the runner at once)",
+    default: "5000",
+  },
+  "job-backoff-ms": {
+    type: "string",
+    env: "MOSAICOD_JOB_BACKOFF_MS",
+    help: "delay before retrying a failed job, doubled per attempt (up to 5 minutes)",
+    default: "1000",
+  },
+  "job-max-attempts": {
+    type: "string",
+    env: "MOSAICOD_JOB_MAX_ATTEMPTS",
+    help: "attempts before a job is dead (then `mosaicod jobs retry`)",
+    default: "5",
+  },
+  "deletion-retention-ms": {
+    type: "string",
+    env: "MOSAICOD_DELETION_RETENTION_MS",
+    help: "objects of deleted or aborted sequences and topics are removed this long after the deletion",
+    default: "0",
+  },
+  "compaction-grace-ms": {
+    type: "string",
+    env: "MOSAICOD_COMPACTION_GRACE_MS",
+    help: "chunks replaced by a compaction are removed this long after it (reads under way finish)",
+    default: "600000",
+  },
+  "compact-min-chunks": {
+    type: "string",
+    env: "MOSAICOD_COMPACT_MIN_CHUNKS",
+    help: "finalizing compacts topics with at least this many small chunks (0: never)",
+    default: "16",
+  },
+  "compact-below-bytes": {
+    type: "string",
+    env: "MOSAICOD_COMPACT_BELOW_BYTES",
+    help: "chunks averaging fewer Parquet bytes than this count as small",
+    default: String(8 * 1024 * 1024),
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Environment variables read for an S3 store (never taken from flags: they hold secrets). */
@@ -180,6 +250,17 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     workers: v.workers === undefined
       ? defaultWorkers(storage.catalog.kind)
       : parseIntOption(v, "workers", 1, 64),
+    jobs: Object.freeze({
+      concurrency: parseIntOption(v, "job-workers", 0, 64),
+      leaseMs: parseIntOption(v, "job-lease-ms", 1000, 86_400_000),
+      pollMs: parseIntOption(v, "job-poll-ms", 10, 3_600_000),
+      backoffMs: parseIntOption(v, "job-backoff-ms", 0, 3_600_000),
+      maxAttempts: parseIntOption(v, "job-max-attempts", 1, 1000),
+      deletionRetentionMs: parseIntOption(v, "deletion-retention-ms", 0, 10 * 365 * 86_400_000),
+      compactionGraceMs: parseIntOption(v, "compaction-grace-ms", 0, 30 * 86_400_000),
+      compactMinChunks: parseIntOption(v, "compact-min-chunks", 0, 1_000_000),
+      compactBelowBytes: parseIntOption(v, "compact-below-bytes", 0, 2 ** 40),
+    }),
   });
 }
 

@@ -7,7 +7,11 @@
  * - `ingest.before-commit`: every chunk and manifest written (topic manifest says locked), no catalog commit;
  * - `ingest.after-commit`: committed, the client not yet told;
  * - `finalize.before-lock`: the sequence manifest says locked, the catalog not yet;
- * - `delete.after-catalog`: a deleted sequence's or topic's catalog row is gone, its objects not yet.
+ * - `delete.after-catalog`: a deleted sequence's or topic's catalog row is gone (its removal job enqueued),
+ *   the client not yet told;
+ * - `job.delete-objects`: a removal job is about to remove a deleted resource's objects;
+ * - `compact.before-switch`: a compaction wrote its new chunks and the topic manifest listing them, the
+ *   catalog still lists the old chunks.
  *
  * @module
  */

@@ -18,7 +18,7 @@ import type { Config } from "./config.ts";
 import { UnavailableError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { openStore } from "./store/mod.ts";
-import { completeDeletions } from "./ops/recover.ts";
+import { startBackgroundWork } from "./background.ts";
 
 const WORKER_URL = new URL("./_flight_worker.ts", import.meta.url);
 
@@ -42,7 +42,7 @@ export async function serveWithWorkers(
   await store.check();
   const catalog = stack.use(await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }));
   await catalog.ensureDefaultLayer();
-  await completeDeletions({ catalog, store, log: log.child({ component: "recovery" }) });
+  stack.use(await startBackgroundWork({ catalog, store, log, config }));
   const threads: Thread[] = [];
   stack.defer(async () => {
     const live = threads.filter((t) => !t.ended);

@@ -86,6 +86,9 @@ class SchemaDroppingDriver implements SqlDriver {
   transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     return this.inner.transaction(fn);
   }
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    return this.inner.listen!(channel, onNotify);
+  }
   async close(): Promise<void> {
     try {
       await this.inner.exec(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);

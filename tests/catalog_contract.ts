@@ -472,17 +472,22 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
   Deno.test(`${name}: migrate() applies every migration once and records it`, async () => {
     await using db = await makeCatalog({ migrate: false });
     assert.deepEqual(await appliedMigrations(db.driver), []);
-    assert.deepEqual(await migrate(db.driver, silentLogger()), { applied: ["0001_init"] });
+    assert.deepEqual(await migrate(db.driver, silentLogger()), {
+      applied: ["0001_init", "0002_events_jobs"],
+    });
     assert.deepEqual(await migrate(db.driver, silentLogger()), { applied: [] });
-    assert.deepEqual(await appliedMigrations(db.driver), [{ version: 1, name: "init" }]);
+    assert.deepEqual(await appliedMigrations(db.driver), [
+      { version: 1, name: "init" },
+      { version: 2, name: "events_jobs" },
+    ]);
     assert.deepEqual(await db.listSequences(), []);
   });
 
   Deno.test(`${name}: migrate() run concurrently applies each migration exactly once`, async () => {
     await using db = await makeCatalog({ migrate: false });
     const runs = await Promise.all([1, 2, 3].map(() => migrate(db.driver, silentLogger())));
-    assert.deepEqual(runs.flatMap((r) => r.applied), ["0001_init"]);
-    assert.equal((await appliedMigrations(db.driver)).length, 1);
+    assert.deepEqual(runs.flatMap((r) => r.applied).sort(), ["0001_init", "0002_events_jobs"]);
+    assert.equal((await appliedMigrations(db.driver)).length, 2);
   });
 }
 

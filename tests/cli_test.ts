@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { MAIN, ROOT, startDaemon } from "./_daemon.ts";
 import { START_PERMISSIONS } from "./_permissions.ts";
+import { pythonClient } from "./_commands.ts";
 
 async function runMain(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
   const cwd = opts.cwd ?? await Deno.makeTempDir({ prefix: "mosaicod-cli-" });
@@ -90,7 +91,7 @@ Deno.test("cli: migrate applies migrations once, then reports the catalog is up 
   try {
     const first = await runMain(["migrate", "--log-level", "warn"], { cwd });
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /Applied \d+ migration\(s\): 0001_init/);
+    assert.match(first.stdout, /Applied \d+ migration\(s\): 0001_init, 0002_events_jobs/);
     const second = await runMain(["migrate", "--log-level", "warn"], { cwd });
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /Catalog is up to date/);
@@ -147,4 +148,58 @@ Deno.test("cli: the daemon starts with only the start task's permissions and an 
   const listening = daemon.logs.find((l) => l.msg === "listening");
   assert.match(String(listening?.store), new RegExp(`^s3://${s3.bucket}/`));
   assert.ok(!JSON.stringify(daemon.logs).includes(s3.secretAccessKey), "secret key logged");
+});
+
+Deno.test("cli: jobs list, compact, run, retry and cancel steer the background jobs", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "mosaicod-cli-" });
+  try {
+    let keep: { digest: string };
+    {
+      // A daemon that runs no jobs: the compaction waits for `jobs run`.
+      await using daemon = await startDaemon({
+        cwd,
+        args: ["--chunk-bytes", String(1 << 20), "--job-workers", "0"],
+      });
+      keep = await pythonClient("crash_ops.py", daemon.url, "keep") as { digest: string };
+      assert.ok(keep.digest);
+      assert.equal(await daemon.stop(), 0);
+    }
+    const run = (...args: string[]) => runMain(["jobs", ...args, "--log-level", "warn"], { cwd });
+    assert.deepEqual((await run("list")).stdout.trim(), "No jobs");
+    const compact = await run("compact", "keep/imu");
+    assert.equal(compact.code, 0, compact.stderr);
+    assert.match(compact.stdout, /^Job (\d+) \(compact_topic of "keep\/imu"\) is pending/);
+    const again = await run("compact", "keep/imu");
+    assert.equal(again.stdout, compact.stdout, "one active compaction per topic");
+    const listed = await run("list");
+    assert.match(listed.stdout, /ID\s+KIND\s+STATE/);
+    assert.match(listed.stdout, /1\s+compact_topic\s+pending\s+0\/5/);
+    const ran = await run("run");
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /Job 1 \(compact_topic\): done\nNo due job left/);
+    const done = (await run("list", "--state", "done", "--json")).stdout.trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    assert.deepEqual(done.map((j) => [j.id, j.kind, j.state, j.attempts]), [[1, "compact_topic", "done", 1]]);
+    const retry = await run("retry", "1");
+    assert.equal(retry.code, 1);
+    assert.match(retry.stderr, /Job 1 is done: only failed, dead or cancelled jobs can be retried/);
+    assert.match((await run("cancel", "7")).stderr, /Cannot find job 7/);
+    assert.match((await run("compact", "keep/none")).stderr, /Cannot find topic "keep\/none"/);
+    assert.match((await run("frobnicate")).stderr, /jobs needs an action/);
+    assert.match((await run("list", "--state", "sleeping")).stderr, /--state must list states among/);
+    {
+      await using daemon = await startDaemon({ cwd });
+      const state = await pythonClient("crash_ops.py", daemon.url, "state", "run") as {
+        keep: { digest: string };
+      };
+      assert.equal(state.keep.digest, keep.digest, "the compacted topic reads back the same");
+      assert.equal(await daemon.stop(), 0);
+    }
+    const verify = await runMain(["verify", "--log-level", "warn"], { cwd });
+    assert.equal(verify.code, 0, verify.stdout);
+    assert.match(verify.stdout, / 0 drift\(s\), 0 removed, 6 awaiting removal by a job/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
 });

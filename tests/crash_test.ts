@@ -196,3 +196,50 @@ Deno.test("crash: SIGKILL in the middle of an upload, repeatedly, leaves no part
     await Deno.remove(cwd, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("crash: a daemon killed in the middle of a compaction leaves a job the next daemon completes", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "mosaicod-crash-" });
+  // Every finalized topic of more than one chunk is compacted; leases expire after 2 s.
+  const jobArgs = [
+    "--compact-min-chunks",
+    "2",
+    "--compact-below-bytes",
+    String(1 << 30),
+    "--job-lease-ms",
+    "2000",
+  ];
+  try {
+    const { keys, before } = await withDaemon(cwd, async (url) => {
+      const keys = await client(url, "start", "run");
+      assert.equal((await client(url, "upload", "run", keys.tkey)).outcome, "ok");
+      return { keys, before: await client(url, "state", "run") };
+    });
+    {
+      await using daemon = await startDaemon({
+        cwd,
+        args: [...DAEMON_ARGS, ...jobArgs],
+        env: { MOSAICOD_TEST_CRASH_AT: "compact.before-switch" },
+      });
+      await client(daemon.url, "finalize", "run", keys.key); // enqueues the compaction with the lock
+      assert.equal((await daemon.exited).code, 137, "the daemon died in the middle of the compaction");
+    }
+    await using daemon = await startDaemon({ cwd, args: [...DAEMON_ARGS, ...jobArgs] });
+    const deadline = Date.now() + 30_000;
+    while (!daemon.logs.some((l) => l.msg === "job done" && l.kind === "compact_topic")) {
+      assert.ok(Date.now() < deadline, "the compaction job was completed after its lease expired");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const after = await client(daemon.url, "state", "run");
+    assert.equal(after.locked, true);
+    assert.equal(after.topic.digest, before.topic.digest, "the same rows in the same order");
+    assert.equal(await daemon.stop(), 0);
+    const jobs = await mosaicod(cwd, "jobs", "list", "--all", "--json");
+    assert.equal(jobs.code, 0, jobs.stderr);
+    const compaction = jobs.stdout.trim().split("\n").map((l) => JSON.parse(l))
+      .find((j) => j.kind === "compact_topic");
+    assert.deepEqual([compaction.state, compaction.attempts], ["done", 2]);
+    await assertNoDrift(cwd);
+  } finally {
+    await Deno.remove(cwd, { recursive: true }).catch(() => {});
+  }
+});

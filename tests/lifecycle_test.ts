@@ -8,6 +8,9 @@ import type { Catalog } from "../src/catalog/catalog.ts";
 import { FsStore } from "../src/store/fs_store.ts";
 import { silentLogger } from "../src/log.ts";
 import * as lifecycle from "../src/lifecycle/mod.ts";
+import { ParquetPool } from "../src/arrow/parquet_pool.ts";
+import { createJobRunner, DEFAULT_RUNNER_SETTINGS } from "../src/ops/jobs/mod.ts";
+import { tombstoneKey } from "../src/model/store_layout.ts";
 import type { LifecycleDeps } from "../src/lifecycle/mod.ts";
 import { normalizeTopicName } from "../src/model/locator.ts";
 import { sequenceManifestKey, sequencePrefix, topicManifestKey } from "../src/model/store_layout.ts";
@@ -30,6 +33,20 @@ async function withDeps(makeCatalog: () => Promise<Catalog>, fn: (deps: Lifecycl
     await store[Symbol.asyncDispose]();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Runs the due background jobs (here: the deferred removal of deleted objects) like a daemon would. */
+async function runDueJobs(deps: LifecycleDeps): Promise<string[]> {
+  await using decoder = new ParquetPool({ size: 1 });
+  const runner = createJobRunner(
+    { ...deps, decoder, chunkTargetBytes: 1 << 20, rowGroupBytes: 1 << 20 },
+    DEFAULT_RUNNER_SETTINGS,
+  );
+  const outcomes: string[] = [];
+  for (let o = await runner.runOnce(); o; o = await runner.runOnce()) {
+    outcomes.push(`${o.job.kind}:${o.outcome}`);
+  }
+  return outcomes;
 }
 
 async function keys(deps: LifecycleDeps, prefix: string): Promise<string[]> {
@@ -152,8 +169,13 @@ for (
         }
         assert.equal(await deps.catalog.getSequence("s"), null);
         assert.equal(await deps.catalog.getTopic("s/imu"), null);
-        assert.deepEqual(await keys(deps, sequencePrefix(seq.uuid)), []);
         assert.deepEqual(await lifecycle.listNotifications(deps, { sequence: "s" }), []);
+        // Invisible at once; the objects go with the deletion job, and the tombstone last.
+        assert.ok((await keys(deps, sequencePrefix(seq.uuid))).length > 0);
+        assert.ok(await deps.store.head(tombstoneKey(seq.uuid)));
+        assert.deepEqual(await runDueJobs(deps), ["delete_objects:done"]);
+        assert.deepEqual(await keys(deps, sequencePrefix(seq.uuid)), []);
+        assert.equal(await deps.store.head(tombstoneKey(seq.uuid)), null);
       }
     });
   });
@@ -165,6 +187,7 @@ for (
       const b = await lifecycle.createTopic(deps, topicReq("s/a/b", seq.uuid));
       await lifecycle.deleteTopic(deps, { topic: normalizeTopicName("s/a") });
       assert.equal(await deps.catalog.getTopic("s/a"), null);
+      assert.deepEqual(await runDueJobs(deps), ["delete_objects:done"]);
       assert.ok(await deps.catalog.getTopic("s/a/b"), "a nested topic is a different topic");
       assert.equal(await deps.store.head(topicManifestKey(seq.uuid, a.uuid)), null);
       assert.ok(await deps.store.head(topicManifestKey(seq.uuid, b.uuid)));

@@ -7,9 +7,23 @@
  */
 import type { CatalogConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Chunk, Layer, NewChunk, Notification, Sequence, Topic } from "../model/types.ts";
+import type {
+  CatalogEvent,
+  Chunk,
+  ColumnStats,
+  Job,
+  JobKind,
+  JobState,
+  Layer,
+  NewChunk,
+  Notification,
+  Sequence,
+  Topic,
+} from "../model/types.ts";
 import * as chunks from "./chunks.ts";
 import type { SqlDriver } from "./driver.ts";
+import * as events from "./events.ts";
+import * as jobs from "./jobs.ts";
 import * as layers from "./layers.ts";
 import { migrate } from "./migrate.ts";
 import * as notifications from "./notifications.ts";
@@ -21,7 +35,9 @@ import * as topics from "./topics.ts";
 
 export type { ListChunksOptions, Usage } from "./chunks.ts";
 export type { NewNotification, NotificationTarget } from "./notifications.ts";
-export type { NewSequence } from "./sequences.ts";
+export type { DeleteOptions, NewSequence } from "./sequences.ts";
+export type { NewEvent } from "./events.ts";
+export type { ListJobsOptions, NewJob } from "./jobs.ts";
 export type { NewTopic } from "./topics.ts";
 export { DEFAULT_LAYER } from "./layers.ts";
 
@@ -101,15 +117,15 @@ export class Catalog implements AsyncDisposable {
    * Locks (finalises) a sequence, atomically: only when it is unlocked and all its topics are locked.
    * @throws FailedPreconditionError naming the reason; NotFoundError.
    */
-  lockSequence(id: number): Promise<Sequence> {
-    return sequences.lockSequence(this.driver, id);
+  lockSequence(id: number, opts?: { jobs?: readonly jobs.NewJob[] }): Promise<Sequence> {
+    return sequences.lockSequence(this.driver, id, opts);
   }
 
   /**
    * Deletes a sequence with its topics, chunks, statistics and notifications; returns it so the
    * caller can remove its objects. `requireUnlocked` refuses (FailedPreconditionError) a locked one.
    */
-  deleteSequence(id: number, opts?: { requireUnlocked?: boolean }): Promise<Sequence> {
+  deleteSequence(id: number, opts?: sequences.DeleteOptions): Promise<Sequence> {
     return sequences.deleteSequence(this.driver, id, opts);
   }
 
@@ -145,7 +161,7 @@ export class Catalog implements AsyncDisposable {
   }
 
   /** Deletes a topic with its chunks, statistics and notifications; returns it. */
-  deleteTopic(id: number, opts?: { requireUnlocked?: boolean }): Promise<Topic> {
+  deleteTopic(id: number, opts?: sequences.DeleteOptions): Promise<Topic> {
     return topics.deleteTopic(this.driver, id, opts);
   }
 
@@ -170,6 +186,107 @@ export class Catalog implements AsyncDisposable {
 
   sequenceUsage(sequenceId: number): Promise<chunks.Usage> {
     return chunks.sequenceUsage(this.driver, sequenceId);
+  }
+
+  /**
+   * Replaces a locked topic's chunks (compaction) if they are still `expected`, enqueueing `job` in the
+   * same transaction. @throws FailedPreconditionError when they changed; NotFoundError.
+   */
+  replaceTopicChunks(
+    topicId: number,
+    expected: readonly string[],
+    next: readonly NewChunk[],
+    job: jobs.NewJob,
+  ): Promise<Topic> {
+    return chunks.replaceTopicChunks(this.driver, topicId, expected, next, job);
+  }
+
+  /** Which of `keys` are chunk files the catalog references. */
+  referencedChunkKeys(keys: readonly string[]): Promise<Set<string>> {
+    return chunks.referencedChunkKeys(this.driver, keys);
+  }
+
+  /** Uuids of topics with chunks whose statistics predate `version`. */
+  topicsWithStatsBefore(version: number): Promise<string[]> {
+    return chunks.topicsWithStatsBefore(this.driver, version);
+  }
+
+  chunksWithStatsBefore(topicId: number, version: number): Promise<Chunk[]> {
+    return chunks.chunksWithStatsBefore(this.driver, topicId, version);
+  }
+
+  replaceChunkStats(chunkId: number, stats: readonly ColumnStats[], version: number): Promise<void> {
+    return chunks.replaceChunkStats(this.driver, chunkId, stats, version);
+  }
+
+  // Events
+
+  /** Events after `afterId`, oldest first, at most `limit`. */
+  listEvents(afterId: number, limit: number): Promise<CatalogEvent[]> {
+    return events.listEvents(this.driver, afterId, limit);
+  }
+
+  /** Id of the newest event, 0 when none. */
+  lastEventId(): Promise<number> {
+    return events.lastEventId(this.driver);
+  }
+
+  /**
+   * Calls `wake` whenever events are appended (`"events"`) or jobs become due (`"jobs"`), until the
+   * returned function is called; null when the driver cannot listen (callers then poll).
+   */
+  async listen(channel: "events" | "jobs", wake: () => void): Promise<(() => Promise<void>) | null> {
+    if (!this.driver.listen) return null;
+    return await this.driver.listen(channel === "events" ? events.EVENTS_CHANNEL : jobs.JOBS_CHANNEL, wake);
+  }
+
+  // Jobs
+
+  enqueueJob(job: jobs.NewJob): Promise<Job> {
+    return jobs.enqueueJob(this.driver, job);
+  }
+
+  claimJob(opts: { owner: string; leaseMs: number; kinds: readonly JobKind[] }): Promise<Job | null> {
+    return jobs.claimJob(this.driver, opts);
+  }
+
+  renewLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
+    return jobs.renewLease(this.driver, id, owner, leaseMs);
+  }
+
+  finishJob(id: number, owner: string): Promise<boolean> {
+    return jobs.finishJob(this.driver, id, owner);
+  }
+
+  releaseJob(id: number, owner: string): Promise<boolean> {
+    return jobs.releaseJob(this.driver, id, owner);
+  }
+
+  failJob(id: number, owner: string, error: string, backoffMs: number): Promise<JobState | null> {
+    return jobs.failJob(this.driver, id, owner, error, backoffMs);
+  }
+
+  /** Jobs, newest first. */
+  listJobs(opts?: jobs.ListJobsOptions): Promise<Job[]> {
+    return jobs.listJobs(this.driver, opts);
+  }
+
+  getJob(id: number): Promise<Job | null> {
+    return jobs.getJob(this.driver, id);
+  }
+
+  hasActiveJob(dedupeKey: string): Promise<boolean> {
+    return jobs.hasActiveJob(this.driver, dedupeKey);
+  }
+
+  /** @throws NotFoundError; FailedPreconditionError unless failed, dead or cancelled. */
+  retryJob(id: number): Promise<Job> {
+    return jobs.retryJob(this.driver, id);
+  }
+
+  /** @throws NotFoundError; FailedPreconditionError when done or cancelled already. */
+  cancelJob(id: number): Promise<Job> {
+    return jobs.cancelJob(this.driver, id);
   }
 
   // Notifications

@@ -5,6 +5,7 @@
  * @module
  */
 import { FailedPreconditionError } from "../errors.ts";
+import { CHUNK_STATS_VERSION } from "../model/manifests.ts";
 import type { Chunk, ColumnStats, NewChunk, Topic } from "../model/types.ts";
 import {
   CHUNK_COLUMNS,
@@ -15,6 +16,8 @@ import {
   toColumnStats,
 } from "./_rows.ts";
 import type { SqlDriver } from "./driver.ts";
+import { appendEvents, type NewEvent } from "./events.ts";
+import { enqueueJob, type NewJob } from "./jobs.ts";
 import { selectTopicForUpdate } from "./topics.ts";
 
 /** Totals over the chunks of a topic or a sequence. */
@@ -45,8 +48,42 @@ export function commitTopic(db: SqlDriver, topicId: number, chunks: readonly New
       await insertStats(tx, topicId, chunks);
     }
     await tx.query("UPDATE topics SET locked = true WHERE id = $1", [topicId]);
+    await appendEvents(tx, [
+      ...chunks.map((c) => chunkEvent(topic, c)),
+      {
+        kind: "topic.locked",
+        sequence: topic.sequenceName,
+        topic: topic.name,
+        resourceUuid: topic.uuid,
+        detail: totals(chunks),
+      },
+    ]);
     return { ...topic, locked: true };
   });
+}
+
+function chunkEvent(topic: Topic, c: NewChunk): NewEvent {
+  return {
+    kind: "chunk.committed",
+    sequence: topic.sequenceName,
+    topic: topic.name,
+    resourceUuid: topic.uuid,
+    detail: {
+      index: c.index,
+      rows: c.rowCount,
+      bytes: c.sizeBytes,
+      start_ns: String(c.startNs),
+      end_ns: String(c.endNs),
+    },
+  };
+}
+
+function totals(chunks: readonly NewChunk[]): { chunks: number; rows: number; bytes: number } {
+  return {
+    chunks: chunks.length,
+    rows: chunks.reduce((n, c) => n + c.rowCount, 0),
+    bytes: chunks.reduce((n, c) => n + c.sizeBytes, 0),
+  };
 }
 
 /** One statement for all chunks: the rows travel as one JSON array, int8 values as text. */
@@ -59,12 +96,14 @@ async function insertChunks(tx: SqlDriver, topicId: number, chunks: readonly New
     row_count: String(c.rowCount),
     start_ns: String(c.startNs),
     end_ns: String(c.endNs),
+    stats_version: c.statsVersion ?? CHUNK_STATS_VERSION,
   }));
   await tx.query(
-    `INSERT INTO chunks (uuid, topic_id, chunk_index, key, size_bytes, row_count, start_ns, end_ns)
-     SELECT r.uuid::uuid, $1, r.idx, r.key, r.size_bytes::int8, r.row_count::int8, r.start_ns::int8, r.end_ns::int8
-     FROM jsonb_to_recordset($2::text::jsonb) AS r(
-       uuid text, idx integer, key text, size_bytes text, row_count text, start_ns text, end_ns text)`,
+    `INSERT INTO chunks (uuid, topic_id, chunk_index, key, size_bytes, row_count, start_ns, end_ns, stats_version)
+     SELECT r.uuid::uuid, $1, r.idx, r.key, r.size_bytes::int8, r.row_count::int8, r.start_ns::int8,
+       r.end_ns::int8, r.stats_version
+     FROM jsonb_to_recordset($2::text::jsonb) AS r(uuid text, idx integer, key text, size_bytes text,
+       row_count text, start_ns text, end_ns text, stats_version integer)`,
     [topicId, JSON.stringify(rows)],
   );
 }
@@ -73,6 +112,14 @@ async function insertChunks(tx: SqlDriver, topicId: number, chunks: readonly New
 async function insertStats(tx: SqlDriver, topicId: number, chunks: readonly NewChunk[]): Promise<void> {
   const rows = chunks.flatMap((c) => c.stats.map((s, position) => statsParam(c.index, position, s)));
   if (rows.length === 0) return;
+  await insertStatsRows(tx, topicId, rows);
+}
+
+async function insertStatsRows(
+  tx: SqlDriver,
+  topicId: number,
+  rows: ReturnType<typeof statsParam>[],
+): Promise<void> {
   await tx.query(
     `INSERT INTO chunk_stats
        (chunk_id, column_name, position, kind, min_num, max_num, min_text, max_text, has_null, has_nan)
@@ -146,4 +193,93 @@ async function usage(db: SqlDriver, from: string, id: number): Promise<Usage> {
   );
   const r = rows[0];
   return { chunks: Number(r.chunks), sizeBytes: Number(r.size_bytes), rows: Number(r.rows) };
+}
+
+/**
+ * Replaces all chunks of a locked topic with `next` (compaction), in one transaction, only if its chunks
+ * are still exactly `expected` (uuids); enqueues `job` (the removal of the replaced objects) and appends a
+ * `topic.compacted` event in the same transaction. Readers see the old chunks or the new ones, never both.
+ * @throws FailedPreconditionError when the topic is unlocked or its chunks changed; NotFoundError.
+ */
+export function replaceTopicChunks(
+  db: SqlDriver,
+  topicId: number,
+  expected: readonly string[],
+  next: readonly NewChunk[],
+  job: NewJob,
+): Promise<Topic> {
+  return db.transaction(async (tx) => {
+    const topic = await selectTopicForUpdate(tx, topicId);
+    if (!topic.locked) throw new FailedPreconditionError(`Topic "${topic.name}" is not locked`);
+    const current = await tx.query<{ uuid: string }>("SELECT uuid FROM chunks WHERE topic_id = $1", [
+      topicId,
+    ]);
+    const want = new Set(expected);
+    if (current.length !== want.size || current.some((c) => !want.has(c.uuid))) {
+      throw new FailedPreconditionError(`The chunks of topic "${topic.name}" changed meanwhile`);
+    }
+    await tx.query("DELETE FROM chunks WHERE topic_id = $1", [topicId]);
+    if (next.length > 0) {
+      await insertChunks(tx, topicId, next);
+      await insertStats(tx, topicId, next);
+    }
+    await enqueueJob(tx, job);
+    await appendEvents(tx, [{
+      kind: "topic.compacted",
+      sequence: topic.sequenceName,
+      topic: topic.name,
+      resourceUuid: topic.uuid,
+      detail: { chunks_before: expected.length, ...totals(next) },
+    }]);
+    return topic;
+  });
+}
+
+/** Uuids of the topics holding chunks whose statistics are older than `version`. */
+export async function topicsWithStatsBefore(db: SqlDriver, version: number): Promise<string[]> {
+  const rows = await db.query<{ uuid: string }>(
+    `SELECT DISTINCT t.uuid FROM chunks c JOIN topics t ON t.id = c.topic_id WHERE c.stats_version < $1`,
+    [version],
+  );
+  return rows.map((r) => r.uuid);
+}
+
+/** Chunks of a topic whose statistics are older than `version`, by index. */
+export async function chunksWithStatsBefore(
+  db: SqlDriver,
+  topicId: number,
+  version: number,
+): Promise<Chunk[]> {
+  const rows = await db.query<ChunkRow>(
+    `SELECT ${CHUNK_COLUMNS} FROM chunks c WHERE c.topic_id = $1 AND c.stats_version < $2 ORDER BY c.chunk_index`,
+    [topicId, version],
+  );
+  return rows.map((r) => toChunk(r, []));
+}
+
+/** Replaces the statistics of one chunk and records their version, in one transaction. */
+export function replaceChunkStats(
+  db: SqlDriver,
+  chunkId: number,
+  stats: readonly ColumnStats[],
+  version: number,
+): Promise<void> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.query<{ topic_id: number; chunk_index: number }>(
+      "SELECT topic_id, chunk_index FROM chunks WHERE id = $1 FOR UPDATE",
+      [chunkId],
+    );
+    if (rows.length === 0) return; // compacted or deleted meanwhile: nothing to refresh
+    await tx.query("DELETE FROM chunk_stats WHERE chunk_id = $1", [chunkId]);
+    const { topic_id: topicId, chunk_index: index } = rows[0];
+    const params = stats.map((s, position) => statsParam(Number(index), position, s));
+    if (params.length > 0) await insertStatsRows(tx, Number(topicId), params);
+    await tx.query("UPDATE chunks SET stats_version = $2 WHERE id = $1", [chunkId, version]);
+  });
+}
+
+/** Which of `keys` are the Parquet files of chunks in the catalog. */
+export async function referencedChunkKeys(db: SqlDriver, keys: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ key: string }>("SELECT key FROM chunks WHERE key = ANY($1::text[])", [keys]);
+  return new Set(rows.map((r) => r.key));
 }

@@ -25,6 +25,12 @@ export interface SqlDriver {
    * throws. Safe under concurrent callers. Nested calls on `tx` use a savepoint.
    */
   transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` with the payload of every NOTIFY on `channel` (delivered at the sender's commit)
+   * until the returned function is called. Absent on transactions. A dropped connection may lose
+   * notifications while it is down: listeners must also poll now and then.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -113,6 +113,14 @@ export class PgliteDriver extends PgliteStatements {
     }
   }
 
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    try {
+      return await this.#db.listen(channel, onNotify);
+    } catch (err) {
+      throw translateSqlState(err);
+    }
+  }
+
   /** A tarball of the whole data directory, for `loadDataDir`. */
   async dump(): Promise<Blob> {
     return await this.#db.dumpDataDir("none");

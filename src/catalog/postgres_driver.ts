@@ -123,6 +123,18 @@ export class PostgresDriver implements SqlDriver {
     })());
   }
 
+  /** On one dedicated connection of the pool, re-established (and re-listening) after it drops. */
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    try {
+      const { unlisten } = await this.#sql.listen(channel, onNotify);
+      return async () => {
+        await unlisten().catch(() => {}); // the connection may be gone already
+      };
+    } catch (err) {
+      throw translatePostgresError(err);
+    }
+  }
+
   /** Waits up to 5 s for work in flight, then closes every connection. */
   async close(): Promise<void> {
     // With nothing in flight, close at once: the library's graceful end() never settles for a

@@ -105,6 +105,8 @@ export function remoteCatalog(port: MessagePort): Catalog {
   return new Proxy({}, {
     get(_target, property) {
       if (property === "close" || property === Symbol.asyncDispose) return close;
+      // A callback cannot cross the port: listeners in worker threads poll instead.
+      if (property === "listen") return () => Promise.resolve(null);
       if (typeof property !== "string" || property === "then") return undefined;
       return (...args: unknown[]) =>
         new Promise((resolve, reject) => {

@@ -7,6 +7,8 @@ import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "../e
 import type { JsonValue, Sequence } from "../model/types.ts";
 import { jsonParam, SEQUENCE_COLUMNS, type SequenceRow, toSequence, UUID_PATTERN } from "./_rows.ts";
 import type { SqlDriver } from "./driver.ts";
+import { appendEvents } from "./events.ts";
+import { enqueueJob, type NewJob } from "./jobs.ts";
 
 export interface NewSequence {
   uuid: string;
@@ -17,12 +19,16 @@ export interface NewSequence {
 
 export async function createSequence(db: SqlDriver, input: NewSequence): Promise<Sequence> {
   try {
-    const rows = await db.query<SequenceRow>(
-      `INSERT INTO sequences AS s (uuid, name, user_metadata, created_ms)
-       VALUES ($1, $2, $3::text::jsonb, $4) RETURNING ${SEQUENCE_COLUMNS}`,
-      [input.uuid, input.name, jsonParam(input.userMetadata), input.createdMs],
-    );
-    return toSequence(rows[0]);
+    return await db.transaction(async (tx) => {
+      const rows = await tx.query<SequenceRow>(
+        `INSERT INTO sequences AS s (uuid, name, user_metadata, created_ms)
+         VALUES ($1, $2, $3::text::jsonb, $4) RETURNING ${SEQUENCE_COLUMNS}`,
+        [input.uuid, input.name, jsonParam(input.userMetadata), input.createdMs],
+      );
+      const seq = toSequence(rows[0]);
+      await appendEvents(tx, [{ kind: "sequence.created", sequence: seq.name, resourceUuid: seq.uuid }]);
+      return seq;
+    });
   } catch (err) {
     if (err instanceof AlreadyExistsError) {
       throw new AlreadyExistsError(`Sequence "${input.name}" already exists`, { cause: err });
@@ -69,7 +75,12 @@ export async function selectSequenceForUpdate(
   return toSequence(rows[0]);
 }
 
-export function lockSequence(db: SqlDriver, id: number): Promise<Sequence> {
+/** Locks a sequence whose topics are all locked, enqueueing `jobs` (compactions) in the same transaction. */
+export function lockSequence(
+  db: SqlDriver,
+  id: number,
+  { jobs = [] }: { jobs?: readonly NewJob[] } = {},
+): Promise<Sequence> {
   return db.transaction(async (tx) => {
     const seq = await selectSequenceForUpdate(tx, id);
     if (seq.locked) throw new FailedPreconditionError(`Sequence "${seq.name}" is already locked`);
@@ -83,19 +94,40 @@ export function lockSequence(db: SqlDriver, id: number): Promise<Sequence> {
       throw new FailedPreconditionError(`Sequence "${seq.name}" has unlocked topics: ${names}`);
     }
     await tx.query("UPDATE sequences SET locked = true WHERE id = $1", [id]);
+    for (const job of jobs) await enqueueJob(tx, job);
+    await appendEvents(tx, [{ kind: "sequence.finalized", sequence: seq.name, resourceUuid: seq.uuid }]);
     return { ...seq, locked: true };
   });
 }
 
-export function deleteSequence(
-  db: SqlDriver,
-  id: number,
-  { requireUnlocked = false }: { requireUnlocked?: boolean } = {},
-): Promise<Sequence> {
+/** How a deletion is recorded: aborted (by its writer) or deleted, and the job that removes its objects. */
+export interface DeleteOptions {
+  /** Refuse (FailedPreconditionError) a locked resource. */
+  requireUnlocked?: boolean;
+  /** Record the deletion as an abort (sequences only). */
+  aborted?: boolean;
+  /** Enqueued in the deleting transaction: the removal of the objects (deferred deletion). */
+  job?: NewJob;
+}
+
+export function deleteSequence(db: SqlDriver, id: number, opts: DeleteOptions = {}): Promise<Sequence> {
   return db.transaction(async (tx) => {
     const seq = await selectSequenceForUpdate(tx, id);
-    if (requireUnlocked && seq.locked) throw new FailedPreconditionError(`Sequence "${seq.name}" is locked`);
+    if (opts.requireUnlocked && seq.locked) {
+      throw new FailedPreconditionError(`Sequence "${seq.name}" is locked`);
+    }
+    const [{ topics }] = await tx.query<{ topics: number }>(
+      "SELECT count(*)::int4 AS topics FROM topics WHERE sequence_id = $1",
+      [id],
+    );
     await tx.query("DELETE FROM sequences WHERE id = $1", [id]);
+    if (opts.job) await enqueueJob(tx, opts.job);
+    await appendEvents(tx, [{
+      kind: opts.aborted ? "sequence.aborted" : "sequence.deleted",
+      sequence: seq.name,
+      resourceUuid: seq.uuid,
+      detail: { topics: Number(topics) },
+    }]);
     return seq;
   });
 }

@@ -8,7 +8,9 @@ import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "../e
 import type { JsonValue, SerializationFormat, Topic } from "../model/types.ts";
 import { jsonParam, TOPIC_COLUMNS, type TopicRow, toTopic, UUID_PATTERN } from "./_rows.ts";
 import type { SqlDriver } from "./driver.ts";
-import { selectSequenceForUpdate } from "./sequences.ts";
+import { appendEvents } from "./events.ts";
+import { enqueueJob } from "./jobs.ts";
+import { type DeleteOptions, selectSequenceForUpdate } from "./sequences.ts";
 
 export interface NewTopic {
   uuid: string;
@@ -45,7 +47,15 @@ export async function createTopic(db: SqlDriver, input: NewTopic): Promise<Topic
           input.createdMs,
         ],
       );
-      return toTopic(rows[0]);
+      const topic = toTopic(rows[0]);
+      await appendEvents(tx, [{
+        kind: "topic.created",
+        sequence: seq.name,
+        topic: topic.name,
+        resourceUuid: topic.uuid,
+        detail: { ontology_tag: topic.ontologyTag, serialization_format: topic.serializationFormat },
+      }]);
+      return topic;
     });
   } catch (err) {
     if (err instanceof AlreadyExistsError) {
@@ -105,15 +115,20 @@ export async function setTopicSchema(db: SqlDriver, topicId: number, schemaKey: 
   throw new FailedPreconditionError(`Topic "${topic.name}" already has a different schema`);
 }
 
-export function deleteTopic(
-  db: SqlDriver,
-  id: number,
-  { requireUnlocked = false }: { requireUnlocked?: boolean } = {},
-): Promise<Topic> {
+export function deleteTopic(db: SqlDriver, id: number, opts: DeleteOptions = {}): Promise<Topic> {
   return db.transaction(async (tx) => {
     const topic = await selectTopicForUpdate(tx, id);
-    if (requireUnlocked && topic.locked) throw new FailedPreconditionError(`Topic "${topic.name}" is locked`);
+    if (opts.requireUnlocked && topic.locked) {
+      throw new FailedPreconditionError(`Topic "${topic.name}" is locked`);
+    }
     await tx.query("DELETE FROM topics WHERE id = $1", [id]);
+    if (opts.job) await enqueueJob(tx, opts.job);
+    await appendEvents(tx, [{
+      kind: "topic.deleted",
+      sequence: topic.sequenceName,
+      topic: topic.name,
+      resourceUuid: topic.uuid,
+    }]);
     return topic;
   });
 }

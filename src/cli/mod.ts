@@ -10,6 +10,7 @@ import { serveCommand } from "./serve.ts";
 import { migrateCommand } from "./migrate.ts";
 import { rebuildCommand } from "./rebuild.ts";
 import { verifyCommand } from "./verify.ts";
+import { jobsCommand } from "./jobs.ts";
 
 /** What a subcommand can see of the process. */
 export interface CliEnv {
@@ -28,7 +29,7 @@ export interface Command {
   run(cli: CliEnv): Promise<number>;
 }
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand, rebuildCommand, verifyCommand];
+const COMMANDS: Command[] = [serveCommand, migrateCommand, rebuildCommand, verifyCommand, jobsCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -42,7 +42,8 @@ export const verifyCommand: Command = {
     const remaining = report.drift.filter((d) => !d.repaired).length;
     cli.stdout(
       `Checked ${report.sequences} sequence(s), ${report.topics} topic(s), ${report.chunks} chunk(s), ` +
-        `${report.objects} object(s): ${report.drift.length} drift(s), ${report.removed.length} removed`,
+        `${report.objects} object(s): ${report.drift.length} drift(s), ${report.removed.length} removed, ` +
+        `${report.pendingRemoval} awaiting removal by a job`,
     );
     return remaining > 0 ? 1 : 0;
   },

@@ -10,6 +10,7 @@ import { FailedPreconditionError, NotFoundError } from "../errors.ts";
 import { chunkManifest, encodeManifest, topicManifest } from "../model/manifests.ts";
 import { chunkManifestKey, topicManifestKey } from "../model/store_layout.ts";
 import type { NewChunk, Topic } from "../model/types.ts";
+import type { ObjectStore } from "../store/store.ts";
 import type { IngestDeps } from "./upload.ts";
 
 /** How many manifests are written at once. */
@@ -39,15 +40,7 @@ export async function commitUpload(
 ): Promise<Topic> {
   const { effects } = opts;
   const { store } = deps;
-  const pending = chunks.slice();
-  const writeNext = async (): Promise<void> => {
-    for (let c = pending.shift(); c; c = pending.shift()) {
-      const key = chunkManifestKey(topic.sequenceUuid, topic.uuid, c.index, c.uuid);
-      effects.written.push(key);
-      await store.put(key, encodeManifest(chunkManifest(c, topic.uuid)), { signal: opts.signal });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(MANIFEST_WRITES, chunks.length) }, writeNext));
+  await writeChunkManifests(store, topic, chunks, { signal: opts.signal, written: effects.written });
   const manifest = topicManifest({ ...topic, locked: true }, chunks.map((c) => c.uuid));
   effects.topicManifestReplaced = true;
   await store.put(topicManifestKey(topic.sequenceUuid, topic.uuid), encodeManifest(manifest), {
@@ -68,6 +61,24 @@ export async function commitUpload(
     deps.log.warn("commit reported an error but took effect", { topic: topic.name, err });
     return { ...topic, locked: true };
   }
+}
+
+/** Writes the manifest of every chunk, a few at once; records each key in `written` before writing it. */
+export async function writeChunkManifests(
+  store: ObjectStore,
+  topic: Topic,
+  chunks: readonly NewChunk[],
+  opts: { signal: AbortSignal; written: string[] },
+): Promise<void> {
+  const pending = chunks.slice();
+  const writeNext = async (): Promise<void> => {
+    for (let c = pending.shift(); c; c = pending.shift()) {
+      const key = chunkManifestKey(topic.sequenceUuid, topic.uuid, c.index, c.uuid);
+      opts.written.push(key);
+      await store.put(key, encodeManifest(chunkManifest(c, topic.uuid)), { signal: opts.signal });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MANIFEST_WRITES, chunks.length) }, writeNext));
 }
 
 /** Whether the catalog holds this upload's commit; null when the catalog cannot be asked. */

@@ -14,7 +14,9 @@
  * @module
  */
 export { type IngestOptions, type IngestResult, ingestTopic } from "./ingest.ts";
-export { validateUploadSchema } from "./schema.ts";
+export { stripSchemaMetadata, validateUploadSchema } from "./schema.ts";
+export { writeChunks } from "./chunk_writer.ts";
+export { writeChunkManifests } from "./commit.ts";
 export {
   DEFAULT_CHUNK_BYTES,
   DEFAULT_ROW_GROUP_BYTES,

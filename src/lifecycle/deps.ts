@@ -10,6 +10,8 @@ import type { Sequence, Topic } from "../model/types.ts";
 import { NotFoundError } from "../errors.ts";
 import { crashPoint } from "../crash_points.ts";
 import { tombstoneKey } from "../model/store_layout.ts";
+import { DEFAULT_JOB_SETTINGS, deleteResourceJob, type JobSettings } from "../model/job_payloads.ts";
+import type { NewJob } from "../model/types.ts";
 
 export interface LifecycleDeps {
   catalog: Catalog;
@@ -17,6 +19,8 @@ export interface LifecycleDeps {
   log: Logger;
   /** Milliseconds since the epoch; injected so tests can fix the clock. */
   now: () => number;
+  /** Deferred deletion and compaction (default {@link DEFAULT_JOB_SETTINGS}). */
+  jobs?: JobSettings;
 }
 
 /** The sequence with that name. @throws NotFoundError */
@@ -34,36 +38,40 @@ export async function requireTopic(deps: LifecycleDeps, name: string): Promise<T
 }
 
 /**
- * Deletes a sequence or topic: a tombstone in the store first, then the catalog row (`deleteRow`, which
- * may refuse, e.g. because the resource got locked meanwhile: the tombstone is then withdrawn), then its
- * objects, then the tombstone. The tombstone stays whenever objects may be left: after a crash, or when
- * removing them failed (the call then fails too). A rebuild never brings tombstoned objects back, and the
- * daemon completes such deletions when it starts (`ops/recover.ts`).
+ * Deletes a sequence or topic: a tombstone in the store first (saying from when its objects may go), then
+ * the catalog transaction (`deleteRow`) that drops the row and enqueues the job that removes the objects
+ * after the retention (`ops/jobs/`). The row may refuse to go (e.g. the resource got locked meanwhile): the
+ * tombstone is then withdrawn. The resource is invisible as soon as the transaction commits; a crash before
+ * it leaves a stale tombstone (withdrawn at start-up), a crash after it a job that some daemon runs. A
+ * rebuild never brings tombstoned objects back, and start-up re-enqueues the job if the catalog lost it.
  */
 export async function deleteWithTombstone(
   deps: LifecycleDeps,
   resource: { uuid: string; prefix: string },
-  deleteRow: () => Promise<unknown>,
+  deleteRow: (job: NewJob) => Promise<unknown>,
 ): Promise<void> {
+  const settings = deps.jobs ?? DEFAULT_JOB_SETTINGS;
   const tombstone = tombstoneKey(resource.uuid);
-  const body = JSON.stringify({ version: 1, kind: "tombstone", prefix: resource.prefix });
+  const deleteAfterMs = deps.now() + settings.deletionRetentionMs;
+  const body = JSON.stringify({
+    version: 1,
+    kind: "tombstone",
+    prefix: resource.prefix,
+    delete_after_ms: deleteAfterMs,
+  });
   await deps.store.put(tombstone, new TextEncoder().encode(body));
+  const job = deleteResourceJob({ ...resource, tombstone }, {
+    maxAttempts: settings.maxAttempts,
+    delayMs: settings.deletionRetentionMs,
+  });
   try {
-    await deleteRow();
+    await deleteRow(job);
   } catch (err) {
     // NOT_FOUND: another delete of the same resource won and still needs the tombstone.
     if (!(err instanceof NotFoundError)) await deps.store.delete(tombstone).catch(() => {});
     throw err;
   }
   crashPoint("delete.after-catalog");
-  const removed = await deps.store.deletePrefix(resource.prefix); // on failure the tombstone stays
-  deps.log.debug("objects removed", { prefix: resource.prefix, removed });
-  await deps.store.delete(tombstone).catch((err) => {
-    deps.log.warn("cannot remove a tombstone; the daemon removes it when it next starts", {
-      key: tombstone,
-      err,
-    });
-  });
 }
 
 /**

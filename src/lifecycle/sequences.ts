@@ -9,7 +9,8 @@ import { AlreadyExistsError, FailedPreconditionError, PermissionDeniedError } fr
 import { keysEqual, newKey } from "../model/keys.ts";
 import { encodeManifest, sequenceManifest } from "../model/manifests.ts";
 import { sequenceManifestKey, sequencePrefix } from "../model/store_layout.ts";
-import type { JsonValue, Sequence } from "../model/types.ts";
+import { compactTopicJob, DEFAULT_JOB_SETTINGS } from "../model/job_payloads.ts";
+import type { JsonValue, NewJob, Sequence, Topic } from "../model/types.ts";
 import { createWithManifest, deleteWithTombstone, type LifecycleDeps, requireSequence } from "./deps.ts";
 
 /** Creates an unlocked sequence; returns its key (the write token for its topics). */
@@ -40,23 +41,41 @@ export async function finalizeSequence(
   const seq = await requireSequence(deps, req.sequence);
   checkKey(seq, req.key);
   if (seq.locked) throw new FailedPreconditionError(`Sequence "${seq.name}" is already finalized`);
-  const unlocked = (await deps.catalog.listTopics(seq.id)).filter((t) => !t.locked);
+  const topics = await deps.catalog.listTopics(seq.id);
+  const unlocked = topics.filter((t) => !t.locked);
   if (unlocked.length > 0) {
     const names = unlocked.slice(0, 10).map((t) => `"${t.name}"`).join(", ");
     throw new FailedPreconditionError(
       `Cannot finalize sequence "${seq.name}": ${unlocked.length} topic(s) have no completed upload: ${names}`,
     );
   }
+  const jobs = await compactionJobs(deps, topics);
   const key = sequenceManifestKey(seq.uuid);
   await deps.store.put(key, encodeManifest(sequenceManifest({ ...seq, locked: true })));
   crashPoint("finalize.before-lock");
   try {
-    await deps.catalog.lockSequence(seq.id);
+    await deps.catalog.lockSequence(seq.id, { jobs });
   } catch (err) {
     // The catalog refused (e.g. a topic appeared meanwhile): put the manifest back as it was.
     await deps.store.put(key, encodeManifest(sequenceManifest(seq))).catch(() => {});
     throw err;
   }
+}
+
+/** Compaction jobs for the topics made of many small chunks (enqueued with the lock). */
+async function compactionJobs(deps: LifecycleDeps, topics: readonly Topic[]): Promise<NewJob[]> {
+  const settings = deps.jobs ?? DEFAULT_JOB_SETTINGS;
+  if (settings.compactMinChunks === 0) return [];
+  const jobs: NewJob[] = [];
+  for (const topic of topics) {
+    const usage = await deps.catalog.topicUsage(topic.id);
+    if (
+      usage.chunks >= settings.compactMinChunks && usage.sizeBytes / usage.chunks < settings.compactBelowBytes
+    ) {
+      jobs.push(compactTopicJob(topic.uuid, settings));
+    }
+  }
+  return jobs;
 }
 
 /** Removes an unlocked sequence, as the SDK does when an upload fails (needs the key). */
@@ -66,21 +85,25 @@ export async function abortSequence(
 ): Promise<void> {
   const seq = await requireSequence(deps, req.sequence);
   checkKey(seq, req.key);
-  await removeSequence(deps, seq);
+  await removeSequence(deps, seq, { aborted: true });
 }
 
 /** Removes an unlocked sequence without a key; finalized sequences are immutable. */
 export async function deleteSequence(deps: LifecycleDeps, req: { sequence: string }): Promise<void> {
-  await removeSequence(deps, await requireSequence(deps, req.sequence));
+  await removeSequence(deps, await requireSequence(deps, req.sequence), { aborted: false });
 }
 
-async function removeSequence(deps: LifecycleDeps, seq: Sequence): Promise<void> {
+async function removeSequence(
+  deps: LifecycleDeps,
+  seq: Sequence,
+  { aborted }: { aborted: boolean },
+): Promise<void> {
   if (seq.locked) {
     throw new FailedPreconditionError(`Sequence "${seq.name}" is finalized: it can no longer be deleted`);
   }
   await deleteWithTombstone(
     deps,
     { uuid: seq.uuid, prefix: sequencePrefix(seq.uuid) },
-    () => deps.catalog.deleteSequence(seq.id, { requireUnlocked: true }),
+    (job) => deps.catalog.deleteSequence(seq.id, { requireUnlocked: true, job, aborted }),
   );
 }

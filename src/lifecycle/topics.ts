@@ -73,6 +73,6 @@ export async function deleteTopic(deps: LifecycleDeps, req: { topic: TopicName }
   await deleteWithTombstone(
     deps,
     { uuid: topic.uuid, prefix: topicPrefix(topic.sequenceUuid, topic.uuid) },
-    () => deps.catalog.deleteTopic(topic.id, { requireUnlocked: true }),
+    (job) => deps.catalog.deleteTopic(topic.id, { requireUnlocked: true, job }),
   );
 }

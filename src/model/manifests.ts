@@ -18,6 +18,12 @@ import type {
 
 export const MANIFEST_VERSION = 1;
 
+/**
+ * Version of the per-column statistics format. Raise it when statistics change (a new column kind, a
+ * fix): chunks recorded with an older version are refreshed by the `refresh_stats` job.
+ */
+export const CHUNK_STATS_VERSION = 1;
+
 export interface SequenceManifest {
   version: number;
   kind: "sequence";
@@ -58,6 +64,8 @@ export interface ChunkManifest {
   end_ns: string;
   /** As `ColumnStats`, except that infinite numeric bounds are the strings "Infinity" / "-Infinity". */
   stats: StoredColumnStats[];
+  /** The statistics format ({@link CHUNK_STATS_VERSION}); absent in manifests written before it existed (1). */
+  stats_version?: number;
 }
 
 /** JSON has no infinities: numeric bounds that are infinite are stored as strings. */
@@ -113,7 +121,10 @@ export function topicManifest(
   };
 }
 
-export function chunkManifest(chunk: Omit<Chunk, "id" | "topicId">, topicUuid: string): ChunkManifest {
+export function chunkManifest(
+  chunk: Omit<Chunk, "id" | "topicId"> & { statsVersion?: number },
+  topicUuid: string,
+): ChunkManifest {
   return {
     version: MANIFEST_VERSION,
     kind: "chunk",
@@ -128,6 +139,7 @@ export function chunkManifest(chunk: Omit<Chunk, "id" | "topicId">, topicUuid: s
     stats: chunk.stats.map((s) =>
       s.kind === "numeric" ? { ...s, min: storeNumber(s.min), max: storeNumber(s.max) } : s
     ),
+    stats_version: chunk.statsVersion ?? CHUNK_STATS_VERSION,
   };
 }
 

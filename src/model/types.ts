@@ -68,8 +68,8 @@ export interface Chunk {
   stats: ColumnStats[];
 }
 
-/** A chunk about to be recorded (no catalog id yet). */
-export type NewChunk = Omit<Chunk, "id" | "topicId">;
+/** A chunk about to be recorded (no catalog id yet); `statsVersion` defaults to the current format. */
+export type NewChunk = Omit<Chunk, "id" | "topicId"> & { statsVersion?: number };
 
 export type NotifyType = "error";
 
@@ -106,4 +106,81 @@ export type ValueOp =
 export interface ValueCondition {
   path: string[];
   op: ValueOp;
+}
+
+/** What happened, as the event log names it (`catalog/events.ts`). */
+export type EventKind =
+  | "sequence.created"
+  | "sequence.finalized"
+  | "sequence.aborted"
+  | "sequence.deleted"
+  | "topic.created"
+  | "topic.locked"
+  | "topic.deleted"
+  | "topic.compacted"
+  | "chunk.committed"
+  | "notification.created";
+
+export const EVENT_KINDS: readonly EventKind[] = [
+  "sequence.created",
+  "sequence.finalized",
+  "sequence.aborted",
+  "sequence.deleted",
+  "topic.created",
+  "topic.locked",
+  "topic.deleted",
+  "topic.compacted",
+  "chunk.committed",
+  "notification.created",
+];
+
+/** One entry of the event log: ids increase by one, in commit order. */
+export interface CatalogEvent {
+  id: number;
+  kind: EventKind;
+  /** Locator of the sequence concerned, if any. */
+  sequence: string | null;
+  /** Full locator of the topic concerned, if any. */
+  topic: string | null;
+  /** Kind-specific facts (chunk index and rows, a notification's type…). */
+  detail: JsonValue;
+  createdMs: number;
+}
+
+/** The background jobs the daemon runs (`ops/jobs/`). */
+export type JobKind = "delete_objects" | "compact_topic" | "refresh_stats";
+
+/**
+ * pending: waits for its time; running: claimed (under a lease); failed: the last attempt failed, it
+ * runs again after a backoff; dead: failed too often, waits for a person; done; cancelled.
+ */
+export type JobState = "pending" | "running" | "failed" | "dead" | "done" | "cancelled";
+
+export const JOB_STATES: readonly JobState[] = ["pending", "running", "failed", "dead", "done", "cancelled"];
+
+export interface Job {
+  id: number;
+  kind: JobKind;
+  payload: JsonValue;
+  dedupeKey: string | null;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  runAfterMs: number;
+  leaseUntilMs: number | null;
+  owner: string | null;
+  lastError: string | null;
+  createdMs: number;
+  updatedMs: number;
+}
+
+/** A job to enqueue (`catalog/jobs.ts`). */
+export interface NewJob {
+  kind: JobKind;
+  payload: JsonValue;
+  /** At most one active job per key: enqueueing a second returns the first. */
+  dedupeKey?: string | null;
+  /** Not before this many milliseconds from now (default 0). */
+  delayMs?: number;
+  maxAttempts: number;
 }

@@ -378,6 +378,7 @@ async function readChunk(
     startNs: BigInt(m.start_ns),
     endNs: BigInt(m.end_ns),
     stats: chunkStatsFromManifest(m),
+    statsVersion: m.stats_version ?? 1,
   };
 }
 

@@ -1,48 +1,57 @@
 /**
- * Start-up recovery: deletions cut short by a crash are completed. A deletion writes a tombstone, drops
- * the catalog row, removes the objects, then the tombstone (`lifecycle/deps.ts`); a tombstone whose
- * resource is no longer in the catalog therefore marks objects that are garbage by the client's own
- * request. Tombstones of resources still in the catalog (the crash came before the catalog step) are
- * withdrawn: that deletion did not happen. Safe with several daemons: removing objects twice is harmless.
+ * Start-up recovery of deletions. A deletion writes a tombstone, then in one catalog transaction drops the
+ * row and enqueues the job that removes the objects (`lifecycle/deps.ts`). At start-up, for every
+ * tombstone:
+ * - its resource is still in the catalog: the deletion never reached the catalog (a crash or a failure
+ *   right after the tombstone), so the tombstone is withdrawn: a stale one would keep a rebuild from
+ *   restoring the resource;
+ * - its resource is gone and no deletion job is active for it (the catalog was lost and rebuilt, or the
+ *   job was cancelled): the job is enqueued again, due when the tombstone says (the retention holds).
+ * Safe with several daemons: the job's dedupe key admits one, and removing objects twice is harmless.
  *
  * @module
  */
 import type { Catalog } from "../catalog/catalog.ts";
 import type { Logger } from "../log.ts";
+import { deleteResourceJob, deletionDedupeKey } from "../model/job_payloads.ts";
 import { parseStoreKey, TOMBSTONES_PREFIX } from "../model/store_layout.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { readManifestJson } from "./_manifest_json.ts";
 
-/** Completes interrupted deletions; returns how many. Failures are logged, never thrown. */
-export async function completeDeletions(
-  deps: { catalog: Catalog; store: ObjectStore; log: Logger },
+/** Withdraws stale tombstones and re-enqueues lost deletion jobs; returns how many it enqueued. */
+export async function recoverDeletions(
+  deps: { catalog: Catalog; store: ObjectStore; log: Logger; maxAttempts: number; now?: () => number },
 ): Promise<number> {
   const { catalog, store, log } = deps;
-  let completed = 0;
+  const now = deps.now ?? Date.now;
+  let enqueued = 0;
   for await (const { key } of store.list(TOMBSTONES_PREFIX)) {
     const k = parseStoreKey(key);
     if (k.kind !== "tombstone") continue;
     const uuid = k.resource;
     try {
       if (await catalog.getSequenceByUuid(uuid) || await catalog.getTopicByUuid(uuid)) {
-        // The deletion never reached the catalog (a crash or a failure right after the tombstone):
-        // the resource lives on, and a stale tombstone would keep a rebuild from restoring it.
         await store.delete(key);
         log.info("withdrew the tombstone of a deletion that did not happen", { key });
         continue;
       }
-      const { prefix } = await readManifestJson(store, key) as { prefix?: unknown };
+      if (await catalog.hasActiveJob(deletionDedupeKey(uuid))) continue;
+      const body = await readManifestJson(store, key) as { prefix?: unknown; delete_after_ms?: unknown };
+      const prefix = body.prefix;
       if (typeof prefix !== "string" || !prefix.startsWith("sequences/") || !prefix.includes(uuid)) {
         log.warn("ignoring a malformed tombstone", { key });
         continue;
       }
-      const removed = await store.deletePrefix(prefix);
-      await store.delete(key);
-      completed++;
-      log.info("completed an interrupted deletion", { prefix, removed });
+      const after = typeof body.delete_after_ms === "number" ? body.delete_after_ms : 0;
+      await catalog.enqueueJob(deleteResourceJob({ uuid, prefix, tombstone: key }, {
+        maxAttempts: deps.maxAttempts,
+        delayMs: Math.max(0, after - now()),
+      }));
+      enqueued++;
+      log.info("re-enqueued the removal of a deleted resource's objects", { prefix });
     } catch (err) {
-      log.warn("cannot complete an interrupted deletion", { key, err });
+      log.warn("cannot recover a deletion", { key, err });
     }
   }
-  return completed;
+  return enqueued;
 }

@@ -9,7 +9,11 @@
  * - `orphan`: objects the catalog does not know: a sequence or topic directory with no catalog row (a
  *   rebuild would restore it), stray temporary files;
  * - `uncommitted`: chunk objects no commit lists (uploads that failed, were cancelled or were cut short);
- * - `deleted`: leftovers of a deletion cut short (their resource has a tombstone), and stale tombstones.
+ * - `deleted`: leftovers of a deletion whose removal job was lost (their resource has a tombstone), and
+ *   stale tombstones.
+ *
+ * Objects awaiting a removal job (a deletion's retention, chunks a compaction replaced) are not drift:
+ * they are counted in `pendingRemoval`.
  *
  * `repair` removes only the objects of uploads that never committed, and only for topics that are locked
  * (no upload can commit them any more). Deletions cut short are completed by the daemon at start-up;
@@ -35,6 +39,7 @@ import {
 } from "../model/store_layout.ts";
 import type { Chunk, ColumnStats, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
+import type { DeleteObjectsPayload } from "../model/job_payloads.ts";
 import { canonicalJson, readManifestJson } from "./_manifest_json.ts";
 
 export type DriftKind = "missing" | "mismatch" | "orphan" | "uncommitted" | "deleted";
@@ -56,6 +61,8 @@ export interface VerifyReport {
   drift: Drift[];
   /** Keys removed by `repair`. */
   removed: string[];
+  /** Objects an active `delete_objects` job will remove (retention, compaction grace). */
+  pendingRemoval: number;
 }
 
 export interface VerifyOptions {
@@ -70,7 +77,15 @@ export async function verifyStore(
   opts: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const { catalog, store } = deps;
-  const report: VerifyReport = { sequences: 0, topics: 0, chunks: 0, objects: 0, drift: [], removed: [] };
+  const report: VerifyReport = {
+    sequences: 0,
+    topics: 0,
+    chunks: 0,
+    objects: 0,
+    drift: [],
+    removed: [],
+    pendingRemoval: 0,
+  };
   const sizes = new Map<string, number>();
   for await (const { key, sizeBytes } of store.list("")) sizes.set(key, sizeBytes);
   report.objects = sizes.size;
@@ -141,12 +156,25 @@ export async function verifyStore(
     report.removed.push(key);
     report.drift.at(-1)!.repaired = true;
   };
+  const pending = await pendingRemovals(catalog);
+  const awaitsRemoval = (key: string) =>
+    pending.keys.has(key) || pending.prefixes.some((p) => key.startsWith(`${p}/`)) ||
+    (parseStoreKey(key).kind === "tombstone" && pending.tombstones.has(key));
   for (const [key] of sizes) {
+    if (awaitsRemoval(key)) {
+      report.pendingRemoval++;
+      known.add(key);
+      continue;
+    }
     if (known.has(key)) continue;
     const k = parseStoreKey(key);
     const dead = [k.sequence, k.topic].find((u) => u && tombstones.has(u));
     if (dead && !sequenceUuids.has(dead) && !topicUuids.has(dead)) {
-      drift("deleted", key, "left over by a deletion cut short (the daemon completes it when it starts)");
+      drift(
+        "deleted",
+        key,
+        "left over by a deletion whose removal job is gone (the daemon re-enqueues it at start)",
+      );
     } else if (k.sequence !== null && !sequenceUuids.has(k.sequence)) {
       drift("orphan", key, "sequence unknown to the catalog");
     } else if (k.topic !== null && !topicUuids.has(k.topic)) {
@@ -162,6 +190,7 @@ export async function verifyStore(
   }
   // Tombstones last, once the leftovers they guard are gone.
   for (const [uuid, key] of tombstones) {
+    if (pending.tombstones.has(key)) continue;
     if (sequenceUuids.has(uuid) || topicUuids.has(uuid)) {
       drift(
         "mismatch",
@@ -171,10 +200,31 @@ export async function verifyStore(
     } else {drift(
         "deleted",
         key,
-        "tombstone of a deletion cut short (the daemon completes it when it starts)",
+        "tombstone of a deletion whose removal job is gone (the daemon re-enqueues it at start)",
       );}
   }
   return report;
+}
+
+/** What active `delete_objects` jobs will remove: whole prefixes (with their tombstones) and single keys. */
+async function pendingRemovals(catalog: Catalog) {
+  const jobs = await catalog.listJobs({
+    states: ["pending", "running", "failed"],
+    kinds: ["delete_objects"],
+    limit: 1_000_000,
+  });
+  const keys = new Set<string>();
+  const prefixes: string[] = [];
+  const tombstones = new Set<string>();
+  for (const job of jobs) {
+    const p = job.payload as DeleteObjectsPayload;
+    for (const k of p.keys ?? []) keys.add(k);
+    if (p.resource) {
+      prefixes.push(p.resource.prefix);
+      tombstones.add(p.resource.tombstone);
+    }
+  }
+  return { keys, prefixes, tombstones };
 }
 
 /** Every catalog layer has its object (the built-in default layer may not), and every object a layer. */

@@ -4,6 +4,7 @@
  * @module
  */
 import * as init from "./0001_init.ts";
+import * as eventsJobs from "./0002_events_jobs.ts";
 
 export interface Migration {
   /** Unique, increasing; recorded in `schema_migrations.version`. */
@@ -14,4 +15,5 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: init.name, sql: init.sql },
+  { version: 2, name: eventsJobs.name, sql: eventsJobs.sql },
 ];

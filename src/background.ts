@@ -1,0 +1,50 @@
+/**
+ * The daemon's background work, in the thread that owns the catalog (the main thread): at start-up,
+ * deletion recovery (`ops/recover.ts`) and the statistics-refresh scan; then the job runner until
+ * shutdown. Flight worker threads never run jobs.
+ *
+ * @module
+ */
+import { ParquetPool } from "./arrow/parquet_pool.ts";
+import type { Catalog } from "./catalog/catalog.ts";
+import type { Config } from "./config.ts";
+import { DEFAULT_ROW_GROUP_BYTES } from "./ingest/mod.ts";
+import type { Logger } from "./log.ts";
+import { createJobRunner, enqueueStatsRefresh } from "./ops/jobs/mod.ts";
+import { recoverDeletions } from "./ops/recover.ts";
+import type { ObjectStore } from "./store/store.ts";
+
+/** Recovers, enqueues what start-up finds, and starts the runner; disposing stops it. */
+export async function startBackgroundWork(
+  deps: { catalog: Catalog; store: ObjectStore; log: Logger; config: Readonly<Config> },
+): Promise<AsyncDisposable> {
+  const { catalog, store, config } = deps;
+  const log = deps.log.child({ component: "jobs" });
+  await recoverDeletions({ catalog, store, log, maxAttempts: config.jobs.maxAttempts });
+  const refresh = await enqueueStatsRefresh(catalog, config.jobs);
+  if (refresh > 0) log.info("chunk statistics to refresh", { topics: refresh });
+  const stack = new AsyncDisposableStack();
+  if (config.jobs.concurrency === 0) {
+    log.info("this daemon runs no jobs (--job-workers 0)");
+    return stack;
+  }
+  try {
+    const decoder = stack.use(
+      new ParquetPool({ size: Math.min(config.parquetWorkers, config.jobs.concurrency) }),
+    );
+    const runner = createJobRunner({
+      catalog,
+      store,
+      log,
+      decoder,
+      chunkTargetBytes: config.chunkTargetBytes,
+      rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
+    }, config.jobs);
+    await runner.start();
+    stack.defer(() => runner.stop());
+    return stack.move();
+  } catch (err) {
+    await stack.disposeAsync();
+    throw err;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The event log: every lifecycle change appends events in the transaction that makes the change, so an
+ * event exists exactly when its change committed.
+ *
+ * Ids come from the one-row `event_counter`, updated as the transaction's last statement: the row lock
+ * orders the transactions that append, so ids are gap-free and a reader that sees id n has already
+ * been able to see every id below it. "Everything after the last id I saw" therefore misses nothing and
+ * repeats nothing, which a `bigserial` (allocated at insert, visible at commit, in another order) would
+ * not give. The lock is held only from that statement to the commit.
+ *
+ * Each append is announced on the `mosaicod_events` channel (NOTIFY, delivered at commit), so that
+ * subscribers wake without polling where the driver can LISTEN.
+ *
+ * @module
+ */
+import type { CatalogEvent, EventKind, JsonValue } from "../model/types.ts";
+import type { SqlDriver } from "./driver.ts";
+
+export const EVENTS_CHANNEL = "mosaicod_events";
+
+/** An event to append; the id and time are the catalog's. */
+export interface NewEvent {
+  kind: EventKind;
+  sequence?: string | null;
+  topic?: string | null;
+  /** The sequence or topic the event is about (internal; never streamed). */
+  resourceUuid?: string | null;
+  detail?: Record<string, JsonValue>;
+}
+
+/** Milliseconds since the epoch, by the database clock. */
+export const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::int8";
+
+/**
+ * Appends `events` in order, inside the caller's transaction (`tx`). Call it as the transaction's last
+ * statement: from here to the commit, other appenders wait.
+ */
+export async function appendEvents(tx: SqlDriver, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const [{ last_id: last }] = await tx.query<{ last_id: number }>(
+    "UPDATE event_counter SET last_id = last_id + $1 RETURNING last_id",
+    [events.length],
+  );
+  const rows = events.map((e, i) => ({
+    ord: i + 1,
+    kind: e.kind,
+    sequence_name: e.sequence ?? null,
+    topic_name: e.topic ?? null,
+    resource_uuid: e.resourceUuid ?? null,
+    detail: e.detail ?? {},
+  }));
+  await tx.query(
+    `INSERT INTO events (id, kind, sequence_name, topic_name, resource_uuid, detail, created_ms)
+     SELECT $1::int8 + r.ord, r.kind, r.sequence_name, r.topic_name, r.resource_uuid::uuid, r.detail, ${NOW_MS}
+     FROM jsonb_to_recordset($2::text::jsonb) AS r(
+       ord int8, kind text, sequence_name text, topic_name text, resource_uuid text, detail jsonb)`,
+    [Number(last) - events.length, JSON.stringify(rows)],
+  );
+  await tx.query(`SELECT pg_notify('${EVENTS_CHANNEL}', $1)`, [String(last)]);
+}
+
+interface EventRow {
+  id: number;
+  kind: EventKind;
+  sequence_name: string | null;
+  topic_name: string | null;
+  detail: JsonValue;
+  created_ms: number;
+}
+
+/** Events with an id above `afterId`, oldest first, at most `limit`. */
+export async function listEvents(db: SqlDriver, afterId: number, limit: number): Promise<CatalogEvent[]> {
+  const rows = await db.query<EventRow>(
+    `SELECT id, kind, sequence_name, topic_name, detail, created_ms FROM events
+     WHERE id > $1 ORDER BY id LIMIT $2`,
+    [afterId, limit],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    kind: r.kind,
+    sequence: r.sequence_name,
+    topic: r.topic_name,
+    detail: r.detail,
+    createdMs: Number(r.created_ms),
+  }));
+}
+
+/** The id of the newest event (0 when there is none). */
+export async function lastEventId(db: SqlDriver): Promise<number> {
+  const [row] = await db.query<{ last_id: number }>("SELECT last_id FROM event_counter");
+  return Number(row.last_id);
+}
