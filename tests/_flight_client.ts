@@ -40,6 +40,11 @@ export class TestFlightClient implements Disposable {
     return collect(call);
   }
 
+  /** Calls a server-streaming RPC whose responses are read as they arrive (a live stream); cancellable. */
+  openServerStream(rpc: string, req: Uint8Array): LiveStream {
+    return new LiveStream(this.#client[rpc](req) as grpc.ClientReadableStream<Uint8Array>);
+  }
+
   /** Calls a bidi-streaming RPC: sends `reqs`, half-closes, collects the responses. */
   bidi(rpc: string, reqs: Uint8Array[]): Promise<Uint8Array[]> {
     const call = this.#client[rpc]() as grpc.ClientDuplexStream<Uint8Array, Uint8Array>;
@@ -50,6 +55,61 @@ export class TestFlightClient implements Disposable {
 
   [Symbol.dispose](): void {
     this.#client.close();
+  }
+}
+
+/** The responses of a server-streaming call, one at a time, as they arrive. */
+export class LiveStream implements Disposable {
+  #call: grpc.ClientReadableStream<Uint8Array>;
+  #queue: Uint8Array[] = [];
+  #end: { error: RpcError | null } | null = null;
+  #notify: (() => void) | null = null;
+
+  constructor(call: grpc.ClientReadableStream<Uint8Array>) {
+    this.#call = call;
+    call.on("data", (d: Uint8Array) => this.#push(() => this.#queue.push(d)));
+    call.on(
+      "error",
+      (e: grpc.ServiceError) =>
+        this.#push(() => this.#end ??= { error: { code: e.code, details: e.details } }),
+    );
+    call.on("end", () => this.#push(() => this.#end ??= { error: null }));
+  }
+
+  #push(change: () => void): void {
+    change();
+    this.#notify?.();
+  }
+
+  /**
+   * The next response, or null once the call ended OK. Rejects with the call's status (an RpcError)
+   * when it failed, and with an Error when nothing came within `timeoutMs`.
+   */
+  async next(timeoutMs = 10_000): Promise<Uint8Array | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#queue.length === 0 && this.#end === null) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no response within ${timeoutMs} ms`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#notify = resolve;
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+      this.#notify = null;
+    }
+    if (this.#queue.length > 0) return this.#queue.shift()!;
+    if (this.#end!.error) throw this.#end!.error;
+    return null;
+  }
+
+  /** Cancels the call (the server sees the client go away). */
+  cancel(): void {
+    this.#call.cancel();
+  }
+
+  [Symbol.dispose](): void {
+    if (this.#end === null) this.cancel();
   }
 }
 

@@ -185,6 +185,16 @@ async function readIfExists(path: string): Promise<string | null> {
 }
 
 async function startCluster(paths: ClusterPaths): Promise<string> {
+  const ctl = await initCluster(paths);
+  await ctl("start");
+  return ctl.url;
+}
+
+/** A pg_ctl bound to one initialised cluster: `ctl("start")`, `ctl("stop", "-m", "fast")`. */
+type PgCtl = ((...args: string[]) => Promise<void>) & { url: string };
+
+/** Creates the cluster's folders, its watchdog and its data directory (initdb); does not start it. */
+async function initCluster(paths: ClusterPaths): Promise<PgCtl> {
   const bin = await findBinDir();
   const asPostgres = Deno.uid() === 0 ? await postgresUser() : null;
   for (const dir of [paths.data, paths.run]) {
@@ -205,21 +215,55 @@ async function startCluster(paths: ClusterPaths): Promise<string> {
     "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
   ].join(" ");
   const log = join(paths.run, "postgres.log");
-  await run([
-    ...prefix,
-    join(bin, "pg_ctl"),
-    "-D",
-    paths.data,
-    "-l",
-    log,
-    "-w",
-    "-t",
-    "30",
-    "-o",
-    settings,
-    "start",
-  ]);
-  return `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const ctl = (...args: string[]) =>
+    run([
+      ...prefix,
+      join(bin, "pg_ctl"),
+      "-D",
+      paths.data,
+      "-l",
+      log,
+      "-w",
+      "-t",
+      "30",
+      "-o",
+      settings,
+      ...args,
+    ]);
+  return Object.assign(ctl, { url: `postgres://postgres@127.0.0.1:${port}/postgres` });
+}
+
+/** A cluster of one test's own, which the test may stop and start again (dependency-fault tests). */
+export interface PrivateCluster extends AsyncDisposable {
+  url: string;
+  /** Stops the server (`fast`: clients are disconnected at once). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** Initialises and starts a cluster in a new temp folder; disposing stops it and removes the folder. */
+export async function startPrivateCluster(): Promise<PrivateCluster> {
+  const root = await Deno.makeTempDir({ prefix: "mosaicod-test-pg-own-" });
+  await Deno.chmod(root, 0o755); // the postgres user must reach its folders inside
+  const run = join(root, "run");
+  const paths = {
+    root,
+    data: join(root, "data"),
+    run,
+    urlFile: join(root, "url"),
+    errorFile: join(root, "error"),
+  };
+  const ctl = await initCluster(paths);
+  await ctl("start");
+  return {
+    url: ctl.url,
+    stop: () => ctl("stop", "-m", "fast"),
+    start: () => ctl("start"),
+    async [Symbol.asyncDispose]() {
+      await ctl("stop", "-m", "immediate").catch(() => {});
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    },
+  };
 }
 
 /** Stops the cluster and removes its directory once this process has exited. */

@@ -182,6 +182,29 @@ for (const [driver, makeCatalog] of DRIVERS) {
     assert.ok(!JSON.stringify(events).includes(seq.uuid), "events never carry the write keys");
   });
 
+  t("a page of events is capped by bytes, and paging still returns every event once", async () => {
+    await using env = await freshEnv(makeCatalog);
+    const seq = await lifecycle.createSequence(env.deps, { name: "big", userMetadata: {} });
+    const msg = "x".repeat(1024 * 1024);
+    for (let i = 0; i < 12; i++) {
+      await env.catalog.createNotification({
+        target: "sequence",
+        targetId: seq.id,
+        notifyType: "error",
+        msg,
+        createdMs: i,
+      });
+    }
+    const first = await env.catalog.listEvents(0, 1000);
+    assert.ok(first.length > 1 && first.length < 13, `${first.length} events in the first page`);
+    const all = [...first];
+    for (let page = first; page.length > 0;) {
+      page = await env.catalog.listEvents(all.at(-1)!.id, 1000);
+      all.push(...page);
+    }
+    assert.deepEqual(all.map((e) => e.id), Array.from({ length: 13 }, (_, i) => i + 1));
+  });
+
   t("a reader following concurrent writers sees every id exactly once, in order", async () => {
     await using env = await freshEnv(makeCatalog);
     const other = await secondCatalog(env.catalog);

@@ -68,12 +68,21 @@ interface EventRow {
   created_ms: number;
 }
 
-/** Events with an id above `afterId`, oldest first, at most `limit`. */
+/** A page of events stops once their details reach this many bytes (it always holds one event). */
+export const EVENT_PAGE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Events with an id above `afterId`, oldest first: at most `limit`, and fewer when their details would
+ * exceed {@link EVENT_PAGE_BYTES} (large notification messages). An empty page means: caught up.
+ */
 export async function listEvents(db: SqlDriver, afterId: number, limit: number): Promise<CatalogEvent[]> {
   const rows = await db.query<EventRow>(
-    `SELECT id, kind, sequence_name, topic_name, detail, created_ms FROM events
-     WHERE id > $1 ORDER BY id LIMIT $2`,
-    [afterId, limit],
+    `SELECT id, kind, sequence_name, topic_name, detail, created_ms FROM (
+       SELECT e.*, sum(octet_length(e.detail::text)) OVER (ORDER BY e.id) - octet_length(e.detail::text)
+         AS bytes_before
+       FROM (SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $2) e
+     ) x WHERE bytes_before < $3 ORDER BY id`,
+    [afterId, limit, EVENT_PAGE_BYTES],
   );
   return rows.map((r) => ({
     id: Number(r.id),

@@ -1,30 +1,58 @@
 /**
  * DoGet (protocol 7.3): the ticket names a topic (plain `<seq>/<rest>`, or a range ticket from
  * GetFlightInfo); the stream is the schema with the three `mosaico:` keys, then the rows in
- * `timestamp_ns` order. Each message is encoded once, pre-framed for gRPC.
+ * `timestamp_ns` order. An events ticket (extension) streams the catalog's events instead: the event
+ * schema at once, then the events in id order. Each message is encoded once, pre-framed for gRPC.
  *
  * @module
  */
+import type { RecordBatch, Schema } from "apache-arrow";
 import { encodeRecordBatchMessage, encodeSchemaMessage } from "../arrow/ipc.ts";
-import { openTopicRead, type ReadDeps } from "../read/mod.ts";
+import {
+  EVENT_STREAM_SCHEMA,
+  type EventSubscription,
+  openEventStream,
+  openTopicRead,
+  type ReadDeps,
+} from "../read/mod.ts";
 import { encodeFlightData, type FramedMessage } from "./flight_data.ts";
 import { decodeBytesMessage } from "./messages.ts";
 import type { CallContext } from "./server.ts";
-import { parseTicket } from "./ticket.ts";
+import { parseTicket, type TopicRead } from "./ticket.ts";
 
-/** Streams one topic as FlightData messages. */
+/** Streams one topic, or the catalog's events, as FlightData messages. */
 export async function* doGet(
   deps: ReadDeps,
   req: Uint8Array,
   ctx: CallContext,
 ): AsyncGenerator<FramedMessage> {
-  const { topic, range } = parseTicket(decodeBytesMessage(req));
+  const ticket = parseTicket(decodeBytesMessage(req));
+  if (ticket.kind === "events") yield* streamEvents(deps, ticket.subscription, ctx);
+  else yield* streamTopic(deps, ticket, ctx);
+}
+
+async function* streamTopic(deps: ReadDeps, { topic, range }: TopicRead, ctx: CallContext) {
   const read = await openTopicRead(deps, { topicName: topic.full, range, signal: ctx.signal });
-  yield encodeFlightData(encodeSchemaMessage(read.schema));
+  const rows = yield* encodeStream(read.schema, read.batches);
+  ctx.log.debug("topic streamed", { topic: topic.full, rows, ranged: range !== null });
+}
+
+async function* streamEvents(deps: ReadDeps, sub: EventSubscription, ctx: CallContext) {
+  const batches = await openEventStream(deps, sub, { signal: ctx.signal, stopping: ctx.stopping });
+  const events = yield* encodeStream(EVENT_STREAM_SCHEMA, batches);
+  ctx.log.debug("events streamed", { afterId: sub.afterId, follow: sub.follow, events });
+}
+
+/** The schema message, then one message per batch; returns the number of rows sent. */
+async function* encodeStream(
+  schema: Schema,
+  batches: AsyncIterable<RecordBatch>,
+): AsyncGenerator<FramedMessage, number> {
+  yield encodeFlightData(encodeSchemaMessage(schema));
   let rows = 0;
-  for await (const batch of read.batches) {
+  for await (const batch of batches) {
     rows += batch.numRows;
     yield encodeFlightData(encodeRecordBatchMessage(batch));
   }
-  ctx.log.debug("topic streamed", { topic: topic.full, rows, ranged: range !== null });
+  return rows;
 }

@@ -2,7 +2,8 @@
  * GetFlightInfo (protocol 7.2): a PATH descriptor names a sequence (one endpoint per topic) or a topic
  * (its schema and one endpoint). A CMD descriptor asks for a time range of one topic (the range-read
  * extension): its endpoint carries a range ticket that DoGet understands; with `stripes`, several
- * endpoints cut the range for parallel reading (the striped-read extension).
+ * endpoints cut the range for parallel reading (the striped-read extension). A CMD descriptor may also
+ * ask for the live events (extension): the event schema and one endpoint with the events ticket.
  *
  * @module
  */
@@ -11,17 +12,19 @@ import { encodeEncapsulatedSchema } from "../arrow/ipc.ts";
 import { describeSequence, describeTopic, type LifecycleDeps } from "../lifecycle/mod.ts";
 import { normalizeSequenceName, normalizeTopicName } from "../model/locator.ts";
 import type { TimeRange } from "../model/types.ts";
+import { EVENT_STREAM_SCHEMA, type EventSubscription } from "../read/mod.ts";
 import { sequenceInfoSchema, topicStreamSchema } from "../read/schema_metadata.ts";
 import { planStripes } from "../read/stripes.ts";
 import { decodeDescriptor, encodeFlightInfo, type FlightDescriptor } from "./messages.ts";
-import { encodeRangeTicket, encodeTicket, parseTopicRangeCommand } from "./ticket.ts";
+import { encodeEventsTicket, encodeRangeTicket, encodeTicket, parseFlightCommand } from "./ticket.ts";
 
 /** Answers GetFlightInfo with an encoded FlightInfo. */
 export async function getFlightInfo(deps: LifecycleDeps, req: Uint8Array): Promise<Uint8Array> {
   const descriptor = decodeDescriptor(req);
   if (descriptor.type === "cmd") {
-    const { topic, range, stripes } = parseTopicRangeCommand(descriptor.cmd);
-    return await topicInfo(deps, topic.full, descriptor, range, stripes);
+    const command = parseFlightCommand(descriptor.cmd);
+    if (command.kind === "events") return eventsInfo(command.subscription, descriptor);
+    return await topicInfo(deps, command.topic.full, descriptor, command.range, command.stripes);
   }
   if (descriptor.type !== "path") {
     throw new InvalidArgumentError("Cannot describe a flight: descriptor has no type");
@@ -90,6 +93,18 @@ async function topicInfo(
     endpoints: tickets.map((ticket) => ({ ticket, locations: [] })),
     totalRecords: range ? -1n : BigInt(found.usage.rows),
     totalBytes: range ? -1n : BigInt(found.usage.sizeBytes),
+    ordered: true,
+  });
+}
+
+/** The events stream's FlightInfo: its schema and one endpoint whose ticket is the events ticket. */
+function eventsInfo(sub: EventSubscription, descriptor: FlightDescriptor): Uint8Array {
+  return encodeFlightInfo({
+    schema: encodeEncapsulatedSchema(EVENT_STREAM_SCHEMA),
+    descriptor,
+    endpoints: [{ ticket: encodeEventsTicket(sub), locations: [] }],
+    totalRecords: -1n,
+    totalBytes: -1n,
     ordered: true,
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The gRPC server: binds a port, adapts grpc-js calls to `FlightHandlers` (plain async functions and
  * iterables of bytes), maps every error through `status.ts`, applies backpressure, turns client
- * cancellation into an AbortSignal, and drains in-flight calls on shutdown.
+ * cancellation into an AbortSignal, and drains in-flight calls on shutdown (telling calls that would wait
+ * indefinitely, live event streams, to end first).
  *
  * @module
  */
@@ -18,6 +19,12 @@ import { toGrpcStatus } from "./status.ts";
 export interface CallContext {
   /** Aborted when the client cancels or the server is forced down. */
   signal: AbortSignal;
+  /**
+   * Aborted when the server starts shutting down. A call that would otherwise wait indefinitely (a live
+   * event subscription) ends on it, so that the drain does not wait for it; every other call ignores
+   * it and finishes within the shutdown timeout as before.
+   */
+  stopping: AbortSignal;
   peer: string;
   log: Logger;
 }
@@ -61,6 +68,8 @@ export class FlightServer {
   #server: grpc.Server;
   #log: Logger;
   #calls = new Set<AbortController>();
+  /** Aborted when shutdown begins (`CallContext.stopping`). */
+  #stopping = new AbortController();
   /** The shared-port listener (`reusePort`), closed first on shutdown. */
   #listener: net.Server | null = null;
   readonly port: number;
@@ -90,9 +99,11 @@ export class FlightServer {
       maxFrameSize: HTTP2_WINDOW_BYTES,
     };
     const calls = new Set<AbortController>();
+    const stopping = new AbortController();
     const impl: grpc.UntypedServiceImplementation = {};
     for (const name of Object.keys(FLIGHT_SERVICE) as FlightRpc[]) {
-      impl[name] = adapt(name, handlers[name] as Unary | ServerStream | BidiStream, opts.log, calls);
+      const handler = handlers[name] as Unary | ServerStream | BidiStream;
+      impl[name] = adapt(name, handler, opts.log, { calls, stopping: stopping.signal });
     }
     server.addService(FLIGHT_SERVICE, impl);
     const address = hostPort(opts.host, opts.port);
@@ -112,6 +123,7 @@ export class FlightServer {
     });
     const fs = new FlightServer(server, opts.host, port, opts.log);
     fs.#calls = calls;
+    fs.#stopping = stopping;
     fs.#listener = listener;
     return fs;
   }
@@ -123,10 +135,12 @@ export class FlightServer {
 
   /**
    * Stops accepting calls and waits for in-flight ones; after `timeoutMs` the rest are cancelled
-   * (their handlers see an aborted signal) and the connections closed.
+   * (their handlers see an aborted signal) and the connections closed. Calls that only wait (live event
+   * streams) are told to end at once, through `CallContext.stopping`.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#listener?.close();
+    this.#stopping.abort(new Error("server shutting down"));
     const graceful = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"timeout">((resolve) =>
@@ -193,14 +207,14 @@ function adapt(
   name: FlightRpc,
   handler: Unary | ServerStream | BidiStream,
   baseLog: Logger,
-  calls: Set<AbortController>,
+  { calls, stopping }: { calls: Set<AbortController>; stopping: AbortSignal },
 ): grpc.UntypedHandleCall {
   const open = (call: UnaryCall | StreamCall) => {
     const ac = new AbortController();
     calls.add(ac);
     (call as NodeJS.EventEmitter).on("cancelled", () => ac.abort(new Error("call cancelled by the client")));
     const peer = call.getPeer();
-    const ctx: CallContext = { signal: ac.signal, peer, log: baseLog.child({ rpc: name, peer }) };
+    const ctx: CallContext = { signal: ac.signal, stopping, peer, log: baseLog.child({ rpc: name, peer }) };
     const fail = (err: unknown) => toGrpcStatus(err, ctx.log);
     return { ctx, done: () => calls.delete(ac), fail };
   };

@@ -29,22 +29,49 @@
  * - Externally tagged, as the DoPut command: future kinds add tags. Unknown fields are refused, so that
  *   a server that does not know a future restriction (say `columns`) never silently ignores it.
  *
+ * Live events (extension: the catalog's event log, then new events as they commit; `read/events.ts`).
+ * The same structured form, second kind:
+ *
+ * - Events ticket = 0xFF + `{"events": {"after_id": <int, default 0>, "follow": <bool, default true>,
+ *   "kinds": [<event kind>, …]}}`; every field optional (absent or null: the default; `kinds` absent:
+ *   every kind). `after_id` is a JSON integer or a decimal string from 0 to 2^53 - 1; `kinds` a non-empty
+ *   list of known kinds. Unknown fields and kinds are refused, for the same reason as above.
+ * - GetFlightInfo with a CMD descriptor holding the same JSON without the marker answers the event
+ *   schema and one endpoint whose ticket is the canonical events ticket, so a plain Flight client can
+ *   discover the stream; a client may also build the ticket itself.
+ * - A structured ticket or command holds exactly one kind: `topic_range` or `events`.
+ *
  * @module
  */
 import type { TimeRange } from "../model/types.ts";
 import { isRawJson } from "../model/json.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import { type LocatorLimits, normalizeTopicName, quoteValue, type TopicName } from "../model/locator.ts";
+import type { EventSubscription } from "../read/mod.ts";
 import { MAX_STRIPES } from "../read/stripes.ts";
+import { eventsBody, parseEventsFields } from "./_events_ticket.ts";
 import { decodeJsonObject, decodeUtf8, JsonFields, type JsonSource } from "./_json_fields.ts";
 
-export type { TimeRange };
+export type { EventSubscription, TimeRange };
 
-/** What a DoGet asks for: one topic, whole (`range` null) or within a time range. */
+/** A DoGet of one topic, whole (`range` null) or within a time range. */
 export interface TopicRead {
+  readonly kind: "topic";
   readonly topic: TopicName;
   readonly range: TimeRange | null;
 }
+
+/** A subscription to the catalog's events (DoGet ticket or GetFlightInfo command). */
+export interface EventsRead {
+  readonly kind: "events";
+  readonly subscription: EventSubscription;
+}
+
+/** What a DoGet ticket asks for. */
+export type TicketRequest = TopicRead | EventsRead;
+
+/** What a GetFlightInfo CMD descriptor asks for. */
+export type FlightCommand = TopicRangeCommand | EventsRead;
 
 /** First byte of a structured (non-plain) ticket; never valid UTF-8. */
 export const STRUCTURED_TICKET_MARKER = 0xff;
@@ -63,22 +90,30 @@ const TICKET: RangeSource = { what: "DoGet ticket", part: "ticket", fields: RANG
 const COMMAND: RangeSource = { what: "GetFlightInfo command", part: "cmd", fields: COMMAND_FIELDS };
 
 /** A GetFlightInfo range command: the topic, the range, and how many stripes to cut it into (1: none). */
-export interface TopicRangeCommand extends TopicRead {
+export interface TopicRangeCommand {
+  readonly kind: "topic_range";
+  readonly topic: TopicName;
+  readonly range: TimeRange;
   readonly stripes: number;
 }
+
+/** The kinds of structured tickets and commands, as their JSON tags. */
+const STRUCTURED_KINDS = ["topic_range", "events"] as const;
 
 const utf8 = new TextEncoder();
 
 /**
- * Parses a DoGet ticket: a plain UTF-8 topic locator, or a range ticket (marker 0xFF + JSON).
+ * Parses a DoGet ticket: a plain UTF-8 topic locator, or a structured ticket (marker 0xFF + JSON): a
+ * range of a topic or an events subscription.
  * @throws InvalidArgumentError for non-UTF-8 bytes, a name that is not a valid topic locator, or a
- *   malformed range ticket.
+ *   malformed structured ticket.
  * @throws ResourceExhaustedError for a ticket over {@link MAX_TICKET_BYTES}.
  */
-export function parseTicket(bytes: Uint8Array, opts: { limits?: LocatorLimits } = {}): TopicRead {
+export function parseTicket(bytes: Uint8Array, opts: { limits?: LocatorLimits } = {}): TicketRequest {
   if (bytes.length > 0 && bytes[0] === STRUCTURED_TICKET_MARKER) {
-    const { topic, range } = parseRangeJson(bytes.subarray(1), TICKET, opts.limits);
-    return { topic, range };
+    const parsed = parseStructured(bytes.subarray(1), TICKET, opts.limits);
+    if (parsed.kind === "events") return parsed;
+    return { kind: "topic", topic: parsed.topic, range: parsed.range };
   }
   if (bytes.length > MAX_TICKET_BYTES) {
     throw new ResourceExhaustedError(
@@ -87,7 +122,7 @@ export function parseTicket(bytes: Uint8Array, opts: { limits?: LocatorLimits } 
   }
   const raw = decodeUtf8(bytes, TICKET);
   try {
-    return { topic: normalizeTopicName(raw, { limits: opts.limits }), range: null };
+    return { kind: "topic", topic: normalizeTopicName(raw, { limits: opts.limits }), range: null };
   } catch (err) {
     if (!(err instanceof InvalidArgumentError)) throw err;
     throw new InvalidArgumentError(`Invalid ${TICKET.what}: ${lowerFirst(err.message)}`, { cause: err });
@@ -95,15 +130,13 @@ export function parseTicket(bytes: Uint8Array, opts: { limits?: LocatorLimits } 
 }
 
 /**
- * Parses the `cmd` of a GetFlightInfo CMD descriptor asking for a time range of one topic:
- * `{"topic_range": {"name": …, "start_ns": …, "end_ns": …}}` (no marker byte).
+ * Parses the `cmd` of a GetFlightInfo CMD descriptor (no marker byte): a time range of one topic,
+ * `{"topic_range": {"name": …, "start_ns": …, "end_ns": …, "stripes": …}}`, or an events subscription,
+ * `{"events": {…}}`.
  * @throws InvalidArgumentError or ResourceExhaustedError as {@link parseTicket}.
  */
-export function parseTopicRangeCommand(
-  cmd: Uint8Array,
-  opts: { limits?: LocatorLimits } = {},
-): TopicRangeCommand {
-  return parseRangeJson(cmd, COMMAND, opts.limits);
+export function parseFlightCommand(cmd: Uint8Array, opts: { limits?: LocatorLimits } = {}): FlightCommand {
+  return parseStructured(cmd, COMMAND, opts.limits);
 }
 
 /** The plain ticket for a topic: its full locator as UTF-8 (the form the SDK parses). */
@@ -113,16 +146,29 @@ export function encodeTicket(topicFull: string): Uint8Array {
 
 /** The range ticket for a topic: marker 0xFF + compact JSON, bounds as decimal strings, open ends omitted. */
 export function encodeRangeTicket(topicFull: string, range: TimeRange): Uint8Array {
-  const json = utf8.encode(JSON.stringify({ topic_range: rangeCommand(topicFull, range) }));
-  const out = new Uint8Array(json.length + 1);
-  out[0] = STRUCTURED_TICKET_MARKER;
-  out.set(json, 1);
-  return out;
+  return withMarker(encodeTopicRangeCommand(topicFull, range));
 }
 
 /** The GetFlightInfo `cmd` asking for a range of a topic (what a client sends; for tests and tools). */
 export function encodeTopicRangeCommand(topicFull: string, range: TimeRange): Uint8Array {
   return utf8.encode(JSON.stringify({ topic_range: rangeCommand(topicFull, range) }));
+}
+
+/** The events ticket for a subscription: marker 0xFF + compact JSON of every field but null `kinds`. */
+export function encodeEventsTicket(sub: EventSubscription): Uint8Array {
+  return withMarker(encodeEventsCommand(sub));
+}
+
+/** The GetFlightInfo `cmd` asking for an events subscription (what a client sends; for tests and tools). */
+export function encodeEventsCommand(sub: EventSubscription): Uint8Array {
+  return utf8.encode(JSON.stringify({ events: eventsBody(sub) }));
+}
+
+function withMarker(json: Uint8Array): Uint8Array {
+  const out = new Uint8Array(json.length + 1);
+  out[0] = STRUCTURED_TICKET_MARKER;
+  out.set(json, 1);
+  return out;
 }
 
 function rangeCommand(topicFull: string, range: TimeRange): Record<string, string> {
@@ -132,19 +178,33 @@ function rangeCommand(topicFull: string, range: TimeRange): Record<string, strin
   return body;
 }
 
-function parseRangeJson(
+/** A structured ticket's or command's JSON: exactly one kind, then that kind's fields. */
+function parseStructured(
   bytes: Uint8Array,
   src: RangeSource,
   limits: LocatorLimits | undefined,
-): TopicRangeCommand {
+): TopicRangeCommand | EventsRead {
   const obj = decodeJsonObject(bytes, src, { maxBytes: MAX_TICKET_BYTES, maxDepth: 8 });
   const root = new JsonFields(obj, src.what);
-  for (const kind of root.keys()) {
-    if (kind !== "topic_range") {
+  const kinds = root.keys();
+  for (const kind of kinds) {
+    if (!(STRUCTURED_KINDS as readonly string[]).includes(kind)) {
       throw new InvalidArgumentError(`Invalid ${src.what}: unknown kind ${quoteValue(kind)}`);
     }
   }
-  const f = root.nested("topic_range");
+  if (kinds.length !== 1) {
+    const names = STRUCTURED_KINDS.map((k) => `"${k}"`).join(" or ");
+    throw new InvalidArgumentError(
+      `Invalid ${src.what}: ${src.part} must hold exactly one kind, ${names}, not ${kinds.length}`,
+    );
+  }
+  if (kinds[0] === "events") {
+    return { kind: "events", subscription: parseEventsFields(root.nested("events")) };
+  }
+  return parseRange(root.nested("topic_range"), src, limits);
+}
+
+function parseRange(f: JsonFields, src: RangeSource, limits: LocatorLimits | undefined): TopicRangeCommand {
   for (const field of f.keys()) {
     if (!src.fields.has(field)) throw f.error(field, "is not supported");
   }
@@ -162,7 +222,7 @@ function parseRangeJson(
     }
     stripes = v;
   }
-  return { topic, range: { startNs, endNs }, stripes };
+  return { kind: "topic_range", topic, range: { startNs, endNs }, stripes };
 }
 
 /** An optional int64 field: absent or null → null; a decimal string or a JSON integer (exact). */

@@ -2,13 +2,17 @@ import assert from "node:assert/strict";
 import { assertThrowsError } from "../../tests/_assert.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import {
+  encodeEventsCommand,
+  encodeEventsTicket,
   encodeRangeTicket,
   encodeTicket,
   encodeTopicRangeCommand,
   MAX_TICKET_BYTES,
+  parseFlightCommand,
   parseTicket,
-  parseTopicRangeCommand,
   STRUCTURED_TICKET_MARKER,
+  type TopicRangeCommand,
+  type TopicRead,
 } from "./ticket.ts";
 
 const enc = new TextEncoder();
@@ -28,10 +32,25 @@ function assertFails(
 
 const imu = { full: "seqA/front/imu", sequence: "seqA", relative: "/front/imu" };
 
+/** The ticket, which must be a topic read. */
+function topicRead(bytes: Uint8Array): TopicRead {
+  const ticket = parseTicket(bytes);
+  assert.equal(ticket.kind, "topic");
+  return ticket as TopicRead;
+}
+
+/** The command, which must be a topic range. */
+function parseTopicRangeCommand(cmd: Uint8Array): TopicRangeCommand {
+  const command = parseFlightCommand(cmd);
+  assert.equal(command.kind, "topic_range");
+  return command as TopicRangeCommand;
+}
+
 Deno.test("parseTicket() reads a plain topic locator", () => {
-  assert.deepEqual(parseTicket(enc.encode("seqA/front/imu")), { topic: imu, range: null });
-  assert.deepEqual(parseTicket(enc.encode(" /seqA/front/imu ")), { topic: imu, range: null });
+  assert.deepEqual(parseTicket(enc.encode("seqA/front/imu")), { kind: "topic", topic: imu, range: null });
+  assert.deepEqual(parseTicket(enc.encode(" /seqA/front/imu ")), { kind: "topic", topic: imu, range: null });
   assert.deepEqual(parseTicket(enc.encode("séq/日本")), {
+    kind: "topic",
     topic: { full: "séq/日本", sequence: "séq", relative: "/日本" },
     range: null,
   });
@@ -40,7 +59,7 @@ Deno.test("parseTicket() reads a plain topic locator", () => {
 Deno.test("encodeTicket() gives the plain UTF-8 locator the SDK splits itself", () => {
   assert.deepEqual(encodeTicket("seqA/front/imu"), enc.encode("seqA/front/imu"));
   assert.equal(dec.decode(encodeTicket("séq/t")), "séq/t");
-  assert.deepEqual(parseTicket(encodeTicket("seqA/front/imu")).topic, imu);
+  assert.deepEqual(topicRead(encodeTicket("seqA/front/imu")).topic, imu);
 });
 
 Deno.test("parseTicket() refuses non-UTF-8 bytes", () => {
@@ -102,8 +121,9 @@ Deno.test("range tickets round-trip and can never be mistaken for plain tickets"
     '{"topic_range":{"name":"seqA/front/imu","start_ns":"1700000000123456789","end_ns":"1700000000999999999"}}',
   );
   assert.throws(() => new TextDecoder("utf-8", { fatal: true }).decode(ticket)); // never valid UTF-8
-  assert.deepEqual(parseTicket(ticket), { topic: imu, range });
+  assert.deepEqual(parseTicket(ticket), { kind: "topic", topic: imu, range });
   assert.deepEqual(parseTicket(encodeRangeTicket("seqA/front/imu", { startNs: null, endNs: -5n })), {
+    kind: "topic",
     topic: imu,
     range: { startNs: null, endNs: -5n },
   });
@@ -114,8 +134,7 @@ Deno.test("range tickets round-trip and can never be mistaken for plain tickets"
 });
 
 Deno.test("parseTicket() reads range bounds as strings, safe integers or null", () => {
-  const read = (fields: string) =>
-    parseTicket(rangeTicket(`{"topic_range": {"name": "s/t"${fields}}}`)).range;
+  const read = (fields: string) => topicRead(rangeTicket(`{"topic_range": {"name": "s/t"${fields}}}`)).range;
   assert.deepEqual(read(', "start_ns": 100, "end_ns": 500'), { startNs: 100n, endNs: 500n });
   assert.deepEqual(read(', "start_ns": "-9223372036854775808"'), { startNs: -(2n ** 63n), endNs: null });
   assert.deepEqual(read(', "end_ns": "9223372036854775807"'), { startNs: null, endNs: 2n ** 63n - 1n });
@@ -167,7 +186,7 @@ Deno.test("parseTicket() refuses malformed range tickets", () => {
   fails("", "Invalid DoGet ticket: ticket is empty");
   fails("seqA/imu", /^Invalid DoGet ticket: ticket is not valid JSON: .+/);
   fails("[]", "Invalid DoGet ticket: ticket must be a JSON object");
-  fails("{}", 'Invalid DoGet ticket: field "topic_range" is missing');
+  fails("{}", 'Invalid DoGet ticket: ticket must hold exactly one kind, "topic_range" or "events", not 0');
   fails('{"topic": {"name": "s/t"}}', 'Invalid DoGet ticket: unknown kind "topic"');
   fails('{"topic_range": "s/t"}', 'Invalid DoGet ticket: field "topic_range" must be a JSON object');
   fails('{"topic_range": {}}', 'Invalid DoGet ticket: field "topic_range.name" is missing');
@@ -186,14 +205,15 @@ Deno.test("parseTicket() refuses malformed range tickets", () => {
   );
 });
 
-Deno.test("parseTopicRangeCommand() reads the GetFlightInfo command (no marker byte)", () => {
+Deno.test("parseFlightCommand() reads the GetFlightInfo range command (no marker byte)", () => {
   const range = { startNs: 100n, endNs: 500n };
   const cmd = encodeTopicRangeCommand("seqA/front/imu", range);
   assert.equal(dec.decode(cmd), '{"topic_range":{"name":"seqA/front/imu","start_ns":"100","end_ns":"500"}}');
-  assert.deepEqual(parseTopicRangeCommand(cmd), { topic: imu, range, stripes: 1 });
+  assert.deepEqual(parseFlightCommand(cmd), { kind: "topic_range", topic: imu, range, stripes: 1 });
   assert.deepEqual(
     parseTopicRangeCommand(enc.encode('{"topic_range": {"name": "/seqA/front/imu", "start_ns": 100}}')),
     {
+      kind: "topic_range",
       topic: imu,
       range: { startNs: 100n, endNs: null },
       stripes: 1,
@@ -222,6 +242,124 @@ Deno.test("parseTopicRangeCommand() reads the GetFlightInfo command (no marker b
   );
   assertFails(
     () => parseTopicRangeCommand(rangeTicket('{"topic_range": {"name": "s/t"}}')),
+    "Invalid GetFlightInfo command: cmd is not valid UTF-8",
+  );
+});
+
+// Events (the live-subscription extension)
+
+function eventsTicket(body: string): Uint8Array {
+  return rangeTicket(`{"events": ${body}}`);
+}
+
+const everything = { afterId: 0, follow: true, kinds: null };
+
+Deno.test("parseTicket() reads an events ticket with defaults for absent or null fields", () => {
+  assert.deepEqual(parseTicket(eventsTicket("{}")), { kind: "events", subscription: everything });
+  assert.deepEqual(
+    parseTicket(eventsTicket('{"after_id": null, "follow": null, "kinds": null}')),
+    { kind: "events", subscription: everything },
+  );
+  assert.deepEqual(
+    parseTicket(eventsTicket('{"after_id": 42, "follow": false, "kinds": ["topic.locked"]}')),
+    { kind: "events", subscription: { afterId: 42, follow: false, kinds: ["topic.locked"] } },
+  );
+  assert.deepEqual(parseTicket(eventsTicket('{"after_id": "9007199254740991"}')), {
+    kind: "events",
+    subscription: { ...everything, afterId: Number.MAX_SAFE_INTEGER },
+  });
+});
+
+Deno.test("parseTicket() keeps each events kind once, in the order of the event log's kinds", () => {
+  const t = parseTicket(eventsTicket('{"kinds": ["topic.locked", "sequence.created", "topic.locked"]}'));
+  assert.deepEqual(t, {
+    kind: "events",
+    subscription: { ...everything, kinds: ["sequence.created", "topic.locked"] },
+  });
+});
+
+Deno.test("events tickets and commands round-trip, and the ticket is never valid UTF-8", () => {
+  const sub = { afterId: 7, follow: false, kinds: ["chunk.committed", "notification.created"] as const };
+  const ticket = encodeEventsTicket(sub);
+  assert.equal(ticket[0], STRUCTURED_TICKET_MARKER);
+  assert.equal(
+    dec.decode(ticket.subarray(1)),
+    '{"events":{"after_id":7,"follow":false,"kinds":["chunk.committed","notification.created"]}}',
+  );
+  assert.throws(() => new TextDecoder("utf-8", { fatal: true }).decode(ticket));
+  assert.deepEqual(parseTicket(ticket), { kind: "events", subscription: sub });
+  const cmd = encodeEventsCommand(everything);
+  assert.equal(dec.decode(cmd), '{"events":{"after_id":0,"follow":true}}');
+  assert.deepEqual(parseFlightCommand(cmd), { kind: "events", subscription: everything });
+  assert.deepEqual(parseTicket(encodeEventsTicket(everything)), { kind: "events", subscription: everything });
+});
+
+Deno.test("parseTicket() refuses malformed events tickets, naming the field", () => {
+  const fails = (body: string, message: string) =>
+    assertFails(() => parseTicket(eventsTicket(body)), message);
+  const range = "must be an integer from 0 to 9007199254740991";
+  fails('{"after_id": -1}', `Invalid DoGet ticket: field "events.after_id" ${range}, not -1`);
+  fails('{"after_id": 1.5}', `Invalid DoGet ticket: field "events.after_id" ${range}, not 1.5`);
+  fails(
+    '{"after_id": 9007199254740992}',
+    `Invalid DoGet ticket: field "events.after_id" ${range}, not 9007199254740992`,
+  );
+  fails(
+    '{"after_id": "9007199254740992"}',
+    `Invalid DoGet ticket: field "events.after_id" ${range}, not 9007199254740992`,
+  );
+  fails('{"after_id": "-1"}', `Invalid DoGet ticket: field "events.after_id" ${range}, not "-1"`);
+  fails('{"after_id": "01"}', `Invalid DoGet ticket: field "events.after_id" ${range}, not "01"`);
+  fails('{"after_id": true}', `Invalid DoGet ticket: field "events.after_id" ${range}, not true`);
+  fails('{"after_id": [1]}', `Invalid DoGet ticket: field "events.after_id" ${range}, not a list`);
+  fails('{"follow": "yes"}', 'Invalid DoGet ticket: field "events.follow" must be true or false, not "yes"');
+  fails('{"follow": 1}', 'Invalid DoGet ticket: field "events.follow" must be true or false, not 1');
+  fails(
+    '{"kinds": "topic.locked"}',
+    'Invalid DoGet ticket: field "events.kinds" must be a list of event kinds, not "topic.locked"',
+  );
+  fails(
+    '{"kinds": []}',
+    'Invalid DoGet ticket: field "events.kinds" must not be empty (omit it for every kind)',
+  );
+  fails('{"kinds": [1]}', 'Invalid DoGet ticket: field "events.kinds" must hold strings, not 1');
+  assertFails(
+    () => parseTicket(eventsTicket('{"kinds": ["topic.locked", "topic.renamed"]}')),
+    /^Invalid DoGet ticket: field "events.kinds" holds an unknown kind "topic.renamed": expected "sequence.created", .*"notification.created"$/,
+  );
+  fails('{"since": 3}', 'Invalid DoGet ticket: field "events.since" is not supported');
+  fails('{"after_id": 1, "limit": 10}', 'Invalid DoGet ticket: field "events.limit" is not supported');
+  assertFails(
+    () => parseTicket(rangeTicket('{"events": []}')),
+    'Invalid DoGet ticket: field "events" must be a JSON object',
+  );
+  assertFails(
+    () => parseTicket(rangeTicket('{"events": {}, "topic_range": {"name": "s/t"}}')),
+    'Invalid DoGet ticket: ticket must hold exactly one kind, "topic_range" or "events", not 2',
+  );
+  assertFails(() => parseTicket(rangeTicket('{"event": {}}')), 'Invalid DoGet ticket: unknown kind "event"');
+});
+
+Deno.test("parseFlightCommand() reads the events command and refuses it with its own wording", () => {
+  assert.deepEqual(parseFlightCommand(enc.encode('{"events": {"after_id": 3}}')), {
+    kind: "events",
+    subscription: { ...everything, afterId: 3 },
+  });
+  assertFails(
+    () => parseFlightCommand(enc.encode('{"events": {"follow": "no"}}')),
+    'Invalid GetFlightInfo command: field "events.follow" must be true or false, not "no"',
+  );
+  assertFails(
+    () => parseFlightCommand(enc.encode('{"events": {"stripes": 2}}')),
+    'Invalid GetFlightInfo command: field "events.stripes" is not supported',
+  );
+  assertFails(
+    () => parseFlightCommand(enc.encode("{}")),
+    'Invalid GetFlightInfo command: cmd must hold exactly one kind, "topic_range" or "events", not 0',
+  );
+  // The command is the JSON without the marker: the marker makes it invalid UTF-8.
+  assertFails(
+    () => parseFlightCommand(encodeEventsTicket(everything)),
     "Invalid GetFlightInfo command: cmd is not valid UTF-8",
   );
 });

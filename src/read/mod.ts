@@ -1,6 +1,6 @@
 /**
- * The read folder's public surface: opening a topic read (DoGet) and the schemas with the `mosaico:`
- * metadata keys that FlightInfo and DoGet share. Must not import `flight/`.
+ * The read folder's public surface: opening a topic read (DoGet), the schemas with the `mosaico:`
+ * metadata keys that FlightInfo and DoGet share, and the event subscription. Must not import `flight/`.
  *
  * @module
  */
@@ -12,3 +12,10 @@ export {
   type TopicReadRequest,
 } from "./topic_read.ts";
 export { sequenceInfoSchema, topicStreamSchema } from "./schema_metadata.ts";
+export {
+  EVENT_STREAM_SCHEMA,
+  type EventDeps,
+  type EventStreamOptions,
+  type EventSubscription,
+  openEventStream,
+} from "./events.ts";
