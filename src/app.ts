@@ -11,6 +11,9 @@ import { openStore } from "./store/mod.ts";
 import type { ObjectStore } from "./store/store.ts";
 import { FlightServer, hostPort } from "./flight/server.ts";
 import { createFlightHandlers } from "./flight/service.ts";
+import { withApiKeys } from "./flight/auth.ts";
+import { loadTlsMaterial } from "./flight/tls.ts";
+import { ApiKeyVerifier } from "./auth/api_keys.ts";
 import { ParquetPool } from "./arrow/parquet_pool.ts";
 import { startBackgroundWork } from "./background.ts";
 
@@ -37,6 +40,7 @@ export interface AppOptions {
 export async function createApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
   const cleanup: AsyncDisposableStack = new AsyncDisposableStack();
   try {
+    const tls = config.tls ? await loadTlsMaterial(config.tls) : null;
     const store = cleanup.use(await openStore(config.store, log.child({ component: "store" })));
     await store.check();
     let catalog = opts.catalog;
@@ -47,13 +51,16 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     }
     const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers }));
     const domainLog = log.child({ component: "domain" });
-    const handlers = createFlightHandlers({
+    const domainHandlers = createFlightHandlers({
       lifecycle: { catalog, store, log: domainLog, now: () => Date.now(), jobs: config.jobs },
       ingest: { catalog, store, log: domainLog, chunkTargetBytes: config.chunkTargetBytes },
       read: { catalog, store, log: domainLog, targetBatchBytes: config.readBatchBytes, decoder: parquet },
       // One topic more than workers, so that fetching the next chunk overlaps scanning.
       query: { catalog, store, scanner: parquet, scanConcurrency: config.parquetWorkers + 1 },
-    });
+    }, { limits: { maxMetadataBytes: config.maxMetadataBytes, maxNameBytes: config.maxNameBytes } });
+    const handlers = config.apiKeyEnabled
+      ? withApiKeys(domainHandlers, new ApiKeyVerifier(catalog, { log: log.child({ component: "auth" }) }))
+      : domainHandlers;
     const stack = cleanup.move();
     return {
       catalog,
@@ -64,14 +71,17 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
           host: config.host,
           port: config.port,
           maxMessageBytes: config.maxMessageBytes,
+          maxConcurrentStreams: config.maxStreamsPerConnection,
           log: log.child({ component: "flight" }),
           reusePort: opts.reusePort,
+          tls,
         });
         log.info(opts.listeningMessage ?? "listening", {
-          address: `grpc://${hostPort(server.host, server.port)}`,
+          address: `${config.tls ? "grpc+tls" : "grpc"}://${hostPort(server.host, server.port)}`,
           port: server.port,
           catalog: config.catalog.kind,
           store: store.location,
+          apiKeys: config.apiKeyEnabled,
         });
         onListening?.(server.port);
         await new Promise<void>((resolve) =>

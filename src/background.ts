@@ -8,9 +8,8 @@
 import { ParquetPool } from "./arrow/parquet_pool.ts";
 import type { Catalog } from "./catalog/catalog.ts";
 import type { Config } from "./config.ts";
-import { DEFAULT_ROW_GROUP_BYTES } from "./ingest/mod.ts";
 import type { Logger } from "./log.ts";
-import { createJobRunner, enqueueStatsRefresh } from "./ops/jobs/mod.ts";
+import { createConfiguredRunner, enqueueStatsRefresh } from "./ops/jobs/mod.ts";
 import { recoverDeletions } from "./ops/recover.ts";
 import type { ObjectStore } from "./store/store.ts";
 
@@ -32,14 +31,7 @@ export async function startBackgroundWork(
     const decoder = stack.use(
       new ParquetPool({ size: Math.min(config.parquetWorkers, config.jobs.concurrency) }),
     );
-    const runner = createJobRunner({
-      catalog,
-      store,
-      log,
-      decoder,
-      chunkTargetBytes: config.chunkTargetBytes,
-      rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
-    }, config.jobs);
+    const runner = createConfiguredRunner({ catalog, store, log, decoder }, config);
     await runner.start();
     stack.defer(() => runner.stop());
     return stack.move();

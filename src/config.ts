@@ -21,6 +21,10 @@ export type StoreConfig =
     region: string;
     accessKeyId: string | null;
     secretAccessKey: string | null;
+    /** A request with no progress for this long fails (and is retried); default 60 s. */
+    requestTimeoutMs?: number;
+    /** Attempts per request (first try plus retries, with exponential backoff); default 3. */
+    maxAttempts?: number;
   };
 
 /** Where the catalog lives. */
@@ -40,6 +44,12 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Largest gRPC message accepted or sent. */
   maxMessageBytes: number;
+  /** Largest `user_metadata` of a sequence or topic, in bytes of compact JSON. */
+  maxMetadataBytes: number;
+  /** Longest sequence, topic or layer name, in UTF-8 bytes (a segment is also at most 255). */
+  maxNameBytes: number;
+  /** Calls (HTTP/2 streams) one client connection may have open at once. */
+  maxStreamsPerConnection: number;
   /** A Parquet chunk is sealed after this many bytes of Arrow data. */
   chunkTargetBytes: number;
   /** DoGet sends record batches of about this size. */
@@ -50,6 +60,16 @@ export interface Config {
   workers: number;
   /** Background jobs: how this daemon runs them, and when the lifecycle enqueues them. */
   jobs: JobConfig;
+  /** Every call must present an API key (`authorization: Bearer <token>`) with the permission it needs. */
+  apiKeyEnabled: boolean;
+  /** Serve `grpc+tls://` with these files; null: plaintext `grpc://`. */
+  tls: TlsConfig | null;
+}
+
+/** The TLS certificate chain and private key files (PEM), read at start. */
+export interface TlsConfig {
+  certFile: string;
+  privateKeyFile: string;
 }
 
 /** The `--job-*`, retention and compaction options. */
@@ -118,6 +138,24 @@ export const SERVER_OPTIONS = {
     env: "MOSAICOD_MAX_MESSAGE_BYTES",
     help: "largest gRPC message in either direction",
     default: String(64 * 1024 * 1024),
+  },
+  "max-metadata-bytes": {
+    type: "string",
+    env: "MOSAICOD_MAX_METADATA_BYTES",
+    help: "largest user_metadata of a sequence or topic, in bytes of compact JSON",
+    default: String(1024 * 1024),
+  },
+  "max-name-bytes": {
+    type: "string",
+    env: "MOSAICOD_MAX_NAME_BYTES",
+    help: "longest sequence, topic or layer name in UTF-8 bytes (each /-separated segment at most 255)",
+    default: "512",
+  },
+  "max-conn-streams": {
+    type: "string",
+    env: "MOSAICOD_MAX_CONN_STREAMS",
+    help: "calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)",
+    default: "100",
   },
   "chunk-bytes": {
     type: "string",
@@ -197,6 +235,22 @@ export const SERVER_OPTIONS = {
     help: "chunks averaging fewer Parquet bytes than this count as small",
     default: String(8 * 1024 * 1024),
   },
+  "api-key-enabled": {
+    type: "boolean",
+    env: "MOSAICOD_API_KEY_ENABLED",
+    help: "require an API key on every call (`mosaicod api-key create`); the variable takes true or false",
+    default: "false",
+  },
+  "tls-cert-file": {
+    type: "string",
+    env: "MOSAICOD_TLS_CERT_FILE",
+    help: "serve grpc+tls:// with this PEM certificate chain (with --tls-private-key-file)",
+  },
+  "tls-private-key-file": {
+    type: "string",
+    env: "MOSAICOD_TLS_PRIVATE_KEY_FILE",
+    help: "the PEM private key of --tls-cert-file",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Environment variables read for an S3 store (never taken from flags: they hold secrets). */
@@ -205,6 +259,8 @@ export const STORE_ENV = {
   region: "MOSAICOD_STORE_REGION",
   accessKey: "MOSAICOD_STORE_ACCESS_KEY",
   secretKey: "MOSAICOD_STORE_SECRET_KEY",
+  timeoutMs: "MOSAICOD_STORE_TIMEOUT_MS",
+  maxAttempts: "MOSAICOD_STORE_MAX_ATTEMPTS",
 } as const;
 
 export interface OptionSpec {
@@ -244,6 +300,11 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     ...loadLogConfig(v, input.isTerminal ?? false),
     shutdownTimeoutMs: parseIntOption(v, "shutdown-timeout-ms", 0, 3_600_000),
     maxMessageBytes: parseIntOption(v, "max-message-bytes", 17 * 1024 * 1024, 2 ** 31 - 1),
+    // At most 16 MiB, so that an action body carrying it stays within the smallest message limit.
+    maxMetadataBytes: parseIntOption(v, "max-metadata-bytes", 64, 16 * 1024 * 1024),
+    // Names are unique keys of catalog indexes, whose entries PostgreSQL limits to about 2.7 kB.
+    maxNameBytes: parseIntOption(v, "max-name-bytes", 16, 2048),
+    maxStreamsPerConnection: parseIntOption(v, "max-conn-streams", 1, 1_000_000),
     chunkTargetBytes: parseIntOption(v, "chunk-bytes", 1024 * 1024, 1024 * 1024 * 1024),
     readBatchBytes: parseIntOption(v, "read-batch-bytes", 64 * 1024, 64 * 1024 * 1024),
     parquetWorkers: parseIntOption(v, "parquet-workers", 1, 64),
@@ -261,7 +322,33 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
       compactMinChunks: parseIntOption(v, "compact-min-chunks", 0, 1_000_000),
       compactBelowBytes: parseIntOption(v, "compact-below-bytes", 0, 2 ** 40),
     }),
+    apiKeyEnabled: parseBoolOption(v, "api-key-enabled"),
+    tls: loadTlsConfig(v),
   });
+}
+
+/** The TLS files: both or neither. */
+function loadTlsConfig(v: OptionValues<typeof SERVER_OPTIONS>): TlsConfig | null {
+  const certFile = v["tls-cert-file"]?.trim() || undefined;
+  const privateKeyFile = v["tls-private-key-file"]?.trim() || undefined;
+  if (certFile === undefined && privateKeyFile === undefined) return null;
+  if (certFile === undefined || privateKeyFile === undefined) {
+    const missing = certFile === undefined ? "tls-cert-file" : "tls-private-key-file";
+    const given = v["--source"][certFile === undefined ? "tls-private-key-file" : "tls-cert-file"];
+    const needed = `${SERVER_OPTIONS[missing].env} (or --${missing})`;
+    throw new ConfigError(`${given} needs ${needed} too: set both TLS files, or neither`);
+  }
+  return { certFile, privateKeyFile };
+}
+
+function parseBoolOption<T extends Record<string, OptionSpec>>(
+  v: OptionValues<T>,
+  name: keyof T & string,
+): boolean {
+  const raw = (v[name] as string | undefined)?.trim().toLowerCase();
+  if (raw === "true" || raw === "1" || raw === "yes") return true;
+  if (raw === "false" || raw === "0" || raw === "no" || raw === undefined) return false;
+  throw new ConfigError(`${v["--source"][name]} must be true or false, got "${v[name]}"`);
 }
 
 /** Values resolved from a flag, else its environment variable, else its default. */
@@ -356,7 +443,26 @@ function parseStore(arg: string, source: string, env: Record<string, string | un
     region: env[STORE_ENV.region] || "us-east-1",
     accessKeyId,
     secretAccessKey,
+    requestTimeoutMs: envInt(env, STORE_ENV.timeoutMs, 60_000, 100, 3_600_000),
+    maxAttempts: envInt(env, STORE_ENV.maxAttempts, 3, 1, 20),
   };
+}
+
+/** An integer environment variable within bounds, or its default when unset. */
+function envInt(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
 }
 
 /** Log level and format, shared by every subcommand. */

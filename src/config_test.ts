@@ -30,6 +30,7 @@ Deno.test("config: --database-url selects PostgreSQL and --store s3:// reads cre
       MOSAICOD_STORE_ENDPOINT: "http://minio:9000",
       MOSAICOD_STORE_ACCESS_KEY: "ak",
       MOSAICOD_STORE_SECRET_KEY: "sk",
+      MOSAICOD_STORE_TIMEOUT_MS: "2500",
     },
   });
   assert.deepEqual(c.catalog, { kind: "postgres", url: "postgres://u:p@db:5432/m" });
@@ -41,6 +42,8 @@ Deno.test("config: --database-url selects PostgreSQL and --store s3:// reads cre
     region: "us-east-1",
     accessKeyId: "ak",
     secretAccessKey: "sk",
+    requestTimeoutMs: 2500,
+    maxAttempts: 3,
   });
 });
 
@@ -48,6 +51,11 @@ Deno.test("config: bad values are one-line ConfigErrors naming the flag or varia
   const cases: [string[], Record<string, string>, RegExp][] = [
     [["--port", "70000"], {}, /--port must be an integer from 0 to 65535, got "70000"/],
     [[], { MOSAICOD_PORT: "http" }, /MOSAICOD_PORT must be an integer/],
+    [
+      ["--store", "s3://bucket"],
+      { MOSAICOD_STORE_MAX_ATTEMPTS: "0" },
+      /MOSAICOD_STORE_MAX_ATTEMPTS must be an integer from 1 to 20/,
+    ],
     [["--log-level", "loud"], {}, /--log-level must be one of debug, info, warn, error/],
     [["--log-format", "xml"], {}, /--log-format must be json or pretty/],
     [["--database-url", "mysql://x"], {}, /--database-url must be a postgres/],
@@ -82,4 +90,81 @@ Deno.test("config: every documented variable is in ENV_VARS (the --allow-env lis
       "MOSAICOD_STORE_SECRET_KEY",
     ]
   ) assert.ok(ENV_VARS.includes(v), v);
+});
+
+Deno.test("config: API keys are off by default; --api-key-enabled or MOSAICOD_API_KEY_ENABLED=true turns them on", () => {
+  assert.equal(loadConfig({ args: [], env: {} }).apiKeyEnabled, false);
+  assert.equal(loadConfig({ args: ["--api-key-enabled"], env: {} }).apiKeyEnabled, true);
+  assert.equal(loadConfig({ args: [], env: { MOSAICOD_API_KEY_ENABLED: "true" } }).apiKeyEnabled, true);
+  assert.equal(loadConfig({ args: [], env: { MOSAICOD_API_KEY_ENABLED: "false" } }).apiKeyEnabled, false);
+  assert.throws(
+    () => loadConfig({ args: [], env: { MOSAICOD_API_KEY_ENABLED: "on please" } }),
+    new ConfigError('MOSAICOD_API_KEY_ENABLED must be true or false, got "on please"'),
+  );
+});
+
+Deno.test("config: TLS takes both files or neither", () => {
+  assert.equal(loadConfig({ args: [], env: {} }).tls, null);
+  const env = { MOSAICOD_TLS_CERT_FILE: "/etc/m/cert.pem", MOSAICOD_TLS_PRIVATE_KEY_FILE: "/etc/m/key.pem" };
+  assert.deepEqual(loadConfig({ args: [], env }).tls, {
+    certFile: "/etc/m/cert.pem",
+    privateKeyFile: "/etc/m/key.pem",
+  });
+  assert.deepEqual(loadConfig({ args: ["--tls-cert-file", "c.pem"], env }).tls, {
+    certFile: "c.pem",
+    privateKeyFile: "/etc/m/key.pem",
+  });
+  for (
+    const [args, env, re] of [
+      [
+        [],
+        { MOSAICOD_TLS_CERT_FILE: "c.pem" },
+        /^MOSAICOD_TLS_CERT_FILE needs MOSAICOD_TLS_PRIVATE_KEY_FILE/,
+      ],
+      [["--tls-private-key-file", "k.pem"], {}, /^--tls-private-key-file needs MOSAICOD_TLS_CERT_FILE/],
+    ] as [string[], Record<string, string>, RegExp][]
+  ) {
+    assert.throws(() => loadConfig({ args, env }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, re);
+      assert.ok(!err.message.includes("\n"));
+      return true;
+    });
+  }
+  for (const v of ["MOSAICOD_API_KEY_ENABLED", "MOSAICOD_TLS_CERT_FILE", "MOSAICOD_TLS_PRIVATE_KEY_FILE"]) {
+    assert.ok(ENV_VARS.includes(v), v);
+  }
+});
+
+Deno.test("config: request limits have defaults, flags and variables, and bounds", () => {
+  const d = loadConfig({ args: [], env: {} });
+  assert.deepEqual(
+    [d.maxMetadataBytes, d.maxNameBytes, d.maxStreamsPerConnection],
+    [1024 * 1024, 512, 100],
+  );
+  const env = {
+    MOSAICOD_MAX_METADATA_BYTES: "4096",
+    MOSAICOD_MAX_NAME_BYTES: "128",
+    MOSAICOD_MAX_CONN_STREAMS: "4",
+  };
+  const c = loadConfig({ args: ["--max-name-bytes", "64"], env });
+  assert.deepEqual([c.maxMetadataBytes, c.maxNameBytes, c.maxStreamsPerConnection], [4096, 64, 4]);
+  for (
+    const [flag, value, message] of [
+      ["--max-metadata-bytes", "16777217", "--max-metadata-bytes must be an integer from 64 to 16777216"],
+      ["--max-name-bytes", "2049", "--max-name-bytes must be an integer from 16 to 2048"],
+      ["--max-name-bytes", "15", "--max-name-bytes must be an integer from 16 to 2048"],
+      [
+        "--max-conn-streams",
+        "0",
+        "--max-conn-streams must be an integer from 1 to 1000000",
+      ],
+    ]
+  ) {
+    assert.throws(
+      () => loadConfig({ args: [flag, value], env: {} }),
+      new ConfigError(`${message}, got "${value}"`),
+    );
+  }
+  for (const v of Object.keys(env)) assert.ok(ENV_VARS.includes(v), v);
 });

@@ -25,12 +25,15 @@ export class FailedPreconditionError extends Error {
   override name = "FailedPreconditionError";
 }
 
-/** The caller presented a key (write token) that does not match the resource. */
+/**
+ * The caller presented a key (write token) that does not match the resource, or an API key without the
+ * permission the call needs.
+ */
 export class PermissionDeniedError extends Error {
   override name = "PermissionDeniedError";
 }
 
-/** The caller did not authenticate. */
+/** The caller did not authenticate: no API key, or one that is malformed, unknown, revoked or expired. */
 export class UnauthenticatedError extends Error {
   override name = "UnauthenticatedError";
 }

@@ -19,6 +19,7 @@ import { UnavailableError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { openStore } from "./store/mod.ts";
 import { startBackgroundWork } from "./background.ts";
+import { loadTlsMaterial } from "./flight/tls.ts";
 
 const WORKER_URL = new URL("./_flight_worker.ts", import.meta.url);
 
@@ -37,6 +38,8 @@ export async function serveWithWorkers(
   signal: AbortSignal,
   onListening?: (port: number) => void,
 ): Promise<void> {
+  // Checked here first, so that a bad file reads as it does with one worker (the workers read it again).
+  if (config.tls) await loadTlsMaterial(config.tls);
   await using stack = new AsyncDisposableStack();
   const store = stack.use(await openStore(config.store, log.child({ component: "store" })));
   await store.check();
@@ -78,11 +81,12 @@ export async function serveWithWorkers(
     port = first.value.port;
   }
   log.info("listening", {
-    address: `grpc://${hostPort(config.host, port)}`,
+    address: `${config.tls ? "grpc+tls" : "grpc"}://${hostPort(config.host, port)}`,
     port,
     workers: config.workers,
     catalog: config.catalog.kind,
     store: store.location,
+    apiKeys: config.apiKeyEnabled,
   });
   onListening?.(port);
   if (!signal.aborted) {

@@ -27,10 +27,21 @@ export async function pythonClient(script: string, url: string, ...args: string[
 }
 
 /** Runs `main.ts <command> <args> --log-format json` in `cwd`; returns its exit code and output. */
-export async function mosaicod(cwd: string, command: string, ...args: string[]) {
+export function mosaicod(cwd: string, command: string, ...args: string[]) {
+  return mosaicodWithEnv(cwd, {}, command, ...args);
+}
+
+/** {@link mosaicod} with extra environment variables (an S3 store's settings, say). */
+export async function mosaicodWithEnv(
+  cwd: string,
+  env: Record<string, string>,
+  command: string,
+  ...args: string[]
+) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...START_PERMISSIONS, MAIN, command, ...args, "--log-format", "json"],
     cwd,
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();

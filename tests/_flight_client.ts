@@ -14,14 +14,26 @@ export interface RpcError {
   details: string;
 }
 
+export interface TestFlightClientOptions {
+  /** Every call fails with DEADLINE_EXCEEDED after this long (none by default), so a hang fails a test. */
+  deadlineMs?: number;
+}
+
 export class TestFlightClient implements Disposable {
   #client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  #deadlineMs: number | undefined;
 
-  constructor(port: number) {
+  constructor(port: number, opts: TestFlightClientOptions = {}) {
     this.#client = new FlightClientCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
     }) as never;
+    this.#deadlineMs = opts.deadlineMs;
+  }
+
+  /** Metadata and call options of one call (its deadline). */
+  #call(): [grpc.Metadata, grpc.CallOptions] {
+    return [new grpc.Metadata(), this.#deadlineMs ? { deadline: Date.now() + this.#deadlineMs } : {}];
   }
 
   /** Calls a unary RPC with raw request bytes. */
@@ -29,6 +41,7 @@ export class TestFlightClient implements Disposable {
     return new Promise((resolve, reject) => {
       this.#client[rpc](
         req,
+        ...this.#call(),
         (err: grpc.ServiceError | null, res: Uint8Array) => err ? reject(err) : resolve(res),
       );
     });
@@ -36,21 +49,26 @@ export class TestFlightClient implements Disposable {
 
   /** Calls a server-streaming RPC and collects every response. */
   serverStream(rpc: string, req: Uint8Array): Promise<Uint8Array[]> {
-    const call = this.#client[rpc](req) as grpc.ClientReadableStream<Uint8Array>;
+    const call = this.#client[rpc](req, ...this.#call()) as grpc.ClientReadableStream<Uint8Array>;
     return collect(call);
   }
 
   /** Calls a server-streaming RPC whose responses are read as they arrive (a live stream); cancellable. */
   openServerStream(rpc: string, req: Uint8Array): LiveStream {
-    return new LiveStream(this.#client[rpc](req) as grpc.ClientReadableStream<Uint8Array>);
+    return new LiveStream(this.#client[rpc](req, ...this.#call()) as grpc.ClientReadableStream<Uint8Array>);
   }
 
   /** Calls a bidi-streaming RPC: sends `reqs`, half-closes, collects the responses. */
   bidi(rpc: string, reqs: Uint8Array[]): Promise<Uint8Array[]> {
-    const call = this.#client[rpc]() as grpc.ClientDuplexStream<Uint8Array, Uint8Array>;
+    const call = this.openBidi(rpc);
     for (const r of reqs) call.write(r);
     call.end();
     return collect(call);
+  }
+
+  /** Opens a bidi-streaming RPC to drive by hand (write, end, cancel); see {@link responsesOf}. */
+  openBidi(rpc: string): grpc.ClientDuplexStream<Uint8Array, Uint8Array> {
+    return this.#client[rpc](...this.#call()) as grpc.ClientDuplexStream<Uint8Array, Uint8Array>;
   }
 
   [Symbol.dispose](): void {
@@ -111,6 +129,11 @@ export class LiveStream implements Disposable {
   [Symbol.dispose](): void {
     if (this.#end === null) this.cancel();
   }
+}
+
+/** Every response of a call, once it ends; rejects with its status when it fails. */
+export function responsesOf(call: grpc.ClientReadableStream<Uint8Array>): Promise<Uint8Array[]> {
+  return collect(call);
 }
 
 function collect(call: grpc.ClientReadableStream<Uint8Array>): Promise<Uint8Array[]> {

@@ -89,6 +89,7 @@ async function localServer(): Promise<S3Fixture> {
     throw new Error(`Cannot start the S3 test server (npm:s3rver); ${HINT}`, { cause: err });
   }
   sortListings(server);
+  keepFolders(server);
   return makeFixture({
     endpoint: `http://127.0.0.1:${address.port}`,
     accessKeyId: "S3RVER", // s3rver's built-in account
@@ -149,6 +150,26 @@ function sortListings(server: S3rver): void {
       .filter((o) => !options.startAfter || compareKeys(o.key, options.startAfter) > 0);
     const maxKeys = options.maxKeys ?? Infinity;
     return { ...all, objects: after.slice(0, maxKeys), isTruncated: after.length > maxKeys };
+  };
+}
+
+/**
+ * s3rver removes the folders a deletion leaves empty; a put into the same folder at that moment (say, a
+ * new tombstone while a removal job deletes the last one) then fails inside s3rver with an ENOENT that
+ * nothing handles, which ends the whole test process. S3 has no folders to remove: deletions here only
+ * remove the object's own files (`<name>._S3rver_object`, `.md5`, `.metadata.json`).
+ */
+function keepFolders(server: S3rver): void {
+  const store = (server as unknown as { store: Record<string, unknown> }).store;
+  const resourcePath = store.getResourcePath as (bucket: string, key: string, resource: string) => string;
+  store.deleteObject = async (bucket: string, key: string): Promise<void> => {
+    await Promise.all(["object", "object.md5", "metadata.json"].map(async (resource) => {
+      try {
+        await Deno.remove(resourcePath.call(store, bucket, key, resource));
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    }));
   };
 }
 

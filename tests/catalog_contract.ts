@@ -473,12 +473,13 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
     await using db = await makeCatalog({ migrate: false });
     assert.deepEqual(await appliedMigrations(db.driver), []);
     assert.deepEqual(await migrate(db.driver, silentLogger()), {
-      applied: ["0001_init", "0002_events_jobs"],
+      applied: ["0001_init", "0002_events_jobs", "0003_api_keys"],
     });
     assert.deepEqual(await migrate(db.driver, silentLogger()), { applied: [] });
     assert.deepEqual(await appliedMigrations(db.driver), [
       { version: 1, name: "init" },
       { version: 2, name: "events_jobs" },
+      { version: 3, name: "api_keys" },
     ]);
     assert.deepEqual(await db.listSequences(), []);
   });
@@ -486,8 +487,12 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
   Deno.test(`${name}: migrate() run concurrently applies each migration exactly once`, async () => {
     await using db = await makeCatalog({ migrate: false });
     const runs = await Promise.all([1, 2, 3].map(() => migrate(db.driver, silentLogger())));
-    assert.deepEqual(runs.flatMap((r) => r.applied).sort(), ["0001_init", "0002_events_jobs"]);
-    assert.equal((await appliedMigrations(db.driver)).length, 2);
+    assert.deepEqual(runs.flatMap((r) => r.applied).sort(), [
+      "0001_init",
+      "0002_events_jobs",
+      "0003_api_keys",
+    ]);
+    assert.equal((await appliedMigrations(db.driver)).length, 3);
   });
 }
 

@@ -40,7 +40,12 @@ interface Env extends AsyncDisposable {
   runner(settings?: Partial<JobRunnerSettings>, owner?: string): ReturnType<typeof createJobRunner>;
 }
 
-async function freshEnv(makeCatalog: () => Promise<Catalog>, jobs?: LifecycleDeps["jobs"]): Promise<Env> {
+/** Job settings for the lifecycle: no compaction at finalize unless asked, retention 0 unless given. */
+function jobSettings(over: Partial<NonNullable<LifecycleDeps["jobs"]>> = {}): LifecycleDeps["jobs"] {
+  return { maxAttempts: 3, deletionRetentionMs: 0, compactMinChunks: 0, compactBelowBytes: 0, ...over };
+}
+
+async function freshEnv(makeCatalog: () => Promise<Catalog>, jobs = jobSettings()): Promise<Env> {
   const stack = new AsyncDisposableStack();
   const log = silentLogger();
   const catalog = stack.use(await makeCatalog());
@@ -48,8 +53,6 @@ async function freshEnv(makeCatalog: () => Promise<Catalog>, jobs?: LifecycleDep
   stack.defer(() => Deno.remove(dir, { recursive: true }));
   const store = stack.use(await FsStore.open(dir, { log }));
   const decoder = stack.use(new ParquetPool({ size: 1, idleMs: 1000 }));
-  // Compaction at finalize only where a test asks for it.
-  jobs ??= { maxAttempts: 3, deletionRetentionMs: 0, compactMinChunks: 0, compactBelowBytes: 0 };
   const deps: LifecycleDeps = { catalog, store, log, now: () => Date.now(), jobs };
   return {
     deps,
@@ -324,12 +327,7 @@ for (const [driver, makeCatalog] of DRIVERS) {
   });
 
   t("deletion with retention: invisible at once, objects removed only after the retention", async () => {
-    await using env = await freshEnv(makeCatalog, {
-      maxAttempts: 3,
-      deletionRetentionMs: 1500,
-      compactMinChunks: 0,
-      compactBelowBytes: 0,
-    });
+    await using env = await freshEnv(makeCatalog, jobSettings({ deletionRetentionMs: 1500 }));
     const seq = await lifecycle.createSequence(env.deps, { name: "tmp", userMetadata: {} });
     await createTopicWithData(env.deps, seq, { rest: "/imu", tag: "imu", batches: overlappingBatches(2) });
     const deletedAt = Date.now();
@@ -354,12 +352,7 @@ for (const [driver, makeCatalog] of DRIVERS) {
   });
 
   t("start-up recovery re-enqueues a lost deletion job with its remaining retention", async () => {
-    await using env = await freshEnv(makeCatalog, {
-      maxAttempts: 3,
-      deletionRetentionMs: 60_000,
-      compactMinChunks: 0,
-      compactBelowBytes: 0,
-    });
+    await using env = await freshEnv(makeCatalog, jobSettings({ deletionRetentionMs: 60_000 }));
     const seq = await lifecycle.createSequence(env.deps, { name: "x", userMetadata: {} });
     await lifecycle.deleteSequence(env.deps, { sequence: "x" });
     // The catalog lost its jobs (restored from an old backup, say): the tombstone still holds.
@@ -471,12 +464,10 @@ for (const [driver, makeCatalog] of DRIVERS) {
   });
 
   t("finalizing enqueues the compaction of topics made of many small chunks", async () => {
-    await using env = await freshEnv(makeCatalog, {
-      maxAttempts: 3,
-      deletionRetentionMs: 0,
-      compactMinChunks: 10,
-      compactBelowBytes: 1 << 20,
-    });
+    await using env = await freshEnv(
+      makeCatalog,
+      jobSettings({ compactMinChunks: 10, compactBelowBytes: 1 << 20 }),
+    );
     const topic = await topicWithChunks(env, "auto", overlappingBatches(12));
     const few = await topicWithChunks(env, "few", overlappingBatches(3));
     const jobs = await env.catalog.listJobs();

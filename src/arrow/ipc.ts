@@ -10,7 +10,10 @@ import { VectorLoader } from "apache-arrow/visitor/vectorloader";
 import { VectorAssembler } from "apache-arrow/visitor/vectorassembler";
 import { RecordBatch as RecordBatchHeader } from "apache-arrow/ipc/metadata/message";
 import { InvalidArgumentError } from "../errors.ts";
-import { headerProblem } from "./_ipc_validate.ts";
+import { headerProblem, schemaProblem, unsupportedField } from "./_ipc_validate.ts";
+import { messageProblem } from "./_fb_verify.ts";
+
+export { unsupportedField };
 
 /** A decoded IPC header: what kind of message it is, with its parsed metadata. */
 export type IpcHeader =
@@ -26,14 +29,22 @@ export interface EncodedIpcMessage {
   bodyParts: { offset: number; bytes: Uint8Array }[];
 }
 
-/** Parses an IPC Message flatbuffer. @throws InvalidArgumentError when the bytes are not one. */
+/**
+ * Parses an IPC Message flatbuffer, verified first (see `_fb_verify.ts`): apache-arrow reads whatever
+ * the bytes say, so unverified bytes could make it allocate without bound.
+ * @throws InvalidArgumentError when the bytes are not one, or describe an inconsistent schema.
+ */
 export function decodeIpcHeader(bytes: Uint8Array): IpcHeader {
   if (bytes.length < 8) {
     throw new InvalidArgumentError(`Cannot decode IPC message header: only ${bytes.length} bytes`);
   }
+  const malformed = messageProblem(bytes);
+  if (malformed) throw new InvalidArgumentError(`Cannot decode IPC message header: ${malformed}`);
   let msg: Message;
   try {
-    msg = Message.decode(bytes);
+    // flatbuffers views some vectors (a union's type ids) as typed arrays in place: align them (with
+    // `new Uint8Array`, which copies; a Node Buffer's slice() would not).
+    msg = Message.decode(bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes));
   } catch (err) {
     throw new InvalidArgumentError("Cannot decode IPC message header: not an Arrow IPC message", {
       cause: err,
@@ -50,8 +61,12 @@ export function decodeIpcHeader(bytes: Uint8Array): IpcHeader {
   }
   try {
     switch (msg.headerType) {
-      case MessageHeader.Schema:
-        return { kind: "schema", schema: msg.header() as Schema, bodyLength };
+      case MessageHeader.Schema: {
+        const schema = msg.header() as Schema;
+        const problem = schemaProblem(schema);
+        if (problem) throw new InvalidArgumentError(`Cannot decode IPC schema: ${problem}`);
+        return { kind: "schema", schema, bodyLength };
+      }
       case MessageHeader.RecordBatch:
         return { kind: "record_batch", header: msg.header() as RecordBatchHeader, bodyLength };
       case MessageHeader.DictionaryBatch:
@@ -60,6 +75,7 @@ export function decodeIpcHeader(bytes: Uint8Array): IpcHeader {
         return { kind: "other", type: msg.headerType, bodyLength };
     }
   } catch (err) {
+    if (err instanceof InvalidArgumentError) throw err;
     throw new InvalidArgumentError("Cannot decode IPC message header: malformed metadata", { cause: err });
   }
 }
@@ -85,7 +101,7 @@ export function decodeRecordBatch(schema: Schema, header: RecordBatchHeader, bod
   if (!Number.isSafeInteger(length) || length < 0 || length > 2 ** 31 - 1) {
     throw new InvalidArgumentError(`Cannot read record batch: invalid row count ${header.length}`);
   }
-  const problem = headerProblem(schema.fields, header.nodes, header.buffers);
+  const problem = headerProblem(schema.fields, header.nodes, header.buffers, length, body);
   if (problem) {
     throw new InvalidArgumentError(`Cannot read record batch: it does not match the schema: ${problem}`);
   }

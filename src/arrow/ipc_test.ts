@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import {
+  type Data,
   Field,
   Float64,
+  Int,
   Int16,
   Int64,
   List,
@@ -24,6 +26,7 @@ import {
   encodeRecordBatchMessage,
   encodeSchemaMessage,
 } from "./ipc.ts";
+import { RecordBatch as RecordBatchHeader } from "apache-arrow/ipc/metadata/message";
 import { InvalidArgumentError } from "../errors.ts";
 
 function body(msg: ReturnType<typeof encodeRecordBatchMessage>): Uint8Array {
@@ -153,4 +156,93 @@ Deno.test("ipc: a batch laid out for another schema is refused before any view i
   if (h2.kind !== "record_batch") throw new Error("expected a record batch");
   const tooLong = new Schema([new Field("timestamp_ns", new Struct([new Field("x", new Float64())]), false)]);
   assert.throws(() => decodeRecordBatch(tooLong, h2.header, body(m2)), InvalidArgumentError);
+});
+
+/** The header with the first little-endian int32 equal to `from`, followed by `then`, set to `to`. */
+function patchInt32(header: Uint8Array, from: number, then: number[], to: number): Uint8Array {
+  const out = header.slice();
+  const view = new DataView(out.buffer);
+  for (let i = 0; i + 4 + then.length * 4 <= out.length; i++) {
+    if (view.getInt32(i, true) === from && then.every((v, k) => view.getInt32(i + 4 + 4 * k, true) === v)) {
+      view.setInt32(i, to, true);
+      return out;
+    }
+  }
+  throw new Error("pattern not found");
+}
+
+function oneColumnBatch(
+  values: Data,
+): { batch: RecordBatch; msg: ReturnType<typeof encodeRecordBatchMessage> } {
+  const fields = [new Field("timestamp_ns", values.type, false)];
+  const batch = new RecordBatch(
+    new Schema(fields),
+    makeData({ type: new Struct(fields), length: values.length, children: [values] }),
+  );
+  return { batch, msg: encodeRecordBatchMessage(batch) };
+}
+
+Deno.test("ipc: a header whose vector length runs past its bytes is refused at once, not allocated", () => {
+  const { msg } = oneColumnBatch(vectorFromArray([1n, 2n], new Int64()).data[0]);
+  // The nodes vector: length 1, then one FieldNode {length: 2, null_count: 0}. 2^28 nodes in 136 bytes
+  // used to make apache-arrow allocate until the process died.
+  const huge = patchInt32(msg.header, 1, [2, 0, 0, 0], 0x0fffffff);
+  const started = performance.now();
+  assert.throws(
+    () => decodeIpcHeader(huge),
+    (err: unknown) =>
+      err instanceof InvalidArgumentError && /lies outside the 136-byte header/.test(err.message),
+  );
+  assert.ok(performance.now() - started < 100);
+  // An offset pointing backwards (a cycle) and one pointing outside are refused too.
+  assert.throws(
+    () => decodeIpcHeader(patchInt32(msg.header, 1, [2, 0, 0, 0], -8)),
+    /negative length|outside/,
+  );
+  const root = msg.header.slice();
+  new DataView(root.buffer).setInt32(0, -4, true);
+  assert.throws(() => decodeIpcHeader(root), /does not point forward/);
+});
+
+Deno.test("ipc: a schema with an impossible type is refused while decoding", () => {
+  // deno-lint-ignore no-explicit-any
+  const odd = new Schema([new Field("timestamp_ns", new Int(true, 24 as any), false)]);
+  assert.throws(
+    () => decodeIpcHeader(encodeSchemaMessage(odd).header),
+    (err: unknown) =>
+      err instanceof InvalidArgumentError &&
+      err.message === 'Cannot decode IPC schema: field "timestamp_ns": integer width 24',
+  );
+});
+
+Deno.test("ipc: offsets that decrease or run past their data are refused before values are read", () => {
+  const strings = oneColumnBatch(vectorFromArray(["ab", "cde", ""], new Utf8()).data[0]);
+  const lists = oneColumnBatch(
+    vectorFromArray([[1.5], [2.5, 3.5], []], new List(new Field("item", new Float64(), true))).data[0],
+  );
+  // Offsets [0, 2, 5, 5] and [0, 1, 3, 3]; the list's child holds 3 values.
+  const cases: [typeof strings, number, number, RegExp][] = [
+    [strings, 2, 1, /offsets decrease at row 1/],
+    [strings, 3, 99, /offsets run to 99, past \d+/],
+    [lists, 3, 9, /offsets run to 9, past 3/],
+  ];
+  for (const [{ batch, msg }, index, value, message] of cases) {
+    const h = decodeIpcHeader(msg.header);
+    if (h.kind !== "record_batch") throw new Error("expected a record batch");
+    const bytes = body(msg);
+    new DataView(bytes.buffer, Number(h.header.buffers[1].offset)).setInt32(4 * index, value, true);
+    assert.throws(
+      () => decodeRecordBatch(batch.schema, h.header, bytes),
+      (err: unknown) => err instanceof InvalidArgumentError && message.test(err.message),
+      String(message),
+    );
+  }
+});
+
+Deno.test("ipc: a column shorter than its batch is refused", () => {
+  const { batch, msg } = oneColumnBatch(vectorFromArray([1n, 2n, 3n], new Int64()).data[0]);
+  const h = decodeIpcHeader(msg.header);
+  if (h.kind !== "record_batch") throw new Error("expected a record batch");
+  const header = new RecordBatchHeader(4, h.header.nodes, h.header.buffers, null);
+  assert.throws(() => decodeRecordBatch(batch.schema, header, body(msg)), /has 3 rows, expected at least 4/);
 });

@@ -7,6 +7,7 @@
  */
 import type { CatalogConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { ApiKey, NewApiKey, StoredApiKey } from "../model/api_keys.ts";
 import type {
   CatalogEvent,
   Chunk,
@@ -20,6 +21,7 @@ import type {
   Sequence,
   Topic,
 } from "../model/types.ts";
+import * as apiKeys from "./api_keys.ts";
 import * as chunks from "./chunks.ts";
 import type { SqlDriver } from "./driver.ts";
 import * as events from "./events.ts";
@@ -343,5 +345,27 @@ export class Catalog implements AsyncDisposable {
   /** Creates the `default` layer if missing; returns whether it did. */
   ensureDefaultLayer(): Promise<boolean> {
     return layers.ensureDefaultLayer(this.driver);
+  }
+
+  // API keys
+
+  /** @throws AlreadyExistsError when the fingerprint is taken. */
+  createApiKey(key: NewApiKey): Promise<ApiKey> {
+    return apiKeys.createApiKey(this.driver, key);
+  }
+
+  /** The key with that fingerprint and its token hash (revoked and expired ones too); null if none. */
+  findApiKey(fingerprint: string): Promise<StoredApiKey | null> {
+    return apiKeys.findApiKey(this.driver, fingerprint);
+  }
+
+  /** Every key, oldest first, without token hashes. */
+  listApiKeys(): Promise<ApiKey[]> {
+    return apiKeys.listApiKeys(this.driver);
+  }
+
+  /** Revokes a key (idempotent); @throws NotFoundError `Cannot find API key "x"`. */
+  revokeApiKey(fingerprint: string): Promise<ApiKey> {
+    return apiKeys.revokeApiKey(this.driver, fingerprint);
   }
 }

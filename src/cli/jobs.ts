@@ -12,12 +12,11 @@
  */
 import { ParquetPool } from "../arrow/parquet_pool.ts";
 import { loadConfig, type OptionSpec, SERVER_OPTIONS } from "../config.ts";
-import { ConfigError, NotFoundError } from "../errors.ts";
-import { DEFAULT_ROW_GROUP_BYTES } from "../ingest/mod.ts";
+import { ConfigError, FailedPreconditionError, NotFoundError } from "../errors.ts";
 import { compactTopicJob } from "../model/job_payloads.ts";
 import { normalizeTopicName } from "../model/locator.ts";
 import { type Job, JOB_STATES, type JobState } from "../model/types.ts";
-import { createJobRunner } from "../ops/jobs/mod.ts";
+import { createConfiguredRunner } from "../ops/jobs/mod.ts";
 import { openCatalogAndStore } from "./_catalog_and_store.ts";
 import type { CliEnv, Command } from "./mod.ts";
 
@@ -95,6 +94,9 @@ export const jobsCommand: Command = {
         const name = normalizeTopicName(positional!).full;
         const topic = await catalog.getTopic(name);
         if (!topic) throw new NotFoundError(`Cannot find topic "${name}"`);
+        if (!(await catalog.getSequence(topic.sequenceName))?.locked) {
+          throw new FailedPreconditionError(`Cannot compact topic "${name}": its sequence is not finalized`);
+        }
         const maxAttempts = parsePositive(values["job-max-attempts"]!, "--job-max-attempts");
         const job = await catalog.enqueueJob(compactTopicJob(topic.uuid, { maxAttempts }));
         cli.stdout(`Job ${job.id} (compact_topic of "${name}") is ${job.state}`);
@@ -107,14 +109,7 @@ export const jobsCommand: Command = {
           env: cli.env,
         });
         await using decoder = new ParquetPool({ size: 1 });
-        const runner = createJobRunner({
-          catalog,
-          store,
-          log,
-          decoder,
-          chunkTargetBytes: config.chunkTargetBytes,
-          rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
-        }, config.jobs);
+        const runner = createConfiguredRunner({ catalog, store, log, decoder }, config);
         let failed = 0;
         for (let outcome = await runner.runOnce(); outcome; outcome = await runner.runOnce()) {
           cli.stdout(

@@ -11,6 +11,7 @@ import { migrateCommand } from "./migrate.ts";
 import { rebuildCommand } from "./rebuild.ts";
 import { verifyCommand } from "./verify.ts";
 import { jobsCommand } from "./jobs.ts";
+import { apiKeyCommand } from "./api_key.ts";
 
 /** What a subcommand can see of the process. */
 export interface CliEnv {
@@ -29,7 +30,14 @@ export interface Command {
   run(cli: CliEnv): Promise<number>;
 }
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand, rebuildCommand, verifyCommand, jobsCommand];
+const COMMANDS: Command[] = [
+  serveCommand,
+  migrateCommand,
+  rebuildCommand,
+  verifyCommand,
+  jobsCommand,
+  apiKeyCommand,
+];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

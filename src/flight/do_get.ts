@@ -15,6 +15,7 @@ import {
   openTopicRead,
   type ReadDeps,
 } from "../read/mod.ts";
+import type { LocatorLimits } from "../model/locator.ts";
 import { encodeFlightData, type FramedMessage } from "./flight_data.ts";
 import { decodeBytesMessage } from "./messages.ts";
 import type { CallContext } from "./server.ts";
@@ -25,8 +26,9 @@ export async function* doGet(
   deps: ReadDeps,
   req: Uint8Array,
   ctx: CallContext,
+  opts: { limits?: LocatorLimits } = {},
 ): AsyncGenerator<FramedMessage> {
-  const ticket = parseTicket(decodeBytesMessage(req));
+  const ticket = parseTicket(decodeBytesMessage(req), { limits: opts.limits });
   if (ticket.kind === "events") yield* streamEvents(deps, ticket.subscription, ctx);
   else yield* streamTopic(deps, ticket, ctx);
 }

@@ -7,33 +7,31 @@
  */
 import type { RecordBatch, Schema } from "apache-arrow";
 import { InvalidArgumentError } from "../errors.ts";
+import type { LocatorLimits } from "../model/locator.ts";
 import { decodeIpcHeader, decodeRecordBatch } from "../arrow/ipc.ts";
 import { type IngestDeps, ingestTopic, openUpload, validateUploadSchema } from "../ingest/mod.ts";
 import { decodeFlightData } from "./flight_data.ts";
-import { parsePutCommand } from "./put_command.ts";
+import { parsePutCommand, type PutCommand } from "./put_command.ts";
 import type { CallContext } from "./server.ts";
+
+/** Limits a DoPut applies to its command. */
+export interface PutLimits {
+  readonly locator?: LocatorLimits;
+}
 
 /** Consumes one DoPut stream; resolves once the upload is committed. */
 export async function doPut(
   deps: IngestDeps,
   requests: AsyncIterable<Uint8Array>,
   ctx: CallContext,
+  opts: { limits?: PutLimits } = {},
 ): Promise<void> {
   const it = requests[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) {
     throw new InvalidArgumentError("Cannot upload: the DoPut stream is empty (expected a schema)");
   }
-  const head = decodeFlightData(first.value);
-  const command = parsePutCommand(head.descriptor);
-  const header = head.header.length > 0 ? decodeIpcHeader(head.header) : null;
-  if (header?.kind !== "schema") {
-    throw new InvalidArgumentError(
-      `Cannot upload to topic "${command.topic.full}": the first message has no schema`,
-    );
-  }
-  const schema = header.schema;
-  validateUploadSchema(command.topic.full, schema); // before the topic lookup, as protocol 6.2 orders them
+  const { command, schema } = decodeUploadHead(first.value, opts.limits);
   const upload = await openUpload(deps, { topicName: command.topic.full, key: command.key });
   try {
     await ingestTopic(deps, upload, {
@@ -47,28 +45,56 @@ export async function doPut(
   ctx.log.debug("upload committed", { topic: command.topic.full });
 }
 
+/**
+ * Decodes the first FlightData message of an upload: the command (which topic, which key) and a schema
+ * that upload rules accept, checked before the topic is looked up, as protocol 6.2 orders them.
+ * @throws InvalidArgumentError (or ProtobufError) for anything malformed; ResourceExhaustedError for an
+ *   oversized command.
+ */
+export function decodeUploadHead(
+  bytes: Uint8Array,
+  limits: PutLimits = {},
+): { command: PutCommand; schema: Schema } {
+  const head = decodeFlightData(bytes);
+  const command = parsePutCommand(head.descriptor, { limits: limits.locator });
+  const header = head.header.length > 0 ? decodeIpcHeader(head.header) : null;
+  if (header?.kind !== "schema") {
+    throw new InvalidArgumentError(
+      `Cannot upload to topic "${command.topic.full}": the first message has no schema`,
+    );
+  }
+  validateUploadSchema(command.topic.full, header.schema);
+  return { command, schema: header.schema };
+}
+
 async function* batchesOf(
   it: AsyncIterator<Uint8Array>,
   schema: Schema,
   topic: string,
 ): AsyncGenerator<RecordBatch> {
-  for (let r = await it.next(); !r.done; r = await it.next()) {
-    const data = decodeFlightData(r.value);
-    if (data.header.length === 0) {
-      throw new InvalidArgumentError(`Cannot upload to topic "${topic}": a message carries no IPC header`);
-    }
-    const header = decodeIpcHeader(data.header);
-    if (header.kind === "schema") {
-      throw new InvalidArgumentError(`Cannot upload to topic "${topic}": the stream sent a second schema`);
-    }
-    if (header.kind !== "record_batch") {
-      throw new InvalidArgumentError(`Cannot upload to topic "${topic}": unexpected ${header.kind} message`);
-    }
-    if (header.bodyLength > data.body.length) {
-      throw new InvalidArgumentError(
-        `Cannot upload to topic "${topic}": body is ${data.body.length} bytes, header says ${header.bodyLength}`,
-      );
-    }
-    yield decodeRecordBatch(schema, header.header, data.body);
+  for (let r = await it.next(); !r.done; r = await it.next()) yield decodeUploadBatch(r.value, schema, topic);
+}
+
+/**
+ * Decodes one later FlightData message of an upload into a record batch of `schema`.
+ * @throws InvalidArgumentError (or ProtobufError) for anything but a well-formed record batch of `schema`.
+ */
+export function decodeUploadBatch(bytes: Uint8Array, schema: Schema, topic: string): RecordBatch {
+  const data = decodeFlightData(bytes);
+  if (data.header.length === 0) {
+    throw new InvalidArgumentError(`Cannot upload to topic "${topic}": a message carries no IPC header`);
   }
+  const header = decodeIpcHeader(data.header);
+  if (header.kind === "schema") {
+    throw new InvalidArgumentError(`Cannot upload to topic "${topic}": the stream sent a second schema`);
+  }
+  if (header.kind !== "record_batch") {
+    throw new InvalidArgumentError(`Cannot upload to topic "${topic}": unexpected ${header.kind} message`);
+  }
+  if (header.bodyLength > data.body.length) {
+    throw new InvalidArgumentError(
+      `Cannot upload to topic "${topic}": body is ${data.body.length} bytes, header says ${header.bodyLength}`,
+    );
+  }
+  return decodeRecordBatch(schema, header.header, data.body);
 }

@@ -10,7 +10,7 @@
 import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 import { encodeEncapsulatedSchema } from "../arrow/ipc.ts";
 import { describeSequence, describeTopic, type LifecycleDeps } from "../lifecycle/mod.ts";
-import { normalizeSequenceName, normalizeTopicName } from "../model/locator.ts";
+import { type LocatorLimits, normalizeSequenceName, normalizeTopicName } from "../model/locator.ts";
 import type { TimeRange } from "../model/types.ts";
 import { EVENT_STREAM_SCHEMA, type EventSubscription } from "../read/mod.ts";
 import { sequenceInfoSchema, topicStreamSchema } from "../read/schema_metadata.ts";
@@ -19,10 +19,15 @@ import { decodeDescriptor, encodeFlightInfo, type FlightDescriptor } from "./mes
 import { encodeEventsTicket, encodeRangeTicket, encodeTicket, parseFlightCommand } from "./ticket.ts";
 
 /** Answers GetFlightInfo with an encoded FlightInfo. */
-export async function getFlightInfo(deps: LifecycleDeps, req: Uint8Array): Promise<Uint8Array> {
+export async function getFlightInfo(
+  deps: LifecycleDeps,
+  req: Uint8Array,
+  opts: { limits?: LocatorLimits } = {},
+): Promise<Uint8Array> {
+  const limits = opts.limits;
   const descriptor = decodeDescriptor(req);
   if (descriptor.type === "cmd") {
-    const command = parseFlightCommand(descriptor.cmd);
+    const command = parseFlightCommand(descriptor.cmd, { limits });
     if (command.kind === "events") return eventsInfo(command.subscription, descriptor);
     return await topicInfo(deps, command.topic.full, descriptor, command.range, command.stripes);
   }
@@ -35,7 +40,7 @@ export async function getFlightInfo(deps: LifecycleDeps, req: Uint8Array): Promi
     );
   }
   const raw = descriptor.path[0];
-  const sequenceName = asSequenceName(raw);
+  const sequenceName = asSequenceName(raw, limits);
   if (sequenceName !== null) {
     const found = await describeSequence(deps, sequenceName);
     if (found) {
@@ -50,13 +55,13 @@ export async function getFlightInfo(deps: LifecycleDeps, req: Uint8Array): Promi
     }
     throw new NotFoundError(`Cannot find sequence "${sequenceName}"`);
   }
-  return await topicInfo(deps, normalizeTopicName(raw).full, descriptor, null);
+  return await topicInfo(deps, normalizeTopicName(raw, { limits }).full, descriptor, null);
 }
 
 /** The name as a sequence locator, or null when it can only be a topic (it has a `/` inside). */
-function asSequenceName(raw: string): string | null {
+function asSequenceName(raw: string, limits: LocatorLimits | undefined): string | null {
   try {
-    return normalizeSequenceName(raw, { stripTrailingSlash: true });
+    return normalizeSequenceName(raw, { stripTrailingSlash: true, limits });
   } catch (err) {
     if (err instanceof InvalidArgumentError && raw.trim().replace(/^\/|\/$/g, "").includes("/")) return null;
     throw err;

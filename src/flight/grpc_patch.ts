@@ -1,18 +1,24 @@
 /**
- * Two small run-time adjustments to grpc-js's server data path (no source is copied or vendored):
+ * Three small run-time adjustments to grpc-js's server data path (no source is copied or vendored):
  *
  * 1. Aligned reassembly: grpc-js gathers each received message into a list of slices and then
  *    concatenates them. We copy each slice once into a buffer placed so that FlightData's
  *    `data_body` starts 8-byte aligned, which lets apache-arrow view the body without copying it.
  * 2. Pre-framed send: grpc-js copies every outgoing message into a new buffer to add the 5-byte gRPC
  *    prefix. `FramedMessage`s already hold it and are passed through untouched.
+ * 3. Truncated requests: grpc-js treats a client's half-close as the end of its messages even when it
+ *    comes in the middle of one, and drops the partial message silently; a DoPut cut short that way
+ *    would commit what came before it. Such a call now ends with INVALID_ARGUMENT instead (which also
+ *    cancels the handler, so nothing is committed).
  *
- * Both keep grpc-js's behaviour for every other message. If grpc-js's internals change shape, the
- * patch is skipped with a warning and everything still works, with the extra copies.
+ * They keep grpc-js's behaviour for every other message. If grpc-js's internals change shape, the
+ * patch is skipped with a warning and everything still works, with the extra copies (and without 3).
  *
  * @module
  */
 import { Buffer } from "node:buffer";
+import { InvalidArgumentError } from "../errors.ts";
+import { toGrpcStatus } from "./status.ts";
 import * as decoderModule from "@grpc/grpc-js/build/src/stream-decoder.js";
 import * as interceptorsModule from "@grpc/grpc-js/build/src/server-interceptors.js";
 import { FramedMessage, peekBodyOffset } from "./flight_data.ts";
@@ -30,9 +36,15 @@ interface AlignedState {
   messageFilled: number;
 }
 
+/** What the truncation check reads and calls on grpc-js's server call. */
+interface CallState {
+  decoder?: DecoderState;
+  sendStatus(status: { code: number; details: string; metadata: null }): void;
+}
+
 let applied: boolean | null = null;
 
-/** Applies both patches once per process; returns whether they are active. */
+/** Applies the patches once per process; returns whether they are active. */
 export function applyGrpcPatches(log: Logger): boolean {
   if (applied !== null) return applied;
   type Patchable = { prototype: Record<string, unknown> } | undefined;
@@ -40,7 +52,11 @@ export function applyGrpcPatches(log: Logger): boolean {
   const Call = (interceptorsModule as unknown as { BaseServerInterceptingCall?: Patchable })
     .BaseServerInterceptingCall;
   const original = Call?.prototype.serializeMessage;
-  if (!Decoder || !Call || typeof Decoder.prototype.write !== "function" || typeof original !== "function") {
+  const originalEnd = Call?.prototype.handleEndEvent;
+  if (
+    !Decoder || !Call || typeof Decoder.prototype.write !== "function" || typeof original !== "function" ||
+    typeof originalEnd !== "function"
+  ) {
     log.warn("grpc-js internals changed; data path runs without the copy-saving patches");
     applied = false;
     return applied;
@@ -49,8 +65,23 @@ export function applyGrpcPatches(log: Logger): boolean {
   Call.prototype.serializeMessage = function (this: unknown, value: unknown) {
     return value instanceof FramedMessage ? value.framed : original.call(this, value);
   };
+  Call.prototype.handleEndEvent = function (this: CallState) {
+    const partial = this.decoder ? partialMessage(this.decoder) : null;
+    if (partial === null) return originalEnd.call(this);
+    const err = new InvalidArgumentError(`Truncated request: the stream ended inside a message (${partial})`);
+    this.sendStatus({ ...toGrpcStatus(err, log), metadata: null });
+  };
   applied = true;
   return applied;
+}
+
+/** What arrived of a message the decoder is still assembling (`"3 of 1000 bytes"`), or null if none. */
+export function partialMessage(decoder: DecoderState): string | null {
+  const st = decoder.alignedState;
+  if (!st) return null;
+  if (st.message !== null) return `${st.messageFilled - 5} of ${st.message.length - 5} bytes`;
+  if (st.headerFilled > 0) return `${st.headerFilled} of the 5 prefix bytes`;
+  return null;
 }
 
 /** Replacement for StreamDecoder.write: splits gRPC frames, one copy per byte, body 8-byte aligned. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { StreamDecoder } from "@grpc/grpc-js/build/src/stream-decoder.js";
-import { applyGrpcPatches } from "./grpc_patch.ts";
+import { applyGrpcPatches, partialMessage } from "./grpc_patch.ts";
 import { decodeFlightData, encodeFlightData } from "./flight_data.ts";
 import { silentLogger } from "../log.ts";
 
@@ -62,4 +62,18 @@ Deno.test("grpc_patch: a frame above the receive limit is refused", () => {
   applyGrpcPatches(silentLogger());
   const decoder = new StreamDecoder(10);
   assert.throws(() => decoder.write(flightFrame(40, [1])), /larger than max/);
+});
+
+Deno.test("grpc_patch: the decoder tells a message cut short from a clean end", () => {
+  applyGrpcPatches(silentLogger());
+  const frame = flightFrame(40, [1, 2, 3, 4, 5, 6, 7, 8]);
+  const decoder = new StreamDecoder(-1);
+  const state = decoder as unknown as Parameters<typeof partialMessage>[0];
+  assert.equal(partialMessage(state), null, "nothing received yet");
+  decoder.write(frame.subarray(0, 3));
+  assert.equal(partialMessage(state), "3 of the 5 prefix bytes");
+  decoder.write(frame.subarray(3, 20));
+  assert.equal(partialMessage(state), `15 of ${frame.length - 5} bytes`);
+  assert.equal(decoder.write(frame.subarray(20)).length, 1);
+  assert.equal(partialMessage(state), null, "a whole message leaves nothing pending");
 });

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { once } from "node:events";
 import * as net from "node:net";
 import * as grpc from "@grpc/grpc-js";
@@ -26,6 +27,11 @@ export interface CallContext {
    */
   stopping: AbortSignal;
   peer: string;
+  /**
+   * The `authorization` metadata the client sent (several values joined with ", "), null without one.
+   * A credential: never log it.
+   */
+  authorization: string | null;
   log: Logger;
 }
 
@@ -51,6 +57,12 @@ export interface FlightServerOptions {
   host: string;
   port: number;
   maxMessageBytes: number;
+  /**
+   * Calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS): a
+   * client waits for a free slot before opening another; streams beyond it are refused. Unlimited when
+   * unset.
+   */
+  maxConcurrentStreams?: number;
   log: Logger;
   /**
    * Listen with SO_REUSEPORT, so that several Flight worker threads share one port and the kernel
@@ -58,6 +70,14 @@ export interface FlightServerOptions {
    * and hands each socket to grpc-js through a connection injector.
    */
   reusePort?: boolean;
+  /** Serve TLS (`grpc+tls://`) with this certificate chain and private key (PEM); plaintext without. */
+  tls?: TlsMaterial | null;
+}
+
+/** A PEM certificate chain (leaf first) and its PEM private key. */
+export interface TlsMaterial {
+  certChain: Uint8Array;
+  privateKey: Uint8Array;
 }
 
 /** HTTP/2 flow-control window and frame size: the largest the protocol allows (2^24 - 1). */
@@ -89,6 +109,7 @@ export class FlightServer {
     const server = new grpc.Server({
       "grpc.max_receive_message_length": opts.maxMessageBytes,
       "grpc.max_send_message_length": opts.maxMessageBytes,
+      ...(opts.maxConcurrentStreams ? { "grpc.max_concurrent_streams": opts.maxConcurrentStreams } : {}),
     });
     // grpc-js has no option for HTTP/2 settings; its constructor leaves them in this object.
     const common = (server as unknown as { commonServerOptions: { settings?: Record<string, number> } })
@@ -107,7 +128,7 @@ export class FlightServer {
     }
     server.addService(FLIGHT_SERVICE, impl);
     const address = hostPort(opts.host, opts.port);
-    const credentials = grpc.ServerCredentials.createInsecure();
+    const credentials = opts.tls ? tlsCredentials(opts.tls) : grpc.ServerCredentials.createInsecure();
     const bound = opts.reusePort
       ? listenSharedPort(server.createConnectionInjector(credentials), opts.host, opts.port)
       : new Promise<{ port: number; listener: null }>((resolve, reject) => {
@@ -154,6 +175,19 @@ export class FlightServer {
       this.#server.forceShutdown();
     }
   }
+}
+
+/**
+ * Server TLS credentials, without client certificates. The root store is empty on purpose: without one,
+ * grpc-js passes its default roots as `ca`, which the server does not need (it asks for no client
+ * certificate) and which Deno's `node:tls` sends along with the chain, making the handshake too large
+ * for clients ("excessive message size").
+ */
+function tlsCredentials(tls: TlsMaterial): grpc.ServerCredentials {
+  return grpc.ServerCredentials.createSsl(Buffer.alloc(0), [{
+    cert_chain: Buffer.from(tls.certChain),
+    private_key: Buffer.from(tls.privateKey),
+  }]);
 }
 
 /** Accepts on `host:port` with SO_REUSEPORT and hands every connection to grpc-js. */
@@ -214,7 +248,9 @@ function adapt(
     calls.add(ac);
     (call as NodeJS.EventEmitter).on("cancelled", () => ac.abort(new Error("call cancelled by the client")));
     const peer = call.getPeer();
-    const ctx: CallContext = { signal: ac.signal, stopping, peer, log: baseLog.child({ rpc: name, peer }) };
+    const authorization = call.metadata.get("authorization").map(String).join(", ") || null;
+    const log = baseLog.child({ rpc: name, peer });
+    const ctx: CallContext = { signal: ac.signal, stopping, peer, authorization, log };
     const fail = (err: unknown) => toGrpcStatus(err, ctx.log);
     return { ctx, done: () => calls.delete(ac), fail };
   };

@@ -5,12 +5,14 @@
  * @module
  */
 import { InvalidArgumentError, UnimplementedError } from "../errors.ts";
+import { DEFAULT_LOCATOR_LIMITS, type LocatorLimits } from "../model/locator.ts";
 import { type LifecycleDeps, listSequences } from "../lifecycle/mod.ts";
 import type { IngestDeps } from "../ingest/mod.ts";
 import type { ReadDeps } from "../read/mod.ts";
 import type { QueryDeps } from "../query/run.ts";
 import { decodeBytesMessage, encodeFlightInfo } from "./messages.ts";
 import type { CallContext, FlightHandlers } from "./server.ts";
+import { type ActionLimits, DEFAULT_ACTION_LIMITS } from "./actions.ts";
 import { doAction } from "./do_action.ts";
 import { doGet } from "./do_get.ts";
 import { doPut } from "./do_put.ts";
@@ -24,6 +26,39 @@ export interface FlightDomain {
   query: QueryDeps;
 }
 
+/** What one request may carry (`--max-metadata-bytes`, `--max-name-bytes`). */
+export interface RequestLimits {
+  /** Largest `user_metadata`, in bytes of compact JSON (RESOURCE_EXHAUSTED beyond). */
+  readonly maxMetadataBytes: number;
+  /** Longest name, in UTF-8 bytes; a `/`-separated segment is also at most 255 (INVALID_ARGUMENT beyond). */
+  readonly maxNameBytes: number;
+}
+
+/** 1 MiB of metadata, 512-byte names. */
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({
+  maxMetadataBytes: DEFAULT_ACTION_LIMITS.maxMetadataBytes,
+  maxNameBytes: DEFAULT_LOCATOR_LIMITS.maxBytes,
+});
+
+/** Room an action body needs next to its metadata (names, keys, JSON punctuation). */
+const BODY_OVERHEAD_BYTES = 64 * 1024;
+
+/** The locator and action-body limits that follow from the request limits. */
+export function requestLimits(limits: RequestLimits): { locator: LocatorLimits; action: ActionLimits } {
+  const locator = Object.freeze({
+    maxBytes: limits.maxNameBytes,
+    maxSegmentBytes: Math.min(DEFAULT_LOCATOR_LIMITS.maxSegmentBytes, limits.maxNameBytes),
+  });
+  const action = Object.freeze({
+    ...DEFAULT_ACTION_LIMITS,
+    // A body can always carry the largest metadata allowed, and is never limited below the default.
+    maxBodyBytes: Math.max(DEFAULT_ACTION_LIMITS.maxBodyBytes, limits.maxMetadataBytes + BODY_OVERHEAD_BYTES),
+    maxMetadataBytes: limits.maxMetadataBytes,
+    locator,
+  });
+  return { locator, action };
+}
+
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -32,7 +67,11 @@ function unimplemented(rpc: string): never {
 }
 
 /** Builds the handlers over a domain implementation. */
-export function createFlightHandlers(domain: FlightDomain): FlightHandlers {
+export function createFlightHandlers(
+  domain: FlightDomain,
+  opts: { limits?: RequestLimits } = {},
+): FlightHandlers {
+  const limits = requestLimits(opts.limits ?? DEFAULT_REQUEST_LIMITS);
   return {
     // deno-lint-ignore require-yield
     async *Handshake(_reqs: AsyncIterable<Uint8Array>, _ctx: CallContext) {
@@ -56,20 +95,21 @@ export function createFlightHandlers(domain: FlightDomain): FlightHandlers {
         });
       }
     },
-    GetFlightInfo: (req: Uint8Array) => getFlightInfo(domain.lifecycle, req),
+    GetFlightInfo: (req: Uint8Array) => getFlightInfo(domain.lifecycle, req, { limits: limits.locator }),
     PollFlightInfo: () => Promise.resolve(unimplemented("PollFlightInfo")),
     GetSchema: () => Promise.resolve(unimplemented("GetSchema")),
-    DoGet: (req: Uint8Array, ctx: CallContext) => doGet(domain.read, req, ctx),
+    DoGet: (req: Uint8Array, ctx: CallContext) => doGet(domain.read, req, ctx, { limits: limits.locator }),
     // deno-lint-ignore require-yield
     async *DoPut(reqs: AsyncIterable<Uint8Array>, ctx: CallContext) {
-      await doPut(domain.ingest, reqs, ctx); // the reply is an empty PutResult stream
+      // The reply is an empty PutResult stream.
+      await doPut(domain.ingest, reqs, ctx, { limits: { locator: limits.locator } });
     },
     // deno-lint-ignore require-yield
     async *DoExchange() {
       unimplemented("DoExchange");
     },
     async *DoAction(req: Uint8Array) {
-      yield await doAction(domain, req);
+      yield await doAction(domain, req, { limits: limits.action });
     },
     // deno-lint-ignore require-yield
     async *ListActions() {

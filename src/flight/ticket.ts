@@ -230,20 +230,26 @@ function readNs(f: JsonFields, field: string): bigint | null {
   if (!f.has(field)) return null;
   const v = f.value(field);
   if (v === null) return null;
-  let text: string;
+  let n: bigint;
   if (typeof v === "number") {
     if (!Number.isInteger(v)) throw f.error(field, "must be an integer");
-    text = String(v);
+    // An integral double (`1e18`, `1e300`): exact as a BigInt, whatever its decimal spelling would be.
+    n = BigInt(v);
   } else if (isRawJson(v)) {
-    text = (v as unknown as { rawJSON: string }).rawJSON; // an integer beyond ±2^53, kept exact
+    n = BigInt((v as unknown as { rawJSON: string }).rawJSON); // an integer beyond ±2^53, kept exact
   } else if (typeof v === "string") {
     if (!DECIMAL.test(v)) throw f.error(field, `must be a decimal integer, not ${quoteValue(v)}`);
-    text = v;
+    n = BigInt(v);
   } else {
     throw f.error(field, "must be a decimal string or an integer");
   }
-  const n = BigInt(text);
-  if (n < INT64_MIN || n > INT64_MAX) throw f.error(field, `must fit in 64 bits, not ${text}`);
+  if (n < INT64_MIN || n > INT64_MAX) {
+    const text = String(n);
+    throw f.error(
+      field,
+      `must fit in 64 bits, not ${text.length > 30 ? `a ${text.length}-digit number` : text}`,
+    );
+  }
   return n;
 }
 

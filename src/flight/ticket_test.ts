@@ -169,6 +169,23 @@ Deno.test("parseTicket() refuses malformed range bounds", () => {
     '"start_ns": "-9223372036854775809"',
     'Invalid DoGet ticket: field "topic_range.start_ns" must fit in 64 bits, not -9223372036854775809',
   );
+  // Integral doubles (exponent syntax, or more than 20 digits) used to reach BigInt("1e+308"): INTERNAL.
+  fails(
+    '"start_ns": 1e308',
+    `Invalid DoGet ticket: field "topic_range.start_ns" must fit in 64 bits, not a 309-digit number`,
+  );
+  fails(
+    '"end_ns": 123456789012345678901234567890',
+    'Invalid DoGet ticket: field "topic_range.end_ns" must fit in 64 bits, not 123456789012345677877719597056',
+  );
+  assert.deepEqual(
+    parseTicket(rangeTicket('{"topic_range": {"name": "s/t", "start_ns": 1e18}}')),
+    {
+      kind: "topic",
+      topic: { full: "s/t", sequence: "s", relative: "/t" },
+      range: { startNs: 10n ** 18n, endNs: null },
+    },
+  );
   fails(
     '"start_ns": true',
     'Invalid DoGet ticket: field "topic_range.start_ns" must be a decimal string or an integer',

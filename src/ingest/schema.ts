@@ -5,7 +5,7 @@
  * @module
  */
 import { DataType, type Field, type RecordBatch, Schema } from "apache-arrow";
-import { decodeEncapsulatedSchema, encodeEncapsulatedSchema } from "../arrow/ipc.ts";
+import { decodeEncapsulatedSchema, encodeEncapsulatedSchema, unsupportedField } from "../arrow/ipc.ts";
 import { TIMESTAMP_COLUMN } from "../arrow/stats.ts";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.ts";
 import { schemaKey } from "../model/store_layout.ts";
@@ -13,8 +13,9 @@ import type { Topic } from "../model/types.ts";
 import type { IngestDeps } from "./upload.ts";
 
 /**
- * Checks the rules every upload schema follows: a top-level signed int64 `timestamp_ns`, and no
- * dictionary-encoded field at any depth.
+ * Checks the rules every upload schema follows: a top-level signed int64 `timestamp_ns`, no
+ * dictionary-encoded field at any depth, and only types record batches can carry here (no unions or
+ * view types), so that a schema accepted is one whose batches can be read.
  * @throws InvalidArgumentError `Invalid schema for topic "x": …`.
  */
 export function validateUploadSchema(topicName: string, schema: Schema): void {
@@ -29,6 +30,8 @@ export function validateUploadSchema(topicName: string, schema: Schema): void {
   if (dictionary !== null || schema.dictionaries.size > 0) {
     throw invalid(`field "${dictionary ?? "?"}" is dictionary-encoded, which is not supported`);
   }
+  const unsupported = unsupportedField(schema.fields);
+  if (unsupported !== null) throw invalid(`field ${unsupported} has a type that is not supported`);
 }
 
 function findDictionary(fields: readonly Field[], prefix: string): string | null {

@@ -76,19 +76,26 @@ export function deleteKeysJob(keys: string[], opts: JobPolicy & { delayMs: numbe
 }
 
 export function compactTopicJob(topicUuid: string, opts: JobPolicy): NewJob {
-  return {
-    kind: "compact_topic",
-    payload: { topic_uuid: topicUuid } satisfies CompactTopicPayload as unknown as JsonValue,
-    dedupeKey: `compact:${topicUuid.toLowerCase()}`,
-    maxAttempts: opts.maxAttempts,
-  };
+  return topicJob("compact_topic", "compact", topicUuid, opts);
 }
 
 export function refreshStatsJob(topicUuid: string, opts: JobPolicy): NewJob {
+  return topicJob("refresh_stats", "stats", topicUuid, opts);
+}
+
+/** A job about one topic, at most one active per kind and topic. */
+function topicJob(
+  kind: "compact_topic" | "refresh_stats",
+  dedupe: string,
+  topicUuid: string,
+  opts: JobPolicy,
+) {
   return {
-    kind: "refresh_stats",
-    payload: { topic_uuid: topicUuid } satisfies RefreshStatsPayload as unknown as JsonValue,
-    dedupeKey: `stats:${topicUuid.toLowerCase()}`,
+    kind,
+    payload: { topic_uuid: topicUuid } satisfies
+      | CompactTopicPayload
+      | RefreshStatsPayload as unknown as JsonValue,
+    dedupeKey: `${dedupe}:${topicUuid.toLowerCase()}`,
     maxAttempts: opts.maxAttempts,
   };
 }

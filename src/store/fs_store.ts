@@ -71,14 +71,25 @@ export class FsStore implements ObjectStore {
     }
     const tmp = join(this.#tmp, `${crypto.randomUUID()}.part`);
     let file: Deno.FsFile | undefined;
+    // A write that failed on the disk (full, read-only) is the reason, even if the caller aborts because
+    // of it: stopping the data source runs its cleanup, which may abort `signal` before we get here.
+    let diskError: { error: unknown } | undefined;
+    const write = async (f: Deno.FsFile, chunk: Uint8Array) => {
+      try {
+        await writeAll(f, chunk);
+      } catch (err) {
+        diskError ??= { error: err };
+        throw err;
+      }
+    };
     try {
       file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
       if (data instanceof Uint8Array) {
-        await writeAll(file, data);
+        await write(file, data);
       } else {
         for await (const chunk of data) {
           signal?.throwIfAborted();
-          await writeAll(file, chunk);
+          await write(file, chunk);
         }
       }
       await file.sync();
@@ -91,7 +102,7 @@ export class FsStore implements ObjectStore {
       await Deno.remove(tmp).catch(nullIfMissing).catch((e) =>
         this.#log.warn("cannot remove temp file", { tmp, err: e })
       );
-      throw writeError(key, err, signal);
+      throw diskError ? writeError(key, diskError.error) : writeError(key, err, signal);
     }
   }
 

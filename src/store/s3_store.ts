@@ -1,6 +1,10 @@
 /**
  * `S3Store`: an ObjectStore in an S3 bucket (AWS, MinIO, …), keys placed under the configured prefix.
- * Path-style addressing; the SDK retries each call up to {@link MAX_ATTEMPTS} times.
+ * Path-style addressing. Every request has a deadline (`requestTimeoutMs`, default 60 s): an attempt
+ * that gets no complete answer in time is aborted. Failures that may pass (a refused or dropped
+ * connection, a timeout, throttling, a 5xx answer) are retried with exponential backoff, up to
+ * `maxAttempts` attempts (default {@link MAX_ATTEMPTS}); then the call fails with UnavailableError. The
+ * SDK's own retries are off, so that one deadline and one backoff apply.
  * Must not import `catalog/` or `flight/`.
  *
  * @module
@@ -27,8 +31,16 @@ import type { ObjectInfo, ObjectStore, PutOptions } from "./store.ts";
 /** The S3 variant of the store configuration. */
 export type S3StoreConfig = Extract<StoreConfig, { kind: "s3" }>;
 
-/** Attempts per call (first try plus retries) for throttling, 5xx answers and network failures. */
+/** Attempts per call (first try plus retries) for throttling, 5xx answers, timeouts and network failures. */
 export const MAX_ATTEMPTS = 3;
+
+/** Longest time one attempt of one request may take, unless configured. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** Backoff before retry n (1-based): 100 ms, 200 ms, 400 ms… at most 2 s, with ±25 % jitter. */
+function backoffMs(retry: number): number {
+  return Math.min(2000, 100 * 2 ** (retry - 1)) * (0.75 + Math.random() / 2);
+}
 
 export interface S3StoreOptions {
   log: Logger;
@@ -45,9 +57,13 @@ export class S3Store implements ObjectStore {
   readonly #base: string;
   readonly #pageSize: number;
   readonly #log: Logger;
+  readonly #timeoutMs: number;
+  readonly #maxAttempts: number;
 
   private constructor(config: S3StoreConfig, opts: S3StoreOptions) {
     const prefix = validatePrefix(config.prefix);
+    this.#timeoutMs = config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.#maxAttempts = config.maxAttempts ?? MAX_ATTEMPTS;
     this.#client = createClient(config);
     this.#bucket = config.bucket;
     this.#base = prefix === "" ? "" : prefix + "/";
@@ -117,35 +133,41 @@ export class S3Store implements ObjectStore {
       if (await this.head(key) === null) throw new NotFoundError(`${action}: object is missing`);
       return new Uint8Array(0);
     }
-    try {
-      const cmd = new GetObjectCommand({
-        Bucket: this.#bucket,
-        Key: s3Key,
-        Range: `bytes=${offset}-${offset + length - 1}`,
-      });
-      const res = await this.#client.send(cmd, { abortSignal: opts.signal });
-      const bytes = await res.Body!.transformToByteArray();
-      // Trust the range the server says it sent: some ignore Range (200, whole object) or misread
-      // "bytes=0-0"; Content-Range is "bytes <first>-<last>/<size>".
-      const first = Number(/^bytes (\d+)-/.exec(res.ContentRange ?? "")?.[1] ?? 0);
-      if (first === offset && bytes.length <= length) return bytes;
-      return bytes.slice(offset - first, offset - first + length);
-    } catch (err) {
-      // 416: the object exists (else 404) but `offset` is at or past its end.
-      if (httpStatus(err) === 416) return new Uint8Array(0);
-      throw s3Error(action, err, { bucket: this.#bucket, signal: opts.signal });
-    }
+    const cmd = new GetObjectCommand({
+      Bucket: this.#bucket,
+      Key: s3Key,
+      Range: `bytes=${offset}-${offset + length - 1}`,
+    });
+    return await this.#send(action, async (abortSignal) => {
+      try {
+        const res = await this.#client.send(cmd, { abortSignal });
+        const bytes = await res.Body!.transformToByteArray();
+        // Trust the range the server says it sent: some ignore Range (200, whole object) or misread
+        // "bytes=0-0"; Content-Range is "bytes <first>-<last>/<size>".
+        const first = Number(/^bytes (\d+)-/.exec(res.ContentRange ?? "")?.[1] ?? 0);
+        if (first === offset && bytes.length <= length) return bytes;
+        return bytes.slice(offset - first, offset - first + length);
+      } catch (err) {
+        // 416: the object exists (else 404) but `offset` is at or past its end.
+        if (httpStatus(err) === 416) return new Uint8Array(0);
+        throw err;
+      }
+    }, opts.signal);
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
     const s3Key = this.#s3Key(key);
-    try {
-      const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: s3Key }));
-      return { key, sizeBytes: res.ContentLength ?? 0 };
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw s3Error(`Cannot read object "${key}"`, err, { bucket: this.#bucket });
-    }
+    return await this.#send(`Cannot read object "${key}"`, async (abortSignal) => {
+      try {
+        const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: s3Key }), {
+          abortSignal,
+        });
+        return { key, sizeBytes: res.ContentLength ?? 0 };
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    });
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
@@ -231,16 +253,45 @@ export class S3Store implements ObjectStore {
     return s3Key;
   }
 
-  /** Runs one SDK call; its failure becomes a domain error naming `action`. */
+  /**
+   * Runs one SDK call under the deadline, retrying failures that may pass (UnavailableError) with
+   * backoff; the final failure becomes a domain error naming `action`. `fn` must be safe to repeat.
+   */
   async #send<T>(
     action: string,
-    fn: (abortSignal: AbortSignal | undefined) => Promise<T>,
+    fn: (abortSignal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T> {
-    try {
-      return await fn(signal);
-    } catch (err) {
-      throw s3Error(action, err, { bucket: this.#bucket, signal });
+    for (let attempt = 1;; attempt++) {
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), this.#timeoutMs);
+      let failure: Error;
+      try {
+        return await fn(signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal);
+      } catch (err) {
+        failure = deadline.signal.aborted && !signal?.aborted
+          ? new UnavailableError(`${action}: object store gave no answer within ${this.#timeoutMs} ms`, {
+            cause: err,
+          })
+          : s3Error(action, err, { bucket: this.#bucket, signal });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!(failure instanceof UnavailableError) || attempt >= this.#maxAttempts) throw failure;
+      const wait = backoffMs(attempt);
+      this.#log.debug("retrying an object store request", {
+        action,
+        attempt,
+        waitMs: Math.round(wait),
+        err: failure,
+      });
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, wait);
+        signal?.addEventListener("abort", () => {
+          clearTimeout(t);
+          reject(new CancelledError(`${action}: cancelled`, { cause: signal.reason }));
+        }, { once: true });
+      });
     }
   }
 
@@ -298,10 +349,13 @@ function createClient(config: S3StoreConfig): S3Client {
     credentials: config.accessKeyId !== null && config.secretAccessKey !== null
       ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }
       : undefined,
-    maxAttempts: MAX_ATTEMPTS,
+    maxAttempts: 1, // S3Store.#send retries, under its own deadline
     // Checksums only where S3 requires them: MinIO and emulators reject the newer default trailers.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+    requestHandler: {
+      connectionTimeout: Math.min(5_000, config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+      requestTimeout: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    },
   });
 }

@@ -5,6 +5,7 @@
  */
 import * as init from "./0001_init.ts";
 import * as eventsJobs from "./0002_events_jobs.ts";
+import * as apiKeys from "./0003_api_keys.ts";
 
 export interface Migration {
   /** Unique, increasing; recorded in `schema_migrations.version`. */
@@ -16,4 +17,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: init.name, sql: init.sql },
   { version: 2, name: eventsJobs.name, sql: eventsJobs.sql },
+  { version: 3, name: apiKeys.name, sql: apiKeys.sql },
 ];

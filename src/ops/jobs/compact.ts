@@ -44,7 +44,10 @@ export interface CompactResult {
   rows: number;
 }
 
-/** Compacts the topic the payload names; null when there was nothing to do (gone, unlocked, < 2 chunks). */
+/**
+ * Compacts the topic the payload names; null when there was nothing to do (gone, not in a finalized
+ * sequence, fewer than 2 chunks).
+ */
 export async function compactTopic(
   deps: CompactDeps,
   payload: JsonValue,
@@ -54,6 +57,8 @@ export async function compactTopic(
   const { signal, log } = ctx;
   const topic = await catalog.getTopicByUuid(parseTopicPayload(payload));
   if (!topic || !topic.locked || topic.schemaKey === null) return null;
+  // Only finalized sequences: they cannot be deleted, so no deletion races the rewrite.
+  if (!(await catalog.getSequenceByUuid(topic.sequenceUuid))?.locked) return null;
   const old = (await catalog.listChunks(topic.id)).sort((a, b) => a.index - b.index);
   if (old.length < 2) return null;
   await agreeWithCatalog(deps, topic, old, log);

@@ -13,6 +13,7 @@ import { deleteObjects } from "./delete_objects.ts";
 import { refreshStats } from "./refresh_stats.ts";
 import { type JobHandler, JobRunner } from "./runner.ts";
 import type { JobKind } from "../../model/types.ts";
+import { DEFAULT_ROW_GROUP_BYTES } from "../../ingest/mod.ts";
 
 export { type JobOutcome, JobRunner } from "./runner.ts";
 export { compactTopic } from "./compact.ts";
@@ -67,6 +68,17 @@ export function jobHandlers(deps: JobDeps, settings: JobRunnerSettings): Record<
       await refreshStats(deps, payload, ctx);
     },
   };
+}
+
+/** A runner for every job kind as a configured daemon builds it (not started). */
+export function createConfiguredRunner(
+  deps: Omit<JobDeps, "chunkTargetBytes" | "rowGroupBytes">,
+  config: { chunkTargetBytes: number; jobs: JobRunnerSettings },
+) {
+  return createJobRunner(
+    { ...deps, chunkTargetBytes: config.chunkTargetBytes, rowGroupBytes: DEFAULT_ROW_GROUP_BYTES },
+    config.jobs,
+  );
 }
 
 /** A runner for every job kind (not started). */

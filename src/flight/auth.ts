@@ -1,0 +1,113 @@
+/**
+ * API key enforcement at the wire edge (`--api-key-enabled`): which permission each call needs, decided
+ * from the RPC and, for DoAction, the action name; and a wrapper that checks the caller's key before a
+ * handler runs. The key itself is checked in `auth/api_keys.ts`.
+ *
+ * Authentication comes first: a call without a usable key is UNAUTHENTICATED whatever it asks, and learns
+ * nothing else (not even whether its request was well formed). A key is checked once per call, at its
+ * start: a DoPut stream is not re-checked per message.
+ *
+ * @module
+ */
+import { type ApiKeyVerifier, requirePermission } from "../auth/api_keys.ts";
+import type { ApiKeyPermission } from "../model/api_keys.ts";
+import type { ActionName } from "./actions.ts";
+import { decodeAction } from "./messages.ts";
+import type { CallContext, FlightHandlers } from "./server.ts";
+import { FLIGHT_RPCS, type FlightRpc } from "./service_def.ts";
+
+/**
+ * The permission each action needs. Typed over every action name, so a new action cannot be added
+ * without deciding here.
+ */
+export const ACTION_PERMISSIONS: Readonly<Record<ActionName, ApiKeyPermission>> = Object.freeze({
+  sequence_system_info: "read",
+  topic_system_info: "read",
+  sequence_notify_list: "read",
+  topic_notify_list: "read",
+  layer_list: "read",
+  query: "read",
+  sequence_create: "write",
+  topic_create: "write",
+  sequence_finalize: "write",
+  sequence_notify_create: "write",
+  topic_notify_create: "write",
+  layer_create: "write",
+  layer_update: "write",
+  sequence_delete: "delete",
+  topic_delete: "delete",
+  sequence_abort: "delete",
+  sequence_notify_purge: "delete",
+  topic_notify_purge: "delete",
+  layer_delete: "delete",
+});
+
+/**
+ * The permission each RPC needs: `"action"` for DoAction (see {@link ACTION_PERMISSIONS}); null for
+ * Handshake, which only needs a valid key (it is not implemented).
+ */
+export const RPC_PERMISSIONS: Readonly<Record<FlightRpc, ApiKeyPermission | "action" | null>> = Object.freeze(
+  {
+    Handshake: null,
+    ListFlights: "read",
+    GetFlightInfo: "read",
+    PollFlightInfo: "read",
+    GetSchema: "read",
+    DoGet: "read",
+    ListActions: "read",
+    DoPut: "write",
+    DoExchange: "write",
+    DoAction: "action",
+  },
+);
+
+/**
+ * The permission a call needs, and the name to give it in a refusal; null permission when a valid key is
+ * enough (Handshake; a DoAction whose request cannot be decoded or names no known action, which its
+ * handler then refuses as INVALID_ARGUMENT).
+ */
+export function requiredPermission(
+  rpc: FlightRpc,
+  request?: Uint8Array,
+): { permission: ApiKeyPermission | null; what: string } {
+  const needed = RPC_PERMISSIONS[rpc];
+  if (needed !== "action") return { permission: needed, what: rpc };
+  let type: string;
+  try {
+    type = decodeAction(request ?? new Uint8Array(0)).type;
+  } catch {
+    return { permission: null, what: rpc }; // malformed: the handler reports it
+  }
+  return Object.hasOwn(ACTION_PERMISSIONS, type)
+    ? { permission: ACTION_PERMISSIONS[type as ActionName], what: type }
+    : { permission: null, what: rpc };
+}
+
+type AnyHandler = (input: never, ctx: CallContext) => unknown;
+
+/** `handlers`, each checking the call's API key (and the permission it needs) before it runs. */
+export function withApiKeys(handlers: FlightHandlers, verifier: ApiKeyVerifier): FlightHandlers {
+  const check = async (rpc: FlightRpc, ctx: CallContext, request?: Uint8Array) => {
+    const caller = await verifier.authenticate(ctx.authorization);
+    const { permission, what } = requiredPermission(rpc, request);
+    if (permission !== null) requirePermission(caller, permission, what);
+  };
+  const wrapped: Record<string, AnyHandler> = {};
+  for (const rpc of Object.keys(FLIGHT_RPCS) as FlightRpc[]) {
+    const [clientStreams, serverStreams] = FLIGHT_RPCS[rpc];
+    const handler = handlers[rpc] as unknown as (input: unknown, ctx: CallContext) => unknown;
+    if (!serverStreams) {
+      wrapped[rpc] = async (req: Uint8Array, ctx: CallContext) => {
+        await check(rpc, ctx, req);
+        return await handler(req, ctx);
+      };
+    } else {
+      // Checked when the adapter starts reading the reply, before the handler sees a message.
+      wrapped[rpc] = async function* (input: Uint8Array | AsyncIterable<Uint8Array>, ctx: CallContext) {
+        await check(rpc, ctx, clientStreams ? undefined : input as Uint8Array);
+        yield* handler(input, ctx) as AsyncIterable<unknown>;
+      };
+    }
+  }
+  return wrapped as unknown as FlightHandlers;
+}
