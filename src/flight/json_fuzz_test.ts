@@ -7,6 +7,7 @@
  * answer. Fixed seed, an iteration cap and a time budget; the counts are printed at the end.
  */
 import assert from "node:assert/strict";
+import { PROTOCOL_QUERY_EXAMPLES } from "../query/_examples.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import { parseKey } from "../model/keys.ts";
 import { normalizeLayerName, normalizeSequenceName, normalizeTopicName } from "../model/locator.ts";
@@ -52,17 +53,7 @@ const ACTION_SEEDS: [string, unknown][] = [
 
 /** Protocol section 9.7, plus the operators the SDK never generates. */
 const QUERY_SEEDS = [
-  `{"ontology": {"imu.acceleration.x": {"$geq": 0.01}}}`,
-  `{"ontology": {"imu.header.stamp.sec": {"$eq": 1700000000}, "imu.header.stamp.nanosec": {"$geq": 259999990}}}`,
-  `{"ontology": {"imu.acceleration.x": {"$between": [0.0, 1.0]}}, "topic": {"name": {"$match": "camera/left"}}}`,
-  `{"ontology": {"imu.header.stamp.sec": {"$eq": 1700000000}}, "topic": {"user_metadata": {"sensor_id": {"$eq": "imu_front_01"}}}, "sequence": {"name": {"$eq": "test-sequence-datastream"}}}`,
-  `{"ontology": {"gps.status.service": {"$geq": 1}}, "topic": {"user_metadata": {"interface.type": {"$eq": "UART"}}}}`,
-  `{"sequence": {"name": {"$eq": "s"}, "created_timestamp": {"$leq": 1765000000500}}}`,
-  `{"topic": {"ontology_tag": {"$eq": "imu"}, "created_timestamp": {"$between": [1765000000500, 1765000600000]}}}`,
-  `{"sequence": {"name": {"$match": "test-query-"}, "user_metadata": {"status": {"$eq": "raw"}, "visibility": {"$eq": "private"}}}}`,
-  `{"topic": {"user_metadata": {"bias_stability": {"$gt": 0.01}, "serial_number": {"$eq": "X"}}}}`,
-  `{"ontology": {"imu.timestamp_ns": {"$between": [100, 500]}}}`,
-  `{"sequence": {"name": {"$in": ["s1"]}}, "topic": {"name": {"$in": ["/a/b", "/c"]}}}`,
+  ...PROTOCOL_QUERY_EXAMPLES,
   `{"sequence": {"user_metadata": {"a.0.b": "$ex", "c": {"$nex": null}}}, "topic": {"serialization_format": {"$neq": "image"}}}`,
   `{"topic": {"user_metadata": {"flag": {"$eq": true}, "n": {"$between": [1, 9223372036854775807]}}}}`,
 ];

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { PROTOCOL_QUERY_EXAMPLES } from "./_examples.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { parseJsonExact } from "../model/json.ts";
 import { parseQuery } from "./parse.ts";
@@ -130,19 +131,7 @@ Deno.test("parseQuery: integers stay exact and distinct from floats", () => {
 });
 
 Deno.test("parseQuery: every 9.7 example parses", () => {
-  const examples = [
-    `{"ontology": {"imu.acceleration.x": {"$geq": 0.01}}}`,
-    `{"ontology": {"imu.header.stamp.sec": {"$eq": 1700000000}, "imu.header.stamp.nanosec": {"$geq": 259999990}}}`,
-    `{"ontology": {"imu.acceleration.x": {"$between": [0.0, 1.0]}}, "topic": {"name": {"$match": "camera/left"}}}`,
-    `{"ontology": {"imu.header.stamp.sec": {"$eq": 1700000000}}, "topic": {"user_metadata": {"sensor_id": {"$eq": "imu_front_01"}}}, "sequence": {"name": {"$eq": "test-sequence-datastream"}}}`,
-    `{"ontology": {"gps.status.service": {"$geq": 1}}, "topic": {"user_metadata": {"interface.type": {"$eq": "UART"}}}}`,
-    `{"sequence": {"name": {"$eq": "s"}, "created_timestamp": {"$leq": 1765000000500}}}`,
-    `{"topic": {"ontology_tag": {"$eq": "imu"}, "created_timestamp": {"$between": [1765000000500, 1765000600000]}}}`,
-    `{"sequence": {"name": {"$match": "test-query-"}, "user_metadata": {"status": {"$eq": "raw"}, "visibility": {"$eq": "private"}}}}`,
-    `{"topic": {"user_metadata": {"bias_stability": {"$gt": 0.01}, "serial_number": {"$eq": "X"}}}}`,
-    `{"ontology": {"imu.timestamp_ns": {"$between": [100, 500]}}}`,
-    `{"sequence": {"name": {"$in": ["s1"]}}, "topic": {"name": {"$in": ["/a/b", "/c"]}}}`,
-  ];
+  const examples = PROTOCOL_QUERY_EXAMPLES;
   for (const text of examples) assert.doesNotThrow(() => parse(text), text);
   assert.deepEqual(parse(examples[1]).ontology, [
     { tag: "imu", path: ["header", "stamp", "sec"], op: { op: "eq", value: 1700000000n } },

@@ -1,0 +1,20 @@
+/**
+ * The query examples of protocol section 9.7 (and two the grammar also takes), as JSON text: shared by
+ * the parser's tests and the query fuzzer's seeds.
+ *
+ * @module
+ */
+
+export const PROTOCOL_QUERY_EXAMPLES: readonly string[] = [
+  `{"ontology": {"imu.acceleration.x": {"$geq": 0.01}}}`,
+  `{"ontology": {"imu.header.stamp.sec": {"$eq": 1700000000}, "imu.header.stamp.nanosec": {"$geq": 259999990}}}`,
+  `{"ontology": {"imu.acceleration.x": {"$between": [0.0, 1.0]}}, "topic": {"name": {"$match": "camera/left"}}}`,
+  `{"ontology": {"imu.header.stamp.sec": {"$eq": 1700000000}}, "topic": {"user_metadata": {"sensor_id": {"$eq": "imu_front_01"}}}, "sequence": {"name": {"$eq": "test-sequence-datastream"}}}`,
+  `{"ontology": {"gps.status.service": {"$geq": 1}}, "topic": {"user_metadata": {"interface.type": {"$eq": "UART"}}}}`,
+  `{"sequence": {"name": {"$eq": "s"}, "created_timestamp": {"$leq": 1765000000500}}}`,
+  `{"topic": {"ontology_tag": {"$eq": "imu"}, "created_timestamp": {"$between": [1765000000500, 1765000600000]}}}`,
+  `{"sequence": {"name": {"$match": "test-query-"}, "user_metadata": {"status": {"$eq": "raw"}, "visibility": {"$eq": "private"}}}}`,
+  `{"topic": {"user_metadata": {"bias_stability": {"$gt": 0.01}, "serial_number": {"$eq": "X"}}}}`,
+  `{"ontology": {"imu.timestamp_ns": {"$between": [100, 500]}}}`,
+  `{"sequence": {"name": {"$in": ["s1"]}}, "topic": {"name": {"$in": ["/a/b", "/c"]}}}`,
+];
