@@ -33,7 +33,7 @@ export async function startBackgroundWork(
     );
     const runner = createConfiguredRunner({ catalog, store, log, decoder }, config);
     await runner.start();
-    stack.defer(() => runner.stop());
+    stack.defer(() => runner.stop(config.shutdownTimeoutMs));
     return stack.move();
   } catch (err) {
     await stack.disposeAsync();

@@ -21,7 +21,7 @@ export type StoreConfig =
     region: string;
     accessKeyId: string | null;
     secretAccessKey: string | null;
-    /** A request with no progress for this long fails (and is retried); default 60 s. */
+    /** One attempt of one request (answer and body included) taking longer fails (and is retried); default 60 s. */
     requestTimeoutMs?: number;
     /** Attempts per request (first try plus retries, with exponential backoff); default 3. */
     maxAttempts?: number;

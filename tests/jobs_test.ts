@@ -24,7 +24,7 @@ import {
   enqueueStatsRefresh,
 } from "../src/ops/jobs/mod.ts";
 import type { JobOutcome, JobRunnerSettings } from "../src/ops/jobs/mod.ts";
-import { recoverDeletions } from "../src/ops/recover.ts";
+import { recoverDeletions, STALE_TOMBSTONE_MS } from "../src/ops/recover.ts";
 import { verifyStore } from "../src/ops/verify.ts";
 import { openTopicRead } from "../src/read/mod.ts";
 import { FsStore } from "../src/store/fs_store.ts";
@@ -368,6 +368,24 @@ for (const [driver, makeCatalog] of DRIVERS) {
     await env.catalog.driver.query("UPDATE jobs SET run_after_ms = 0");
     assert.deepEqual(await drain(env), ["delete_objects:done"]);
     assert.deepEqual(await keys(env.store, sequencePrefix(seq.uuid)), []);
+
+    // A tombstone of a resource the catalog still holds: young, it may be another daemon's deletion in
+    // flight and stays; old, the deletion never happened and it is withdrawn.
+    const alive = await lifecycle.createSequence(env.deps, { name: "alive", userMetadata: {} });
+    const tombstone = tombstoneKey(alive.uuid);
+    const body = {
+      version: 1,
+      kind: "tombstone",
+      prefix: sequencePrefix(alive.uuid),
+      created_ms: Date.now(),
+    };
+    await env.store.put(tombstone, new TextEncoder().encode(JSON.stringify(body)));
+    const deps = { catalog: env.catalog, store: env.store, log, maxAttempts: 3 };
+    assert.equal(await recoverDeletions(deps), 0);
+    assert.ok(await env.store.head(tombstone), "a young tombstone stays");
+    await recoverDeletions({ ...deps, now: () => Date.now() + STALE_TOMBSTONE_MS + 1000 });
+    assert.equal(await env.store.head(tombstone), null, "an old one is withdrawn");
+    assert.ok(await env.catalog.getSequence("alive"));
   });
 
   t("compaction of 200 small chunks: same rows in the same order, fewer chunks, one switch", async () => {
@@ -461,6 +479,38 @@ for (const [driver, makeCatalog] of DRIVERS) {
     assert.deepEqual(await readRows(env, topic.name), rows);
     assert.deepEqual((await verifyStore(env.deps)).drift, []);
     assert.deepEqual(await env.catalog.listJobs(), [], "no removal was enqueued");
+  });
+
+  t("a compaction whose runner lost its job cannot switch", async () => {
+    await using env = await freshEnv(makeCatalog);
+    const topic = await topicWithChunks(env, "fenced", overlappingBatches(20));
+    const before = await env.catalog.listChunks(topic.id);
+    const objects = await keys(env.store, topicPrefix(topic.sequenceUuid, topic.uuid));
+    const job = await env.catalog.enqueueJob(compactTopicJob(topic.uuid, { maxAttempts: 3 }));
+    assert.equal(
+      (await env.catalog.claimJob({ owner: "a", leaseMs: 60_000, kinds: ["compact_topic"] }))?.id,
+      job.id,
+    );
+    await env.catalog.cancelJob(job.id); // or: the lease expired and another runner took it
+    const deps = {
+      ...env.deps,
+      decoder: env.decoder,
+      chunkTargetBytes: 1 << 20,
+      rowGroupBytes: 1 << 20,
+      graceMs: 0,
+      maxAttempts: 3,
+    };
+    await assert.rejects(
+      compactTopic(deps, { topic_uuid: topic.uuid }, {
+        signal: new AbortController().signal,
+        log: silentLogger(),
+        fence: { jobId: job.id, owner: "a" },
+      }),
+      /Job \d+ is no longer run by a/,
+    );
+    assert.deepEqual(await env.catalog.listChunks(topic.id), before);
+    assert.deepEqual(await keys(env.store, topicPrefix(topic.sequenceUuid, topic.uuid)), objects);
+    assert.deepEqual((await verifyStore(env.deps)).drift, []);
   });
 
   t("finalizing enqueues the compaction of topics made of many small chunks", async () => {

@@ -39,7 +39,7 @@ export type { ListChunksOptions, Usage } from "./chunks.ts";
 export type { NewNotification, NotificationTarget } from "./notifications.ts";
 export type { DeleteOptions, NewSequence } from "./sequences.ts";
 export type { NewEvent } from "./events.ts";
-export type { ListJobsOptions, NewJob } from "./jobs.ts";
+export type { JobFence, ListJobsOptions, NewJob } from "./jobs.ts";
 export type { NewTopic } from "./topics.ts";
 export { DEFAULT_LAYER } from "./layers.ts";
 
@@ -199,8 +199,9 @@ export class Catalog implements AsyncDisposable {
     expected: readonly string[],
     next: readonly NewChunk[],
     job: jobs.NewJob,
+    fence?: jobs.JobFence,
   ): Promise<Topic> {
-    return chunks.replaceTopicChunks(this.driver, topicId, expected, next, job);
+    return chunks.replaceTopicChunks(this.driver, topicId, expected, next, job, fence);
   }
 
   /** Which of `keys` are chunk files the catalog references. */

@@ -17,7 +17,7 @@ import {
 } from "./_rows.ts";
 import type { SqlDriver } from "./driver.ts";
 import { appendEvents, type NewEvent } from "./events.ts";
-import { enqueueJob, type NewJob } from "./jobs.ts";
+import { enqueueJob, holdJob, type JobFence, type NewJob } from "./jobs.ts";
 import { selectTopicForUpdate } from "./topics.ts";
 
 /** Totals over the chunks of a topic or a sequence. */
@@ -207,8 +207,10 @@ export function replaceTopicChunks(
   expected: readonly string[],
   next: readonly NewChunk[],
   job: NewJob,
+  fence?: JobFence,
 ): Promise<Topic> {
   return db.transaction(async (tx) => {
+    if (fence) await holdJob(tx, fence);
     const topic = await selectTopicForUpdate(tx, topicId);
     if (!topic.locked) throw new FailedPreconditionError(`Topic "${topic.name}" is not locked`);
     const current = await tx.query<{ uuid: string }>("SELECT uuid FROM chunks WHERE topic_id = $1", [

@@ -148,6 +148,28 @@ export async function finishJob(db: SqlDriver, id: number, owner: string): Promi
   return rows.length > 0;
 }
 
+/** A job as held by one runner: effects made under it must check it still holds it. */
+export interface JobFence {
+  jobId: number;
+  owner: string;
+}
+
+/**
+ * Inside a transaction: row-locks the job and checks that `owner` still runs it, so that the caller's
+ * effects commit only if the job was not cancelled or taken over meanwhile (the lock keeps a concurrent
+ * claim or cancel waiting until the commit).
+ * @throws FailedPreconditionError when the job is no longer this owner's.
+ */
+export async function holdJob(tx: SqlDriver, fence: JobFence): Promise<void> {
+  const rows = await tx.query(
+    `SELECT 1 FROM jobs WHERE id = $1 AND owner = $2 AND state = 'running' FOR UPDATE`,
+    [fence.jobId, fence.owner],
+  );
+  if (rows.length === 0) {
+    throw new FailedPreconditionError(`Job ${fence.jobId} is no longer run by ${fence.owner}`);
+  }
+}
+
 /** Hands a running job back as pending, due now, without counting the attempt (shutdown). */
 export async function releaseJob(db: SqlDriver, id: number, owner: string): Promise<boolean> {
   const rows = await db.query(

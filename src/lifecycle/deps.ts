@@ -7,7 +7,7 @@ import type { Catalog } from "../catalog/catalog.ts";
 import type { ObjectStore } from "../store/store.ts";
 import type { Logger } from "../log.ts";
 import type { Sequence, Topic } from "../model/types.ts";
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError, UnavailableError } from "../errors.ts";
 import { crashPoint } from "../crash_points.ts";
 import { tombstoneKey } from "../model/store_layout.ts";
 import { DEFAULT_JOB_SETTINGS, deleteResourceJob, type JobSettings } from "../model/job_payloads.ts";
@@ -57,6 +57,7 @@ export async function deleteWithTombstone(
     version: 1,
     kind: "tombstone",
     prefix: resource.prefix,
+    created_ms: deps.now(),
     delete_after_ms: deleteAfterMs,
   });
   await deps.store.put(tombstone, new TextEncoder().encode(body));
@@ -67,8 +68,11 @@ export async function deleteWithTombstone(
   try {
     await deleteRow(job);
   } catch (err) {
-    // NOT_FOUND: another delete of the same resource won and still needs the tombstone.
-    if (!(err instanceof NotFoundError)) await deps.store.delete(tombstone).catch(() => {});
+    // NOT_FOUND: another delete of the same resource won and still needs the tombstone. UNAVAILABLE: the
+    // commit may have happened (a connection lost during it); a stale tombstone is withdrawn at start-up.
+    if (!(err instanceof NotFoundError) && !(err instanceof UnavailableError)) {
+      await deps.store.delete(tombstone).catch(() => {});
+    }
     throw err;
   }
   crashPoint("delete.after-catalog");

@@ -13,7 +13,9 @@
  *   stale tombstones.
  *
  * Objects awaiting a removal job (a deletion's retention, chunks a compaction replaced) are not drift:
- * they are counted in `pendingRemoval`.
+ * they are counted in `pendingRemoval`. The chunk objects and manifest of a topic being compacted are
+ * skipped. `repair` must not run beside job runners that may start a compaction meanwhile (stop the
+ * daemons, or run them with `--job-workers 0`).
  *
  * `repair` removes only the objects of uploads that never committed, and only for topics that are locked
  * (no upload can commit them any more). Deletions cut short are completed by the daemon at start-up;
@@ -39,7 +41,7 @@ import {
 } from "../model/store_layout.ts";
 import type { Chunk, ColumnStats, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
-import type { DeleteObjectsPayload } from "../model/job_payloads.ts";
+import { awaitsRemoval, pendingWork } from "./_pending.ts";
 import { canonicalJson, readManifestJson } from "./_manifest_json.ts";
 
 export type DriftKind = "missing" | "mismatch" | "orphan" | "uncommitted" | "deleted";
@@ -86,6 +88,9 @@ export async function verifyStore(
     removed: [],
     pendingRemoval: 0,
   };
+  // Jobs under way are read before the listing and again after the catalog: a compaction running at
+  // any point in between changes its topic's chunk objects, which are then neither drift nor removable.
+  const before = await pendingWork(catalog);
   const sizes = new Map<string, number>();
   for await (const { key, sizeBytes } of store.list("")) sizes.set(key, sizeBytes);
   report.objects = sizes.size;
@@ -120,7 +125,10 @@ export async function verifyStore(
       );
       const tm = await manifest<TopicManifest>(store, sizes, tKey);
       if (!tm) drift("missing", tKey, `manifest of topic "${topic.name}"`);
-      else if (tm.locked !== topic.locked || tm.chunks.join() !== chunks.map((c) => c.uuid).join()) {
+      else if (
+        (tm.locked !== topic.locked || tm.chunks.join() !== chunks.map((c) => c.uuid).join()) &&
+        !before.compacting.has(topic.uuid)
+      ) {
         drift(
           "mismatch",
           tKey,
@@ -156,12 +164,10 @@ export async function verifyStore(
     report.removed.push(key);
     report.drift.at(-1)!.repaired = true;
   };
-  const pending = await pendingRemovals(catalog);
-  const awaitsRemoval = (key: string) =>
-    pending.keys.has(key) || pending.prefixes.some((p) => key.startsWith(`${p}/`)) ||
-    (parseStoreKey(key).kind === "tombstone" && pending.tombstones.has(key));
+  const pending = await pendingWork(catalog);
+  for (const uuid of before.compacting) pending.compacting.add(uuid);
   for (const [key] of sizes) {
-    if (awaitsRemoval(key)) {
+    if (awaitsRemoval(pending, key)) {
       report.pendingRemoval++;
       known.add(key);
       continue;
@@ -183,6 +189,8 @@ export async function verifyStore(
     else if ((k.kind === "chunk" || k.kind === "chunk-manifest") && !committed.has(k.chunk)) {
       const topic = topicUuids.get(k.topic);
       const detail = "chunk of an upload that never committed";
+      // A compaction under way writes such objects until its switch: they are neither drift nor garbage.
+      if (pending.compacting.has(k.topic)) continue;
       // An unlocked topic may still be uploading: its objects are reported, never removed.
       if (topic?.locked) await removable("uncommitted", key, detail);
       else drift("uncommitted", key, `${detail} (topic unlocked)`);
@@ -204,27 +212,6 @@ export async function verifyStore(
       );}
   }
   return report;
-}
-
-/** What active `delete_objects` jobs will remove: whole prefixes (with their tombstones) and single keys. */
-async function pendingRemovals(catalog: Catalog) {
-  const jobs = await catalog.listJobs({
-    states: ["pending", "running", "failed"],
-    kinds: ["delete_objects"],
-    limit: 1_000_000,
-  });
-  const keys = new Set<string>();
-  const prefixes: string[] = [];
-  const tombstones = new Set<string>();
-  for (const job of jobs) {
-    const p = job.payload as DeleteObjectsPayload;
-    for (const k of p.keys ?? []) keys.add(k);
-    if (p.resource) {
-      prefixes.push(p.resource.prefix);
-      tombstones.add(p.resource.tombstone);
-    }
-  }
-  return { keys, prefixes, tombstones };
 }
 
 /** Every catalog layer has its object (the built-in default layer may not), and every object a layer. */

@@ -286,11 +286,15 @@ export class S3Store implements ObjectStore {
         err: failure,
       });
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, wait);
-        signal?.addEventListener("abort", () => {
+        const onAbort = () => {
           clearTimeout(t);
-          reject(new CancelledError(`${action}: cancelled`, { cause: signal.reason }));
-        }, { once: true });
+          reject(new CancelledError(`${action}: cancelled`, { cause: signal?.reason }));
+        };
+        const t = setTimeout(() => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, wait);
+        signal?.addEventListener("abort", onAbort, { once: true });
       });
     }
   }

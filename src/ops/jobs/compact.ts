@@ -14,11 +14,12 @@
  */
 import { decodeEncapsulatedSchema } from "../../arrow/ipc.ts";
 import type { ChunkDecoder } from "../../arrow/parquet_pool.ts";
-import type { Catalog } from "../../catalog/catalog.ts";
+import type { Catalog, JobFence } from "../../catalog/catalog.ts";
 import { crashPoint } from "../../crash_points.ts";
 import { stripSchemaMetadata, writeChunkManifests, writeChunks } from "../../ingest/mod.ts";
 import type { Logger } from "../../log.ts";
-import { deleteKeysJob, type DeleteObjectsPayload, parseTopicPayload } from "../../model/job_payloads.ts";
+import { deleteKeysJob, parseTopicPayload } from "../../model/job_payloads.ts";
+import { awaitsRemoval, pendingWork } from "../_pending.ts";
 import { encodeManifest, topicManifest } from "../../model/manifests.ts";
 import { chunkManifestKey, parseStoreKey, topicManifestKey, topicPrefix } from "../../model/store_layout.ts";
 import type { Chunk, JsonValue, NewChunk, Topic } from "../../model/types.ts";
@@ -51,7 +52,7 @@ export interface CompactResult {
 export async function compactTopic(
   deps: CompactDeps,
   payload: JsonValue,
-  ctx: { signal: AbortSignal; log: Logger },
+  ctx: { signal: AbortSignal; log: Logger; fence?: JobFence },
 ): Promise<CompactResult | null> {
   const { catalog, store } = deps;
   const { signal, log } = ctx;
@@ -101,6 +102,7 @@ export async function compactTopic(
       old.map((c) => c.uuid),
       next,
       deleteKeysJob(oldKeys, { delayMs: deps.graceMs, maxAttempts: deps.maxAttempts }),
+      ctx.fence,
     );
     const result = { before: old.length, after: next.length, rows: rows(next) };
     log.info("topic compacted", { topic: topic.name, ...result });
@@ -131,8 +133,14 @@ async function undo(
   try {
     const live = await deps.catalog.listChunks(topic.id);
     if (next.length > 0 && live.some((c) => c.uuid === next[0].uuid)) return; // switched after all
-    await writeTopicManifest(deps.store, topic, live.sort((a, b) => a.index - b.index));
-    await Promise.all(written.map((key) => deps.store.delete(key)));
+    // Put the manifest back only if it is still the one this attempt wrote: another runner that took
+    // the job over may have written its own since.
+    const key = topicManifestKey(topic.sequenceUuid, topic.uuid);
+    const now = await readManifestJson(deps.store, key).catch(() => null) as { chunks?: string[] } | null;
+    if (next.length > 0 && now?.chunks?.join() === next.map((c) => c.uuid).join()) {
+      await writeTopicManifest(deps.store, topic, live.sort((a, b) => a.index - b.index));
+    }
+    await Promise.all(written.map((k) => deps.store.delete(k)));
   } catch (err) {
     log.warn("cannot undo a failed compaction; the next attempt will", { topic: topic.name, err });
   }
@@ -154,20 +162,12 @@ async function agreeWithCatalog(deps: CompactDeps, topic: Topic, chunks: readonl
     await writeTopicManifest(store, topic, chunks);
   }
   const live = new Set(chunks.map((c) => c.uuid));
-  const awaitingRemoval = new Set<string>();
-  const jobs = await catalog.listJobs({
-    states: ["pending", "running", "failed"],
-    kinds: ["delete_objects"],
-    limit: 100_000,
-  });
-  for (const job of jobs) {
-    for (const k of (job.payload as DeleteObjectsPayload).keys ?? []) awaitingRemoval.add(k);
-  }
+  const pending = await pendingWork(catalog);
   for await (const { key: object } of store.list(`${topicPrefix(topic.sequenceUuid, topic.uuid)}/chunks`)) {
     const k = parseStoreKey(object);
     if (
       (k.kind === "chunk" || k.kind === "chunk-manifest") && !live.has(k.chunk) &&
-      !awaitingRemoval.has(object)
+      !awaitsRemoval(pending, object)
     ) {
       await store.delete(object);
       log.info("removed an object of an earlier compaction attempt", { key: object });

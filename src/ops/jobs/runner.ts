@@ -12,15 +12,19 @@
  *
  * @module
  */
-import type { Catalog } from "../../catalog/catalog.ts";
+import type { Catalog, JobFence } from "../../catalog/catalog.ts";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { Job, JobKind, JsonValue } from "../../model/types.ts";
 
-/** Runs one job's work; throws to fail the attempt. `signal` aborts on lease loss or shutdown. */
+/**
+ * Runs one job's work; throws to fail the attempt. `signal` aborts on lease loss or shutdown; `fence`
+ * names the job and this runner, for effects that must commit only while the runner still holds the job
+ * (`Catalog.replaceTopicChunks`).
+ */
 export type JobHandler = (
   payload: JsonValue,
-  ctx: { job: Job; signal: AbortSignal; log: Logger },
+  ctx: { job: Job; signal: AbortSignal; log: Logger; fence: JobFence },
 ) => Promise<void>;
 
 export interface JobRunnerOptions {
@@ -92,12 +96,19 @@ export class JobRunner implements AsyncDisposable {
     return job ? await this.#run(job) : null;
   }
 
-  /** Stops claiming, aborts the jobs in progress (handed back as pending) and waits for the loops. */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming, aborts the jobs in progress (handed back as pending) and waits for the loops, at most
+   * `timeoutMs`: a handler that does not stop in time is left behind, and its lease expires.
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
     if (this.#stop.signal.aborted) return;
     this.#stop.abort(new Error("the daemon is shutting down"));
     this.#wakeAll();
-    await Promise.allSettled(this.#loops);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), timeoutMs));
+    const stuck = await Promise.race([Promise.allSettled(this.#loops).then(() => false), late]);
+    clearTimeout(timer);
+    if (stuck) this.#opts.log.warn("a job did not stop in time; its lease will expire", { timeoutMs });
     await this.#unlisten?.().catch(() => {});
   }
 
@@ -140,13 +151,19 @@ export class JobRunner implements AsyncDisposable {
     const log = this.#opts.log.child({ job: job.id, kind: job.kind });
     const lost = new AbortController();
     const signal = AbortSignal.any([lost.signal, this.#stop.signal]);
+    // The lease runs from the claim; a renewal that does not succeed before it ends means another
+    // runner may take the job: the handler stops then, whatever the reason (catalog unreachable too).
+    let leaseEnds = performance.now() + leaseMs;
     const renew = setInterval(async () => {
+      const asked = performance.now();
       try {
-        if (!await catalog.renewLease(job.id, this.owner, leaseMs)) {
-          lost.abort(new Error("the job was cancelled or claimed by another runner"));
-        }
+        if (await catalog.renewLease(job.id, this.owner, leaseMs)) leaseEnds = asked + leaseMs;
+        else lost.abort(new Error("the job was cancelled or claimed by another runner"));
       } catch (err) {
         log.warn("cannot renew a job lease", { err: describeError(err) });
+      }
+      if (performance.now() >= leaseEnds) {
+        lost.abort(new Error("the job's lease expired before it was renewed"));
       }
     }, Math.max(50, Math.floor(leaseMs / 3)));
     const started = performance.now();
@@ -155,7 +172,7 @@ export class JobRunner implements AsyncDisposable {
     try {
       const handler = this.#opts.handlers[job.kind];
       if (!handler) throw new Error(`No handler for jobs of kind "${job.kind}"`);
-      await handler(job.payload, { job, signal, log });
+      await handler(job.payload, { job, signal, log, fence: { jobId: job.id, owner: this.owner } });
       if (lost.signal.aborted) throw lost.signal.reason;
       outcome = { job, outcome: await catalog.finishJob(job.id, this.owner) ? "done" : "lost" };
     } catch (err) {
