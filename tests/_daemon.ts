@@ -87,6 +87,14 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     throw new Error(`daemon did not start (${JSON.stringify(outcome)}):\n${raw.join("\n")}`);
   }
   let stopped: Promise<number> | null = null;
+  // A daemon that dies on its own (not a crash point's 137) says why in the test output.
+  exited.then(async (s) => {
+    if (stopped !== null || s.code === 137) return;
+    await Promise.allSettled([pump]);
+    console.error(
+      `daemon ${child.pid} exited by itself (code ${s.code}); its last lines:\n${raw.slice(-40).join("\n")}`,
+    );
+  });
   const stop = (signal: Deno.Signal = "SIGTERM") => {
     stopped ??= (async () => {
       try {

@@ -14,6 +14,8 @@ import {
   UnauthenticatedError,
 } from "../src/errors.ts";
 import { generateApiKeyToken } from "../src/model/api_keys.ts";
+import { withApiKeys } from "../src/flight/auth.ts";
+import type { CallContext, FlightHandlers } from "../src/flight/server.ts";
 import { freshPgliteCatalog, freshPostgresCatalog } from "./_postgres.ts";
 
 type MakeCatalog = () => Promise<Catalog>;
@@ -168,3 +170,24 @@ Deno.test("pglite: Flight worker threads verify keys through the catalog port", 
 function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
+
+Deno.test("api keys: a long server stream stops once its key is revoked", async () => {
+  await using db = await freshPgliteCatalog();
+  const { token, key } = await issueApiKey(db, { permissions: ["read"], description: "", expiresMs: null });
+  const verifier = new ApiKeyVerifier(db, { cacheMs: 0 });
+  let sent = 0;
+  const handlers = {
+    // A stream that goes on as long as it is read, like a live event subscription.
+    async *DoGet() {
+      for (;;) yield new Uint8Array([sent++]);
+    },
+  } as unknown as FlightHandlers;
+  const wrapped = withApiKeys(handlers, verifier, { recheckMs: 0 });
+  const ctx = { authorization: `Bearer ${token}` } as unknown as CallContext;
+  const stream = (wrapped.DoGet(new Uint8Array(0), ctx) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  assert.equal((await stream.next()).done, false);
+  assert.equal((await stream.next()).done, false);
+  await db.revokeApiKey(key.fingerprint);
+  await assert.rejects(stream.next(), refused(/was revoked/));
+  assert.ok(sent <= 3, `the stream stopped at once (${sent} messages made)`);
+});

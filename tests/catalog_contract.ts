@@ -473,13 +473,14 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
     await using db = await makeCatalog({ migrate: false });
     assert.deepEqual(await appliedMigrations(db.driver), []);
     assert.deepEqual(await migrate(db.driver, silentLogger()), {
-      applied: ["0001_init", "0002_events_jobs", "0003_api_keys"],
+      applied: ["0001_init", "0002_events_jobs", "0003_api_keys", "0004_event_log_id"],
     });
     assert.deepEqual(await migrate(db.driver, silentLogger()), { applied: [] });
     assert.deepEqual(await appliedMigrations(db.driver), [
       { version: 1, name: "init" },
       { version: 2, name: "events_jobs" },
       { version: 3, name: "api_keys" },
+      { version: 4, name: "event_log_id" },
     ]);
     assert.deepEqual(await db.listSequences(), []);
   });
@@ -491,8 +492,9 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
       "0001_init",
       "0002_events_jobs",
       "0003_api_keys",
+      "0004_event_log_id",
     ]);
-    assert.equal((await appliedMigrations(db.driver)).length, 3);
+    assert.equal((await appliedMigrations(db.driver)).length, 4);
   });
 }
 

@@ -91,7 +91,10 @@ Deno.test("cli: migrate applies migrations once, then reports the catalog is up 
   try {
     const first = await runMain(["migrate", "--log-level", "warn"], { cwd });
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /Applied \d+ migration\(s\): 0001_init, 0002_events_jobs, 0003_api_keys/);
+    assert.match(
+      first.stdout,
+      /Applied \d+ migration\(s\): 0001_init, 0002_events_jobs, 0003_api_keys, 0004_event_log_id/,
+    );
     const second = await runMain(["migrate", "--log-level", "warn"], { cwd });
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /Catalog is up to date/);

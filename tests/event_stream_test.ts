@@ -123,6 +123,25 @@ for (
     assert.deepEqual(deleted.map((b) => b.map((e) => e.id)), [[8], [9]]);
   });
 
+  Deno.test(`openEventStream() (${driver}): a position in another event log is refused, not mis-resumed`, async () => {
+    await using catalog = await makeCatalog();
+    await createSequences(catalog, ["a", "b"]);
+    const signal = new AbortController().signal;
+    const current = await catalog.eventLogId();
+    assert.match(current, /^[0-9a-f-]{36}$/);
+    const rows: number[] = [];
+    for await (const b of await openEventStream({ catalog, log }, sub(1, { log: current }), { signal })) {
+      rows.push(...Array.from(b.getChild("id")!.toArray() as BigInt64Array, Number));
+    }
+    assert.deepEqual(rows, [2]);
+    await assert.rejects(
+      openEventStream({ catalog, log }, sub(1, { log: crypto.randomUUID() }), { signal }),
+      (err: unknown) =>
+        err instanceof FailedPreconditionError &&
+        /this catalog's event log is .*subscribe again/.test(err.message),
+    );
+  });
+
   Deno.test(`openEventStream() (${driver}): a follower is woken by the catalog's notification`, async () => {
     await using real = await makeCatalog();
     const { catalog, counts } = observed(real);

@@ -229,6 +229,11 @@ export class Catalog implements AsyncDisposable {
     return events.listEvents(this.driver, afterId, limit);
   }
 
+  /** The identity (a uuid) of this catalog's event log; a rebuilt catalog has another. */
+  eventLogId(): Promise<string> {
+    return events.eventLogId(this.driver);
+  }
+
   /** Id of the newest event, 0 when none. */
   lastEventId(): Promise<number> {
     return events.lastEventId(this.driver);

@@ -94,6 +94,12 @@ export async function listEvents(db: SqlDriver, afterId: number, limit: number):
   }));
 }
 
+/** The identity of this event log (a uuid): a rebuilt catalog starts another log. */
+export async function eventLogId(db: SqlDriver): Promise<string> {
+  const [row] = await db.query<{ log_id: string }>("SELECT log_id FROM event_counter");
+  return row.log_id;
+}
+
 /** The id of the newest event (0 when there is none). */
 export async function lastEventId(db: SqlDriver): Promise<number> {
   const [row] = await db.query<{ last_id: number }>("SELECT last_id FROM event_counter");

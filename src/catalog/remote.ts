@@ -71,7 +71,16 @@ export function serveCatalog(catalog: Catalog, port: MessagePort): void {
       const e = err instanceof Error ? err : new Error(String(err));
       reply = { id, error: { name: e.name, message: e.message } };
     }
-    port.postMessage(reply);
+    try {
+      port.postMessage(reply);
+    } catch (err) {
+      // A value structured cloning refuses: answer with the error rather than leave the caller waiting
+      // (and never let it escape this handler, where it would end the process).
+      const message = `Cannot return the result of catalog.${method}(): ${
+        err instanceof Error ? err.message : err
+      }`;
+      port.postMessage({ id, error: { name: "Error", message } } satisfies ReplyMessage);
+    }
   };
 }
 

@@ -10,7 +10,8 @@ import { EVENT_KINDS, type EventKind } from "../model/types.ts";
 import type { EventSubscription } from "../read/mod.ts";
 import type { JsonFields } from "./_json_fields.ts";
 
-const FIELDS = new Set(["after_id", "follow", "kinds"]);
+const FIELDS = new Set(["after_id", "follow", "kinds", "log"]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
 /** Reads the fields of the `events` object; absent or null fields take their defaults. */
@@ -18,14 +19,28 @@ export function parseEventsFields(f: JsonFields): EventSubscription {
   for (const field of f.keys()) {
     if (!FIELDS.has(field)) throw f.error(field, "is not supported");
   }
-  return { afterId: readAfterId(f), follow: readFollow(f), kinds: readKinds(f) };
+  return { afterId: readAfterId(f), follow: readFollow(f), kinds: readKinds(f), log: readLog(f) };
 }
 
 /** The canonical JSON body of a subscription (what the FlightInfo endpoint's ticket carries). */
 export function eventsBody(sub: EventSubscription): Record<string, unknown> {
   const body: Record<string, unknown> = { after_id: sub.afterId, follow: sub.follow };
   if (sub.kinds !== null) body.kinds = sub.kinds;
+  if (sub.log) body.log = sub.log;
   return body;
+}
+
+/** The event log the position belongs to (a uuid, from the stream's `mosaico:event_log`), or null. */
+function readLog(f: JsonFields): string | null {
+  if (!present(f, "log")) return null;
+  const v = f.value("log");
+  if (typeof v !== "string" || !UUID.test(v)) {
+    throw f.error(
+      "log",
+      `must be the uuid of an event log (a stream's mosaico:event_log), not ${quoteValue(String(v))}`,
+    );
+  }
+  return v.toLowerCase();
 }
 
 function present(f: JsonFields, field: string): boolean {

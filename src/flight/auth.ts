@@ -4,12 +4,13 @@
  * handler runs. The key itself is checked in `auth/api_keys.ts`.
  *
  * Authentication comes first: a call without a usable key is UNAUTHENTICATED whatever it asks, and learns
- * nothing else (not even whether its request was well formed). A key is checked once per call, at its
- * start: a DoPut stream is not re-checked per message.
+ * nothing else (not even whether its request was well formed). A key is checked at the start of a call,
+ * and again in long server streams (DoGet, live events) every cache window: a DoPut stream is not
+ * re-checked per message.
  *
  * @module
  */
-import { type ApiKeyVerifier, requirePermission } from "../auth/api_keys.ts";
+import { API_KEY_CACHE_MS, type ApiKeyVerifier, requirePermission } from "../auth/api_keys.ts";
 import type { ApiKeyPermission } from "../model/api_keys.ts";
 import type { ActionName } from "./actions.ts";
 import { decodeAction } from "./messages.ts";
@@ -86,7 +87,11 @@ export function requiredPermission(
 type AnyHandler = (input: never, ctx: CallContext) => unknown;
 
 /** `handlers`, each checking the call's API key (and the permission it needs) before it runs. */
-export function withApiKeys(handlers: FlightHandlers, verifier: ApiKeyVerifier): FlightHandlers {
+export function withApiKeys(
+  handlers: FlightHandlers,
+  verifier: ApiKeyVerifier,
+  { recheckMs = API_KEY_CACHE_MS }: { recheckMs?: number } = {},
+): FlightHandlers {
   const check = async (rpc: FlightRpc, ctx: CallContext, request?: Uint8Array) => {
     const caller = await verifier.authenticate(ctx.authorization);
     const { permission, what } = requiredPermission(rpc, request);
@@ -102,10 +107,20 @@ export function withApiKeys(handlers: FlightHandlers, verifier: ApiKeyVerifier):
         return await handler(req, ctx);
       };
     } else {
-      // Checked when the adapter starts reading the reply, before the handler sees a message.
+      // Checked when the adapter starts reading the reply, before the handler sees a message; then again
+      // before a message once the last check is older than the verifier's cache window, so that a long
+      // stream (a live event subscription, a large read) stops for a key revoked or expired meanwhile.
       wrapped[rpc] = async function* (input: Uint8Array | AsyncIterable<Uint8Array>, ctx: CallContext) {
-        await check(rpc, ctx, clientStreams ? undefined : input as Uint8Array);
-        yield* handler(input, ctx) as AsyncIterable<unknown>;
+        const request = clientStreams ? undefined : input as Uint8Array;
+        await check(rpc, ctx, request);
+        let checked = performance.now();
+        for await (const message of handler(input, ctx) as AsyncIterable<unknown>) {
+          if (performance.now() - checked >= recheckMs) {
+            await check(rpc, ctx, request);
+            checked = performance.now();
+          }
+          yield message;
+        }
       };
     }
   }

@@ -9,7 +9,7 @@
 import type { RecordBatch, Schema } from "apache-arrow";
 import { encodeRecordBatchMessage, encodeSchemaMessage } from "../arrow/ipc.ts";
 import {
-  EVENT_STREAM_SCHEMA,
+  eventStreamSchema,
   type EventSubscription,
   openEventStream,
   openTopicRead,
@@ -41,7 +41,8 @@ async function* streamTopic(deps: ReadDeps, { topic, range }: TopicRead, ctx: Ca
 
 async function* streamEvents(deps: ReadDeps, sub: EventSubscription, ctx: CallContext) {
   const batches = await openEventStream(deps, sub, { signal: ctx.signal, stopping: ctx.stopping });
-  const events = yield* encodeStream(EVENT_STREAM_SCHEMA, batches);
+  const schema = eventStreamSchema(await deps.catalog.eventLogId());
+  const events = yield* encodeStream(schema, batches);
   ctx.log.debug("events streamed", { afterId: sub.afterId, follow: sub.follow, events });
 }
 

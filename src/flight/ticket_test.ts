@@ -269,7 +269,7 @@ function eventsTicket(body: string): Uint8Array {
   return rangeTicket(`{"events": ${body}}`);
 }
 
-const everything = { afterId: 0, follow: true, kinds: null };
+const everything = { afterId: 0, follow: true, kinds: null, log: null };
 
 Deno.test("parseTicket() reads an events ticket with defaults for absent or null fields", () => {
   assert.deepEqual(parseTicket(eventsTicket("{}")), { kind: "events", subscription: everything });
@@ -279,7 +279,7 @@ Deno.test("parseTicket() reads an events ticket with defaults for absent or null
   );
   assert.deepEqual(
     parseTicket(eventsTicket('{"after_id": 42, "follow": false, "kinds": ["topic.locked"]}')),
-    { kind: "events", subscription: { afterId: 42, follow: false, kinds: ["topic.locked"] } },
+    { kind: "events", subscription: { afterId: 42, follow: false, kinds: ["topic.locked"], log: null } },
   );
   assert.deepEqual(parseTicket(eventsTicket('{"after_id": "9007199254740991"}')), {
     kind: "events",
@@ -296,7 +296,12 @@ Deno.test("parseTicket() keeps each events kind once, in the order of the event 
 });
 
 Deno.test("events tickets and commands round-trip, and the ticket is never valid UTF-8", () => {
-  const sub = { afterId: 7, follow: false, kinds: ["chunk.committed", "notification.created"] as const };
+  const sub = {
+    afterId: 7,
+    follow: false,
+    kinds: ["chunk.committed", "notification.created"] as const,
+    log: null,
+  };
   const ticket = encodeEventsTicket(sub);
   assert.equal(ticket[0], STRUCTURED_TICKET_MARKER);
   assert.equal(
@@ -355,6 +360,20 @@ Deno.test("parseTicket() refuses malformed events tickets, naming the field", ()
     'Invalid DoGet ticket: ticket must hold exactly one kind, "topic_range" or "events", not 2',
   );
   assertFails(() => parseTicket(rangeTicket('{"event": {}}')), 'Invalid DoGet ticket: unknown kind "event"');
+});
+
+Deno.test("an events ticket may name the event log its position belongs to", () => {
+  const log = "0b9c7c0e-5f0e-4a43-9d53-3f5a0e7b1a2c";
+  const sub = { afterId: 5, follow: true, kinds: null, log };
+  assert.deepEqual(parseTicket(eventsTicket(`{"after_id": 5, "log": "${log.toUpperCase()}"}`)), {
+    kind: "events",
+    subscription: sub,
+  });
+  assert.deepEqual(parseTicket(encodeEventsTicket(sub)), { kind: "events", subscription: sub });
+  assertFails(
+    () => parseTicket(eventsTicket('{"log": "yesterday"}')),
+    'Invalid DoGet ticket: field "events.log" must be the uuid of an event log (a stream\'s mosaico:event_log), not "yesterday"',
+  );
 });
 
 Deno.test("parseFlightCommand() reads the events command and refuses it with its own wording", () => {

@@ -22,6 +22,14 @@ export const EVENT_STREAM_SCHEMA = new Schema([
   new Field("detail", new Utf8(), false),
 ]);
 
+/** The stream schema as sent: {@link EVENT_STREAM_SCHEMA} naming its log (`mosaico:event_log`). */
+export function eventStreamSchema(logId: string): Schema {
+  return new Schema(EVENT_STREAM_SCHEMA.fields, new Map([[EVENT_LOG_METADATA_KEY, logId]]));
+}
+
+/** Schema metadata key carrying the event log's identity (resume with `"log"` set to it). */
+export const EVENT_LOG_METADATA_KEY = "mosaico:event_log";
+
 const utf8 = new TextEncoder();
 
 /** One record batch of {@link EVENT_STREAM_SCHEMA} holding `events` in the given order. */

@@ -20,7 +20,7 @@ import { sliceToBytes } from "./_batch_bytes.ts";
 import { eventBatch } from "./_event_batch.ts";
 import { DEFAULT_TARGET_BATCH_BYTES } from "./topic_read.ts";
 
-export { EVENT_STREAM_SCHEMA } from "./_event_batch.ts";
+export { EVENT_LOG_METADATA_KEY, EVENT_STREAM_SCHEMA, eventStreamSchema } from "./_event_batch.ts";
 
 /** What a subscriber asks for. */
 export interface EventSubscription {
@@ -30,6 +30,11 @@ export interface EventSubscription {
   readonly follow: boolean;
   /** Only events of these kinds (no duplicates); null for every kind. */
   readonly kinds: readonly EventKind[] | null;
+  /**
+   * The log `afterId` belongs to (the `mosaico:event_log` of the stream it came from); null to skip the
+   * check. Resuming in another log (the catalog was rebuilt) is refused rather than mis-positioned.
+   */
+  readonly log?: string | null;
 }
 
 export interface EventDeps {
@@ -76,6 +81,15 @@ export async function openEventStream(
   opts: EventStreamOptions,
 ): Promise<AsyncIterable<RecordBatch>> {
   checkAborted(opts.signal);
+  if (sub.log) {
+    const current = await deps.catalog.eventLogId();
+    if (current !== sub.log) {
+      throw new FailedPreconditionError(
+        `Cannot resume events of log ${sub.log}: this catalog's event log is ${current} (the catalog was ` +
+          `replaced, e.g. rebuilt); subscribe again from after_id 0`,
+      );
+    }
+  }
   const newest = await deps.catalog.lastEventId();
   if (sub.afterId > newest) {
     throw new FailedPreconditionError(

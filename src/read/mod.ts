@@ -13,9 +13,11 @@ export {
 } from "./topic_read.ts";
 export { sequenceInfoSchema, topicStreamSchema } from "./schema_metadata.ts";
 export {
+  EVENT_LOG_METADATA_KEY,
   EVENT_STREAM_SCHEMA,
   type EventDeps,
   type EventStreamOptions,
+  eventStreamSchema,
   type EventSubscription,
   openEventStream,
 } from "./events.ts";

@@ -101,6 +101,17 @@ class Events(MosaicoTestCase):
         self.assertEqual([(e["kind"], e["sequence"]) for e in events],
                          [("sequence.created", name), ("sequence.finalized", name)])
 
+    def test_the_stream_names_its_log_and_resuming_in_another_log_is_refused(self):
+        reader = self.m.client.do_get(events_ticket(follow=False))
+        log = reader.schema.metadata[b"mosaico:event_log"].decode()
+        self.assertRegex(log, r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        last = reader.read_all().to_pylist()[-1]["id"] if self.last_id() else 0
+        self.history(after_id=last, log=log)  # the same log: accepted
+        other = "00000000-0000-4000-8000-000000000000"
+        do_get = lambda ticket: self.m.client.do_get(ticket).read_all()  # noqa: E731
+        self.assertStatus("FAILED_PRECONDITION", do_get, events_ticket(after_id=last, log=other),
+                          contains="subscribe again")
+
     def test_refusals(self):
         get = self.m.client.get_flight_info
         self.assertStatus("INVALID_ARGUMENT", get, events_command(after_id=-1), contains="after_id")

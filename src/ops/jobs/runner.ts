@@ -154,17 +154,22 @@ export class JobRunner implements AsyncDisposable {
     // The lease runs from the claim; a renewal that does not succeed before it ends means another
     // runner may take the job: the handler stops then, whatever the reason (catalog unreachable too).
     let leaseEnds = performance.now() + leaseMs;
+    const stopJob = (why: string) => {
+      try {
+        if (!lost.signal.aborted) lost.abort(new Error(why));
+      } catch (err) {
+        log.warn("a job's abort listener failed", { err: describeError(err) });
+      }
+    };
     const renew = setInterval(async () => {
       const asked = performance.now();
       try {
         if (await catalog.renewLease(job.id, this.owner, leaseMs)) leaseEnds = asked + leaseMs;
-        else lost.abort(new Error("the job was cancelled or claimed by another runner"));
+        else stopJob("the job was cancelled or claimed by another runner");
       } catch (err) {
         log.warn("cannot renew a job lease", { err: describeError(err) });
       }
-      if (performance.now() >= leaseEnds) {
-        lost.abort(new Error("the job's lease expired before it was renewed"));
-      }
+      if (performance.now() >= leaseEnds) stopJob("the job's lease expired before it was renewed");
     }, Math.max(50, Math.floor(leaseMs / 3)));
     const started = performance.now();
     log.info("job started", { attempt: job.attempts, payload: job.payload });
