@@ -1,7 +1,7 @@
 /**
  * The daemon's background work, in the thread that owns the catalog (the main thread): at start-up,
- * deletion recovery (`ops/recover.ts`) and the statistics-refresh scan; then the job runner until
- * shutdown. Flight worker threads never run jobs.
+ * deletion recovery (`ops/recover.ts`) and the statistics-refresh scan; then the job runner and the
+ * pruning of history past its retention (`ops/prune.ts`) until shutdown, when this daemon runs jobs. Flight worker threads never run jobs.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { Catalog } from "./catalog/catalog.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createConfiguredRunner, enqueueStatsRefresh } from "./ops/jobs/mod.ts";
+import { startPruner } from "./ops/prune.ts";
 import { recoverDeletions } from "./ops/recover.ts";
 import type { ObjectStore } from "./store/store.ts";
 
@@ -28,6 +29,12 @@ export async function startBackgroundWork(
     return stack;
   }
   try {
+    stack.use(startPruner({
+      catalog,
+      log,
+      settings: config.jobs,
+      intervalMs: config.jobs.pruneIntervalMs,
+    }));
     const decoder = stack.use(
       new ParquetPool({ size: Math.min(config.parquetWorkers, config.jobs.concurrency) }),
     );

@@ -84,6 +84,12 @@ export interface JobConfig {
   compactionGraceMs: number;
   compactMinChunks: number;
   compactBelowBytes: number;
+  /** Events older than this are pruned (0: kept forever). */
+  eventRetentionMs: number;
+  /** Done and cancelled jobs older than this are pruned (0: kept forever). */
+  jobRetentionMs: number;
+  /** How often a daemon that runs jobs prunes. */
+  pruneIntervalMs: number;
 }
 
 /** Options shared by every subcommand that opens the catalog and the store. */
@@ -235,6 +241,24 @@ export const SERVER_OPTIONS = {
     help: "chunks averaging fewer Parquet bytes than this count as small",
     default: String(8 * 1024 * 1024),
   },
+  "event-retention-ms": {
+    type: "string",
+    env: "MOSAICOD_EVENT_RETENTION_MS",
+    help: "events older than this are pruned; resuming below them is refused (0: keep forever)",
+    default: String(30 * 86_400_000),
+  },
+  "job-retention-ms": {
+    type: "string",
+    env: "MOSAICOD_JOB_RETENTION_MS",
+    help: "done and cancelled jobs older than this are pruned; failed and dead ones stay (0: keep forever)",
+    default: String(7 * 86_400_000),
+  },
+  "prune-interval-ms": {
+    type: "string",
+    env: "MOSAICOD_PRUNE_INTERVAL_MS",
+    help: "how often a daemon that runs jobs prunes events and jobs past their retention",
+    default: "3600000",
+  },
   "api-key-enabled": {
     type: "boolean",
     env: "MOSAICOD_API_KEY_ENABLED",
@@ -321,6 +345,9 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
       compactionGraceMs: parseIntOption(v, "compaction-grace-ms", 0, 30 * 86_400_000),
       compactMinChunks: parseIntOption(v, "compact-min-chunks", 0, 1_000_000),
       compactBelowBytes: parseIntOption(v, "compact-below-bytes", 0, 2 ** 40),
+      eventRetentionMs: parseIntOption(v, "event-retention-ms", 0, 100 * 365 * 86_400_000),
+      jobRetentionMs: parseIntOption(v, "job-retention-ms", 0, 100 * 365 * 86_400_000),
+      pruneIntervalMs: parseIntOption(v, "prune-interval-ms", 100, 86_400_000),
     }),
     apiKeyEnabled: parseBoolOption(v, "api-key-enabled"),
     tls: loadTlsConfig(v),

@@ -473,7 +473,13 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
     await using db = await makeCatalog({ migrate: false });
     assert.deepEqual(await appliedMigrations(db.driver), []);
     assert.deepEqual(await migrate(db.driver, silentLogger()), {
-      applied: ["0001_init", "0002_events_jobs", "0003_api_keys", "0004_event_log_id"],
+      applied: [
+        "0001_init",
+        "0002_events_jobs",
+        "0003_api_keys",
+        "0004_event_log_id",
+        "0005_history_retention",
+      ],
     });
     assert.deepEqual(await migrate(db.driver, silentLogger()), { applied: [] });
     assert.deepEqual(await appliedMigrations(db.driver), [
@@ -481,6 +487,7 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
       { version: 2, name: "events_jobs" },
       { version: 3, name: "api_keys" },
       { version: 4, name: "event_log_id" },
+      { version: 5, name: "history_retention" },
     ]);
     assert.deepEqual(await db.listSequences(), []);
   });
@@ -493,8 +500,9 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
       "0002_events_jobs",
       "0003_api_keys",
       "0004_event_log_id",
+      "0005_history_retention",
     ]);
-    assert.equal((await appliedMigrations(db.driver)).length, 4);
+    assert.equal((await appliedMigrations(db.driver)).length, 5);
   });
 }
 

@@ -93,7 +93,7 @@ Deno.test("cli: migrate applies migrations once, then reports the catalog is up 
     assert.equal(first.code, 0, first.stderr);
     assert.match(
       first.stdout,
-      /Applied \d+ migration\(s\): 0001_init, 0002_events_jobs, 0003_api_keys, 0004_event_log_id/,
+      /Applied 5 migration\(s\): 0001_init, 0002_events_jobs, 0003_api_keys, 0004_event_log_id, 0005_\w+/,
     );
     const second = await runMain(["migrate", "--log-level", "warn"], { cwd });
     assert.equal(second.code, 0, second.stderr);
@@ -202,6 +202,17 @@ Deno.test("cli: jobs list, compact, run, retry and cancel steer the background j
     const verify = await runMain(["verify", "--log-level", "warn"], { cwd });
     assert.equal(verify.code, 0, verify.stdout);
     assert.match(verify.stdout, / 0 drift\(s\), 0 removed, 6 awaiting removal by a job/);
+    // History past its retention: with the defaults nothing is that old; with 1 ms, every event and the
+    // done compaction go, the pending removal job stays.
+    assert.match((await run("prune")).stdout, /^Pruned 0 event\(s\) .* and 0 done or cancelled job\(s\)/);
+    const pruned = await run("prune", "--event-retention-ms", "1", "--job-retention-ms", "1");
+    assert.equal(pruned.code, 0, pruned.stderr);
+    const [, events, through] = pruned.stdout.match(
+      /^Pruned (\d+) event\(s\) \(older than 1 ms; the log now starts after id (\d+)\) and 1 done or/,
+    ) ?? assert.fail(pruned.stdout);
+    assert.ok(Number(events) >= 5 && events === through, pruned.stdout);
+    const left = (await run("list", "--all", "--json")).stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(left.map((j) => [j.kind, j.state]), [["delete_objects", "pending"]]);
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }

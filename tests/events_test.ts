@@ -13,6 +13,7 @@ import { freshDatabase } from "./_postgres.ts";
 import { decodeEncapsulatedSchema, decodeIpcHeader, decodeRecordBatch } from "../src/arrow/ipc.ts";
 import { decodeFlightData } from "../src/flight/flight_data.ts";
 import { decodeFlightInfo, encodeBytesMessage, encodeDescriptor } from "../src/flight/messages.ts";
+import { action } from "./_hostile.ts";
 
 interface StreamedEvent {
   id: number;
@@ -366,3 +367,36 @@ for (const config of CONFIGS) {
     );
   });
 }
+
+Deno.test("events: a daemon prunes events past --event-retention-ms; resuming below them is refused", async () => {
+  await using daemon = await startDaemon({
+    args: ["--event-retention-ms", "2500", "--prune-interval-ms", "100", "--log-level", "info"],
+  });
+  {
+    // Closed before the daemon stops (as every test here does): a client connection that receives the
+    // server's GOAWAY right after a call can crash Deno's HTTP/2 client (an nghttp2 assertion).
+    using client = new TestFlightClient(daemon.port);
+    for (const name of ["old_1", "old_2", "old_3"]) {
+      await client.serverStream("DoAction", action("sequence_create", { name, user_metadata: {} }));
+    }
+    const deadline = Date.now() + 20_000;
+    while ((await readAll(client, {})).length > 0) {
+      assert.ok(Date.now() < deadline, "the pruner never ran");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const refused = await rpcError(
+      client.serverStream("DoGet", encodeBytesMessage(eventsTicket({ after_id: 1 }))),
+    );
+    assert.equal(refused.code, status.FAILED_PRECONDITION, refused.details);
+    assert.match(
+      refused.details,
+      /after id 1: events up to id 3 are past the event retention and were pruned/,
+    );
+    assert.deepEqual(await readAll(client, { after_id: 3 }), [], "from where the log starts: nothing lost");
+    await client.serverStream("DoAction", action("sequence_create", { name: "new", user_metadata: {} }));
+    assert.deepEqual((await readAll(client, {})).map((e) => [e.id, e.sequence]), [[4, "new"]]);
+  }
+  const pruneLogs = daemon.logs.filter((l) => l.msg === "pruned history past its retention");
+  assert.equal(pruneLogs.reduce((n, l) => n + Number(l.events), 0), 3, JSON.stringify(daemon.logs.slice(-5)));
+  assert.equal(await daemon.stop(), 0);
+});

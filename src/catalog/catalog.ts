@@ -234,6 +234,16 @@ export class Catalog implements AsyncDisposable {
     return events.eventLogId(this.driver);
   }
 
+  /** The highest event id removed by retention (0: none); the log holds the events after it. */
+  eventsPrunedThrough(): Promise<number> {
+    return events.eventsPrunedThrough(this.driver);
+  }
+
+  /** Removes up to `batch` of the oldest events older than `ageMs` (a prefix of the log). */
+  pruneEvents(ageMs: number, batch: number): Promise<{ pruned: number; through: number }> {
+    return events.pruneEvents(this.driver, ageMs, batch);
+  }
+
   /** Id of the newest event, 0 when none. */
   lastEventId(): Promise<number> {
     return events.lastEventId(this.driver);
@@ -295,6 +305,11 @@ export class Catalog implements AsyncDisposable {
   /** @throws NotFoundError; FailedPreconditionError when done or cancelled already. */
   cancelJob(id: number): Promise<Job> {
     return jobs.cancelJob(this.driver, id);
+  }
+
+  /** Removes up to `batch` done or cancelled jobs that finished more than `ageMs` ago; returns how many. */
+  pruneFinishedJobs(ageMs: number, batch: number): Promise<number> {
+    return jobs.pruneFinishedJobs(this.driver, ageMs, batch);
   }
 
   // Notifications

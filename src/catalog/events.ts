@@ -105,3 +105,39 @@ export async function lastEventId(db: SqlDriver): Promise<number> {
   const [row] = await db.query<{ last_id: number }>("SELECT last_id FROM event_counter");
   return Number(row.last_id);
 }
+
+/** The highest event id pruned by retention (0 when none was): the log starts after it. */
+export async function eventsPrunedThrough(db: SqlDriver): Promise<number> {
+  const [row] = await db.query<{ pruned_through: number }>("SELECT pruned_through FROM event_counter");
+  return Number(row.pruned_through);
+}
+
+/**
+ * Deletes the oldest events, at most `batch` of them, as long as each is older than `ageMs` (by the
+ * database clock): a prefix of the log, so that the log always stays "every event after
+ * `pruned_through`". Returns how many went and the new `pruned_through`. Several daemons may prune at
+ * once: the counter only moves forward.
+ */
+export function pruneEvents(
+  db: SqlDriver,
+  ageMs: number,
+  batch: number,
+): Promise<{ pruned: number; through: number }> {
+  return db.transaction(async (tx) => {
+    const from = await eventsPrunedThrough(tx);
+    // The prefix ends just before the first young event of the batch (ids and times rise together,
+    // but a prefix never skips a young event that a clock step placed between old ones).
+    const [{ through }] = await tx.query<{ through: number }>(
+      `WITH batch AS (SELECT id, created_ms FROM events WHERE id > $1 ORDER BY id LIMIT $2)
+       SELECT coalesce((SELECT min(id) - 1 FROM batch WHERE created_ms > ${NOW_MS} - $3), (SELECT max(id) FROM batch), $1)
+         AS through`,
+      [from, batch, ageMs],
+    );
+    const upTo = Number(through);
+    if (upTo <= from) return { pruned: 0, through: from };
+    const gone = await tx.query("DELETE FROM events WHERE id > $1 AND id <= $2 RETURNING id", [from, upTo]);
+    // Last, like an append: the counter row's lock is held only from here to the commit.
+    await tx.query("UPDATE event_counter SET pruned_through = greatest(pruned_through, $1)", [upTo]);
+    return { pruned: gone.length, through: upTo };
+  });
+}

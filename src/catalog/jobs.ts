@@ -279,3 +279,19 @@ async function lockJob(tx: SqlDriver, id: number): Promise<Job> {
   if (rows.length === 0) throw new NotFoundError(`Cannot find job ${id}`);
   return toJob(rows[0]);
 }
+
+/**
+ * Deletes at most `batch` done or cancelled jobs that finished more than `ageMs` ago (by the
+ * database clock); jobs
+ * that still need a person (failed, dead) or have work ahead stay. Returns how many went.
+ */
+export async function pruneFinishedJobs(db: SqlDriver, ageMs: number, batch: number): Promise<number> {
+  const gone = await db.query(
+    `DELETE FROM jobs WHERE id IN (
+       SELECT id FROM jobs WHERE state IN ('done', 'cancelled') AND updated_ms < ${NOW_MS} - $1
+       ORDER BY updated_ms LIMIT $2)
+     RETURNING id`,
+    [ageMs, batch],
+  );
+  return gone.length;
+}

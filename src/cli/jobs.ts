@@ -6,7 +6,9 @@
  * - `retry <id>` makes a failed, dead or cancelled job due again with fresh attempts;
  * - `cancel <id>` cancels a job that has not finished (a running one stops at its next lease renewal);
  * - `compact <topic>` enqueues the compaction of a locked topic;
- * - `run` runs due jobs in this process until none is left (for a daemon started with `--job-workers 0`).
+ * - `run` runs due jobs in this process until none is left (for a daemon started with `--job-workers 0`);
+ * - `prune` deletes events and finished jobs past their retention now (daemons that run jobs also do
+ *   it every `--prune-interval-ms`).
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { compactTopicJob } from "../model/job_payloads.ts";
 import { normalizeTopicName } from "../model/locator.ts";
 import { type Job, JOB_STATES, type JobState } from "../model/types.ts";
 import { createConfiguredRunner } from "../ops/jobs/mod.ts";
+import { pruneHistory } from "../ops/prune.ts";
 import { openCatalogAndStore } from "./_catalog_and_store.ts";
 import type { CliEnv, Command } from "./mod.ts";
 
@@ -32,6 +35,8 @@ const PICKED = [
   "job-backoff-ms",
   "job-max-attempts",
   "compaction-grace-ms",
+  "event-retention-ms",
+  "job-retention-ms",
 ] as const;
 
 const OPTIONS = {
@@ -46,9 +51,10 @@ const OPTIONS = {
 } as const satisfies Record<string, OptionSpec>;
 
 const HELP = {
-  usage: "mosaicod jobs <list | retry <id> | cancel <id> | compact <topic> | run> [options]",
+  usage: "mosaicod jobs <list | retry <id> | cancel <id> | compact <topic> | run | prune> [options]",
   summary: "List the background jobs (deferred deletions, compactions, statistics refreshes); retry or " +
-    "cancel one; enqueue a compaction; or run due jobs here until none is left.",
+    "cancel one; enqueue a compaction; run due jobs here until none is left; or prune events and " +
+    "finished jobs past their retention.",
   options: OPTIONS,
 };
 
@@ -56,15 +62,24 @@ const ACTIVE: JobState[] = ["pending", "running", "failed", "dead"];
 
 export const jobsCommand: Command = {
   name: "jobs",
-  summary: "list, retry or cancel background jobs; enqueue a compaction; run due jobs",
+  summary: "list, retry or cancel background jobs; enqueue a compaction; run due jobs; prune history",
   help: HELP,
   async run(cli: CliEnv): Promise<number> {
     const [action, ...rest] = cli.args;
     const positional = rest.length > 0 && !rest[0].startsWith("-") ? rest[0] : undefined;
     const args = positional === undefined ? rest : rest.slice(1);
-    const needs = { retry: "id", cancel: "id", compact: "topic", list: null, run: null } as const;
+    const needs = {
+      retry: "id",
+      cancel: "id",
+      compact: "topic",
+      list: null,
+      run: null,
+      prune: null,
+    } as const;
     if (!(action in needs)) {
-      throw new ConfigError(`jobs needs an action: list, retry <id>, cancel <id>, compact <topic> or run`);
+      throw new ConfigError(
+        `jobs needs an action: list, retry <id>, cancel <id>, compact <topic>, run or prune`,
+      );
     }
     const wanted = needs[action as keyof typeof needs];
     if (wanted !== null && positional === undefined) {
@@ -102,6 +117,21 @@ export const jobsCommand: Command = {
         cli.stdout(`Job ${job.id} (compact_topic of "${name}") is ${job.state}`);
         return 0;
       }
+      case "prune": {
+        const config = loadConfig({
+          args: args.filter((a) => !["--json", "--all"].includes(a)),
+          env: cli.env,
+        });
+        const r = await pruneHistory(catalog, config.jobs);
+        cli.stdout(
+          `Pruned ${r.events} event(s) (${
+            retention(config.jobs.eventRetentionMs)
+          }; the log now starts after ` +
+            `id ${r.eventsPrunedThrough}) and ${r.jobs} done or cancelled job(s) ` +
+            `(${retention(config.jobs.jobRetentionMs)})`,
+        );
+        return 0;
+      }
       default: {
         // The server's own parsing of the shared options, so limits and defaults agree.
         const config = loadConfig({
@@ -124,6 +154,10 @@ export const jobsCommand: Command = {
     }
   },
 };
+
+function retention(ms: number): string {
+  return ms === 0 ? "kept forever" : `older than ${ms} ms`;
+}
 
 function parseStates(raw: string | undefined): JobState[] {
   if (raw === undefined) return ACTIVE;

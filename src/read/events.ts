@@ -24,7 +24,7 @@ export { EVENT_LOG_METADATA_KEY, EVENT_STREAM_SCHEMA, eventStreamSchema } from "
 
 /** What a subscriber asks for. */
 export interface EventSubscription {
-  /** Events with a larger id (0: from the first event). Resume with the last id seen. */
+  /** Events with a larger id (0: from the oldest event kept). Resume with the last id seen. */
   readonly afterId: number;
   /** Keep the stream open for new events once caught up; false ends it then. */
   readonly follow: boolean;
@@ -72,7 +72,8 @@ export const EVENT_SAFETY_POLL_MS = 5000;
  * catalog (and, when following, listen to it) only once iterated. Batches are never empty; a stream
  * that is not following ends once caught up.
  * @throws FailedPreconditionError when `afterId` is beyond the newest event (the catalog was replaced,
- *   say rebuilt: resuming there would skip events).
+ *   say rebuilt: resuming there would skip events), or below the events kept (retention pruned the ones
+ *   after it); batches throw it too when pruning overtakes a stream that fell behind.
  * @throws CancelledError when `signal` is already aborted.
  */
 export async function openEventStream(
@@ -96,6 +97,7 @@ export async function openEventStream(
       `Cannot resume events after id ${sub.afterId}: the newest event is ${newest} (was the catalog replaced?)`,
     );
   }
+  if (sub.afterId > 0) checkNotPruned(sub.afterId, await deps.catalog.eventsPrunedThrough());
   checkAborted(opts.signal);
   return streamBatches(deps, sub, opts);
 }
@@ -114,18 +116,25 @@ async function* streamBatches(
   try {
     const pollMs = unlisten ? opts.safetyPollMs ?? EVENT_SAFETY_POLL_MS : opts.pollMs ?? EVENT_POLL_MS;
     let after = sub.afterId;
+    // From 0 the stream starts at the oldest event kept; after that, ids must follow on without a gap
+    // (a gap means retention pruned events while this stream was behind).
+    let anyStart = sub.afterId === 0;
     while (true) {
       checkAborted(opts.signal);
       if (sub.follow) checkStopping(opts.stopping, after);
       wakeup.clear(); // a notification from now on means: read again
       const page = await deps.catalog.listEvents(after, pageSize);
       if (page.length > 0) {
+        if (!anyStart && page[0].id !== after + 1) checkNotPruned(after, page[0].id - 1);
+        anyStart = false;
         after = page[page.length - 1].id;
         const kept = keep === null ? page : page.filter((e) => keep.has(e.kind));
         if (kept.length > 0) yield* sliceToBytes(eventBatch(kept), targetBytes);
       }
-      // A page may stop short of pageSize (the catalog caps its bytes): only an empty one means caught up.
+      // A page may stop short of pageSize (the catalog caps its bytes): only an empty one means caught up,
+      // unless retention pruned the events this stream had still to send.
       if (page.length > 0) continue;
+      if (!anyStart) checkNotPruned(after, await deps.catalog.eventsPrunedThrough());
       if (!sub.follow) return;
       const why = await wakeup.wait(pollMs, opts.signal, opts.stopping);
       if (why === "cancelled") checkAborted(opts.signal);
@@ -145,6 +154,18 @@ async function listen(deps: EventDeps, wakeup: Wakeup): Promise<(() => Promise<v
     // Polling still delivers every event, only later.
     deps.log.warn("cannot listen for catalog events, polling instead", { err });
     return null;
+  }
+}
+
+/** Refuses a position whose next events were pruned by retention (they are gone, not skippable). */
+function checkNotPruned(afterId: number, prunedThrough: number): void {
+  if (afterId < prunedThrough) {
+    throw new FailedPreconditionError(
+      `Cannot resume events after id ${afterId}: events up to id ${prunedThrough} are past the event ` +
+        `retention and were pruned; resume after id ${prunedThrough} (losing ${
+          prunedThrough - afterId
+        } events) or subscribe from after_id 0`,
+    );
   }
 }
 

@@ -7,6 +7,7 @@ import * as init from "./0001_init.ts";
 import * as eventsJobs from "./0002_events_jobs.ts";
 import * as apiKeys from "./0003_api_keys.ts";
 import * as eventLogId from "./0004_event_log_id.ts";
+import * as historyRetention from "./0005_history_retention.ts";
 
 export interface Migration {
   /** Unique, increasing; recorded in `schema_migrations.version`. */
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: eventsJobs.name, sql: eventsJobs.sql },
   { version: 3, name: apiKeys.name, sql: apiKeys.sql },
   { version: 4, name: eventLogId.name, sql: eventLogId.sql },
+  { version: 5, name: historyRetention.name, sql: historyRetention.sql },
 ];
