@@ -3,7 +3,9 @@
  *
  * 1. Aligned reassembly: grpc-js gathers each received message into a list of slices and then
  *    concatenates them. We copy each slice once into a buffer placed so that FlightData's
- *    `data_body` starts 8-byte aligned, which lets apache-arrow view the body without copying it.
+ *    `data_body` starts 8-byte aligned, which lets apache-arrow view the body without copying it. A
+ *    large message's buffer is allocated only once half of it has arrived: grpc-js sizes nothing by the
+ *    length prefix, and neither must we (a prefix claiming 64 MiB on every stream would cost that much).
  * 2. Pre-framed send: grpc-js copies every outgoing message into a new buffer to add the 5-byte gRPC
  *    prefix. `FramedMessage`s already hold it and are passed through untouched.
  * 3. Truncated requests: grpc-js treats a client's half-close as the end of its messages even when it
@@ -32,8 +34,28 @@ interface DecoderState {
 interface AlignedState {
   header: Buffer;
   headerFilled: number;
+  /** Length of the message being received (after its 5-byte prefix); -1 until the prefix is complete. */
+  size: number;
+  /** Bytes before the message that place its `data_body` 8-byte aligned; -1 until its first bytes came. */
+  pad: number;
+  /** Slices of the message that came before its buffer was allocated (views, not copies). */
+  held: Buffer[];
+  heldBytes: number;
+  /** The message's buffer (prefix included), once allocated. */
   message: Buffer | null;
   messageFilled: number;
+}
+
+/** Messages up to this size get their buffer with their first bytes. */
+const EAGER_ALLOCATION_BYTES = 1024 * 1024;
+
+/**
+ * How many bytes of a message must have arrived before its buffer is allocated: at once for small ones;
+ * half of a large one, so that a prefix claiming a large size costs nothing until the bytes come, and the
+ * memory held for a message is never more than twice what its sender really sent.
+ */
+function allocationPoint(size: number): number {
+  return size <= EAGER_ALLOCATION_BYTES ? 0 : Math.ceil(size / 2);
 }
 
 /** What the truncation check reads and calls on grpc-js's server call. */
@@ -79,52 +101,81 @@ export function applyGrpcPatches(log: Logger): boolean {
 export function partialMessage(decoder: DecoderState): string | null {
   const st = decoder.alignedState;
   if (!st) return null;
-  if (st.message !== null) return `${st.messageFilled - 5} of ${st.message.length - 5} bytes`;
+  if (st.message !== null) return `${st.messageFilled - 5} of ${st.size} bytes`;
+  if (st.size >= 0) return `${st.heldBytes} of ${st.size} bytes`;
   if (st.headerFilled > 0) return `${st.headerFilled} of the 5 prefix bytes`;
   return null;
 }
 
-/** Replacement for StreamDecoder.write: splits gRPC frames, one copy per byte, body 8-byte aligned. */
+/**
+ * Replacement for StreamDecoder.write: splits gRPC frames, one copy per byte, body 8-byte aligned. A
+ * large message's first slices are held as they came until half of it is here (see
+ * {@link allocationPoint}), then copied with the rest into its buffer.
+ */
 function alignedWrite(this: DecoderState, data: Buffer): Buffer[] {
   const st = this.alignedState ??= {
     header: Buffer.alloc(5),
     headerFilled: 0,
+    size: -1,
+    pad: -1,
+    held: [],
+    heldBytes: 0,
     message: null,
     messageFilled: 0,
   };
   const out: Buffer[] = [];
   let pos = 0;
-  while (pos < data.length || (st.headerFilled === 5 && st.message === null)) {
-    if (st.message === null) {
-      if (st.headerFilled < 5) {
-        const n = Math.min(5 - st.headerFilled, data.length - pos);
-        data.copy(st.header, st.headerFilled, pos, pos + n);
-        st.headerFilled += n;
-        pos += n;
-        if (st.headerFilled < 5) break;
-      }
+  for (;;) {
+    if (st.size < 0) {
+      if (pos >= data.length) break;
+      const n = Math.min(5 - st.headerFilled, data.length - pos);
+      data.copy(st.header, st.headerFilled, pos, pos + n);
+      st.headerFilled += n;
+      pos += n;
+      if (st.headerFilled < 5) break;
       const size = st.header.readUInt32BE(1);
       if (this.maxReadMessageLength !== -1 && size > this.maxReadMessageLength) {
         throw new Error(`Received message larger than max (${size} vs ${this.maxReadMessageLength})`);
       }
-      // Place the message once its first bytes are here, so the body offset can be peeked.
-      if (size > 0 && pos >= data.length) break;
-      const bodyOffset = peekBodyOffset(data.subarray(pos, pos + Math.min(size, 64 * 1024)));
-      const pad = bodyOffset < 0 ? 0 : (8 - ((5 + bodyOffset) % 8)) % 8;
-      st.message = Buffer.from(new ArrayBuffer(pad + 5 + size), pad, 5 + size);
-      st.header.copy(st.message, 0);
-      st.messageFilled = 5;
+      st.size = size;
+    }
+    if (st.message === null) {
+      const n = Math.min(st.size - st.heldBytes, data.length - pos);
+      if (st.pad < 0) {
+        // The first bytes of the message tell where its body starts.
+        if (st.size > 0 && n === 0) break;
+        const bodyOffset = peekBodyOffset(data.subarray(pos, pos + Math.min(st.size, 64 * 1024)));
+        st.pad = bodyOffset < 0 ? 0 : (8 - ((5 + bodyOffset) % 8)) % 8;
+      }
+      if (st.heldBytes + n < allocationPoint(st.size)) {
+        // Short of the allocation point, so this is the rest of `data`.
+        if (n > 0) st.held.push(data.subarray(pos, pos + n));
+        st.heldBytes += n;
+        break;
+      }
+      const msg = Buffer.from(new ArrayBuffer(st.pad + 5 + st.size), st.pad, 5 + st.size);
+      st.header.copy(msg, 0);
+      let filled = 5;
+      for (const slice of st.held) {
+        slice.copy(msg, filled);
+        filled += slice.length;
+      }
+      st.held = [];
+      st.heldBytes = 0;
+      st.message = msg;
+      st.messageFilled = filled;
     }
     const msg = st.message;
     const n = Math.min(msg.length - st.messageFilled, data.length - pos);
     data.copy(msg, st.messageFilled, pos, pos + n);
     st.messageFilled += n;
     pos += n;
-    if (st.messageFilled === msg.length) {
-      out.push(msg);
-      st.message = null;
-      st.headerFilled = 0;
-    }
+    if (st.messageFilled < msg.length) break;
+    out.push(msg);
+    st.message = null;
+    st.headerFilled = 0;
+    st.size = -1;
+    st.pad = -1;
   }
   return out;
 }

@@ -77,3 +77,48 @@ Deno.test("grpc_patch: the decoder tells a message cut short from a clean end", 
   assert.equal(decoder.write(frame.subarray(20)).length, 1);
   assert.equal(partialMessage(state), null, "a whole message leaves nothing pending");
 });
+
+Deno.test("grpc_patch: a large message's buffer waits for half of its bytes, and the result is the same", () => {
+  applyGrpcPatches(silentLogger());
+  const body = new Uint8Array(3 * 1024 * 1024 + 13).map((_, i) => i * 7);
+  const frame = encodeFlightData({
+    header: new Uint8Array(21).fill(5),
+    bodyLength: body.length,
+    bodyParts: [{ offset: 0, bytes: body }],
+  }).framed;
+  const size = frame.length - 5;
+  for (const step of [1000, 64 * 1024, 1024 * 1024 + 1, frame.length]) {
+    const decoder = new StreamDecoder(-1);
+    const state = decoder as unknown as Parameters<typeof partialMessage>[0] & {
+      alignedState?: { message: Buffer | null };
+    };
+    const out: Buffer[] = [];
+    for (let pos = 0; pos < frame.length; pos += step) {
+      out.push(...decoder.write(frame.subarray(pos, pos + step)));
+      const received = Math.min(pos + step, frame.length) - 5;
+      if (received < size / 2) {
+        assert.ok(state.alignedState?.message === null, `no buffer after ${received} of ${size} bytes`);
+        assert.equal(partialMessage(state), `${received} of ${size} bytes`);
+      } else if (received < size) {
+        assert.ok(state.alignedState?.message, `a buffer after ${received} of ${size} bytes`);
+      }
+    }
+    assert.equal(out.length, 1, `step ${step}`);
+    assert.ok(out[0].equals(frame), `step ${step}: the same bytes`);
+    const fd = decodeFlightData(out[0].subarray(5));
+    assert.equal(fd.body.byteOffset % 8, 0, `step ${step}: data_body aligned`);
+    assert.equal(partialMessage(state), null);
+  }
+});
+
+Deno.test("grpc_patch: a prefix that claims a large message allocates nothing until the bytes come", () => {
+  applyGrpcPatches(silentLogger());
+  const decoder = new StreamDecoder(-1);
+  const state = decoder as unknown as Parameters<typeof partialMessage>[0] & {
+    alignedState?: { message: Buffer | null };
+  };
+  const prefix = Buffer.from([0, 0x04, 0, 0, 0]); // claims 64 MiB
+  assert.deepEqual(decoder.write(Buffer.concat([prefix, Buffer.from([0x0a, 0x02, 1, 2])])), []);
+  assert.ok(state.alignedState?.message === null, "no buffer for a claim");
+  assert.equal(partialMessage(state), `4 of ${64 * 1024 * 1024} bytes`);
+});
