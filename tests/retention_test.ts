@@ -12,7 +12,7 @@ import type { Catalog } from "../src/catalog/catalog.ts";
 import { FailedPreconditionError } from "../src/errors.ts";
 import { silentLogger } from "../src/log.ts";
 import { deleteKeysJob } from "../src/model/job_payloads.ts";
-import { pruneHistory, startPruner } from "../src/ops/prune.ts";
+import { pruneHistory, type PruneResult, startPruner } from "../src/ops/prune.ts";
 import { type EventSubscription, openEventStream } from "../src/read/mod.ts";
 import { freshPgliteCatalog, freshPostgresCatalog } from "./_postgres.ts";
 
@@ -184,6 +184,23 @@ for (const [driver, makeCatalog] of DRIVERS) {
     ]);
     assert.equal(await catalog.getJob(cancelled.id), null);
     assert.equal(await catalog.getJob(done.id), null);
+  });
+
+  t("a job that a retry is making pending is not pruned under it", async () => {
+    await using catalog = await makeCatalog();
+    const enqueued = await catalog.enqueueJob(deleteKeysJob(["k"], { maxAttempts: 1, delayMs: 0 }));
+    const job = await catalog.cancelJob(enqueued.id);
+    await catalog.driver.query("UPDATE jobs SET updated_ms = updated_ms - $1", [HOUR]);
+    let pruning: Promise<PruneResult> | undefined;
+    // What `jobs retry` does (lock the row, make it pending), held open while a pruner runs.
+    await catalog.driver.transaction(async (tx) => {
+      await tx.query("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", [job.id]);
+      await tx.query("UPDATE jobs SET state = 'pending', attempts = 0 WHERE id = $1", [job.id]);
+      pruning = pruneHistory(catalog, { eventRetentionMs: 0, jobRetentionMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    assert.equal((await pruning!).jobs, 0);
+    assert.equal((await catalog.getJob(job.id))?.state, "pending");
   });
 
   t("concurrent pruners delete each event once and agree on where the log starts", async () => {

@@ -113,10 +113,25 @@ export async function eventsPrunedThrough(db: SqlDriver): Promise<number> {
 }
 
 /**
+ * Advisory locks taken (for a transaction) by whoever prunes events or jobs, so that several daemons on
+ * one database prune one at a time instead of queueing on (or deadlocking over) the same rows; the one
+ * that holds a lock goes on until nothing is left, the others skip their pass. Arbitrary constants.
+ */
+export const PRUNE_LOCKS = { events: 0x6d6f7365, jobs: 0x6d6f736a } as const;
+
+/** Takes the prune lock of `what` until the end of the transaction `tx`; false when another holds it. */
+export async function tryPruneLock(tx: SqlDriver, what: keyof typeof PRUNE_LOCKS): Promise<boolean> {
+  const [row] = await tx.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1) AS locked", [
+    PRUNE_LOCKS[what],
+  ]);
+  return row.locked;
+}
+
+/**
  * Deletes the oldest events, at most `batch` of them, as long as each is older than `ageMs` (by the
  * database clock): a prefix of the log, so that the log always stays "every event after
- * `pruned_through`". Returns how many went and the new `pruned_through`. Several daemons may prune at
- * once: the counter only moves forward.
+ * `pruned_through`". Returns how many went and the new `pruned_through` (nothing goes while another
+ * pruner holds its lock, {@link PRUNE_LOCKS}). The counter only moves forward.
  */
 export function pruneEvents(
   db: SqlDriver,
@@ -125,6 +140,7 @@ export function pruneEvents(
 ): Promise<{ pruned: number; through: number }> {
   return db.transaction(async (tx) => {
     const from = await eventsPrunedThrough(tx);
+    if (!(await tryPruneLock(tx, "events"))) return { pruned: 0, through: from };
     // The prefix ends just before the first young event of the batch (ids and times rise together,
     // but a prefix never skips a young event that a clock step placed between old ones).
     const [{ through }] = await tx.query<{ through: number }>(

@@ -12,7 +12,7 @@ import type { Job, JobKind, JobState, JsonValue, NewJob } from "../model/types.t
 
 export type { NewJob };
 import type { SqlDriver } from "./driver.ts";
-import { NOW_MS } from "./events.ts";
+import { NOW_MS, tryPruneLock } from "./events.ts";
 
 export const JOBS_CHANNEL = "mosaicod_jobs";
 
@@ -281,17 +281,25 @@ async function lockJob(tx: SqlDriver, id: number): Promise<Job> {
 }
 
 /**
- * Deletes at most `batch` done or cancelled jobs that finished more than `ageMs` ago (by the
- * database clock); jobs
- * that still need a person (failed, dead) or have work ahead stay. Returns how many went.
+ * Deletes at most `batch` done or cancelled jobs that finished more than `ageMs` ago (by the database
+ * clock); jobs that still need a person (failed, dead) or have work ahead stay. Returns how many went
+ * (0 when another pruner holds its lock).
+ *
+ * Rows locked by a change in progress (a retry) are skipped, and the state is checked again on the row
+ * deleted: under READ COMMITTED a DELETE that waited for a row re-checks only its own condition, so a
+ * condition left in a subquery would delete a job that a retry just made pending.
  */
-export async function pruneFinishedJobs(db: SqlDriver, ageMs: number, batch: number): Promise<number> {
-  const gone = await db.query(
-    `DELETE FROM jobs WHERE id IN (
-       SELECT id FROM jobs WHERE state IN ('done', 'cancelled') AND updated_ms < ${NOW_MS} - $1
-       ORDER BY updated_ms LIMIT $2)
-     RETURNING id`,
-    [ageMs, batch],
-  );
-  return gone.length;
+export function pruneFinishedJobs(db: SqlDriver, ageMs: number, batch: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    if (!(await tryPruneLock(tx, "jobs"))) return 0;
+    const finished = `state IN ('done', 'cancelled') AND updated_ms < ${NOW_MS} - $1`;
+    const gone = await tx.query(
+      `DELETE FROM jobs WHERE id IN (
+         SELECT id FROM jobs WHERE ${finished} ORDER BY updated_ms LIMIT $2 FOR UPDATE SKIP LOCKED)
+       AND ${finished}
+       RETURNING id`,
+      [ageMs, batch],
+    );
+    return gone.length;
+  });
 }

@@ -41,6 +41,8 @@ interface AlignedState {
   /** Slices of the message that came before its buffer was allocated (views, not copies). */
   held: Buffer[];
   heldBytes: number;
+  /** What the held slices cost: their bytes plus {@link SLICE_COST_BYTES} each. */
+  heldCost: number;
   /** The message's buffer (prefix included), once allocated. */
   message: Buffer | null;
   messageFilled: number;
@@ -50,9 +52,15 @@ interface AlignedState {
 const EAGER_ALLOCATION_BYTES = 1024 * 1024;
 
 /**
- * How many bytes of a message must have arrived before its buffer is allocated: at once for small ones;
- * half of a large one, so that a prefix claiming a large size costs nothing until the bytes come, and the
- * memory held for a message is never more than twice what its sender really sent.
+ * What a held slice costs beyond its bytes (its Buffer and ArrayBuffer: measured ~400 bytes in Deno 2.9,
+ * whose HTTP/2 layer hands over one slice per DATA frame, however small the frames are).
+ */
+const SLICE_COST_BYTES = 512;
+
+/**
+ * What the slices of a message must cost before its buffer is allocated: nothing for small messages;
+ * half of a large one, so that a prefix claiming a large size costs nothing until bytes come, and the
+ * slices held for a message never cost more than half its size, even when it trickles in tiny frames.
  */
 function allocationPoint(size: number): number {
   return size <= EAGER_ALLOCATION_BYTES ? 0 : Math.ceil(size / 2);
@@ -109,7 +117,7 @@ export function partialMessage(decoder: DecoderState): string | null {
 
 /**
  * Replacement for StreamDecoder.write: splits gRPC frames, one copy per byte, body 8-byte aligned. A
- * large message's first slices are held as they came until half of it is here (see
+ * large message's first slices are held as they came until they cost half of its size (see
  * {@link allocationPoint}), then copied with the rest into its buffer.
  */
 function alignedWrite(this: DecoderState, data: Buffer): Buffer[] {
@@ -120,6 +128,7 @@ function alignedWrite(this: DecoderState, data: Buffer): Buffer[] {
     pad: -1,
     held: [],
     heldBytes: 0,
+    heldCost: 0,
     message: null,
     messageFilled: 0,
   };
@@ -147,10 +156,13 @@ function alignedWrite(this: DecoderState, data: Buffer): Buffer[] {
         const bodyOffset = peekBodyOffset(data.subarray(pos, pos + Math.min(st.size, 64 * 1024)));
         st.pad = bodyOffset < 0 ? 0 : (8 - ((5 + bodyOffset) % 8)) % 8;
       }
-      if (st.heldBytes + n < allocationPoint(st.size)) {
-        // Short of the allocation point, so this is the rest of `data`.
-        if (n > 0) st.held.push(data.subarray(pos, pos + n));
-        st.heldBytes += n;
+      if (n < st.size - st.heldBytes && st.heldCost + n + SLICE_COST_BYTES < allocationPoint(st.size)) {
+        // The rest of `data`, and short of the message's end and of the allocation point.
+        if (n > 0) {
+          st.held.push(data.subarray(pos, pos + n));
+          st.heldBytes += n;
+          st.heldCost += n + SLICE_COST_BYTES;
+        }
         break;
       }
       const msg = Buffer.from(new ArrayBuffer(st.pad + 5 + st.size), st.pad, 5 + st.size);
@@ -162,6 +174,7 @@ function alignedWrite(this: DecoderState, data: Buffer): Buffer[] {
       }
       st.held = [];
       st.heldBytes = 0;
+      st.heldCost = 0;
       st.message = msg;
       st.messageFilled = filled;
     }

@@ -78,7 +78,7 @@ Deno.test("grpc_patch: the decoder tells a message cut short from a clean end", 
   assert.equal(partialMessage(state), null, "a whole message leaves nothing pending");
 });
 
-Deno.test("grpc_patch: a large message's buffer waits for half of its bytes, and the result is the same", () => {
+Deno.test("grpc_patch: a large message's buffer waits for half of it, and the result is the same", () => {
   applyGrpcPatches(silentLogger());
   const body = new Uint8Array(3 * 1024 * 1024 + 13).map((_, i) => i * 7);
   const frame = encodeFlightData({
@@ -87,21 +87,34 @@ Deno.test("grpc_patch: a large message's buffer waits for half of its bytes, and
     bodyParts: [{ offset: 0, bytes: body }],
   }).framed;
   const size = frame.length - 5;
-  for (const step of [1000, 64 * 1024, 1024 * 1024 + 1, frame.length]) {
+  // Each held slice counts its bytes plus 512 for its own objects.
+  for (const step of [100, 1000, 64 * 1024, 1024 * 1024 + 1, frame.length]) {
     const decoder = new StreamDecoder(-1);
     const state = decoder as unknown as Parameters<typeof partialMessage>[0] & {
       alignedState?: { message: Buffer | null };
     };
     const out: Buffer[] = [];
+    let cost = 0;
+    let allocatedAt = -1;
     for (let pos = 0; pos < frame.length; pos += step) {
       out.push(...decoder.write(frame.subarray(pos, pos + step)));
       const received = Math.min(pos + step, frame.length) - 5;
-      if (received < size / 2) {
+      if (received >= size) break;
+      cost += Math.min(step, received) + 512;
+      if (allocatedAt < 0 && cost < size / 2) {
         assert.ok(state.alignedState?.message === null, `no buffer after ${received} of ${size} bytes`);
         assert.equal(partialMessage(state), `${received} of ${size} bytes`);
-      } else if (received < size) {
+      } else {
+        allocatedAt = allocatedAt < 0 ? received : allocatedAt;
         assert.ok(state.alignedState?.message, `a buffer after ${received} of ${size} bytes`);
+        assert.equal(partialMessage(state), `${received} of ${size} bytes`);
       }
+    }
+    if (step <= 64 * 1024) {
+      assert.ok(
+        allocatedAt > 0 && allocatedAt < size / 2 + step,
+        `step ${step}: allocated at ${allocatedAt}`,
+      );
     }
     assert.equal(out.length, 1, `step ${step}`);
     assert.ok(out[0].equals(frame), `step ${step}: the same bytes`);
@@ -109,6 +122,22 @@ Deno.test("grpc_patch: a large message's buffer waits for half of its bytes, and
     assert.equal(fd.body.byteOffset % 8, 0, `step ${step}: data_body aligned`);
     assert.equal(partialMessage(state), null);
   }
+});
+
+Deno.test("grpc_patch: a message trickling in 1-byte frames holds slices worth at most half its size", () => {
+  applyGrpcPatches(silentLogger());
+  const decoder = new StreamDecoder(-1);
+  const state = decoder as unknown as { alignedState?: { message: Buffer | null; held: Buffer[] } };
+  const size = 8 * 1024 * 1024;
+  decoder.write(Buffer.from([0, 0, 0x80, 0, 0])); // claims 8 MiB
+  let held = 0;
+  while (state.alignedState?.message === null) {
+    decoder.write(Buffer.from([0x0a]));
+    held = Math.max(held, state.alignedState.held.length);
+  }
+  // Each slice counts its byte plus 512: the buffer comes once they are worth half the message.
+  assert.equal(held, Math.ceil(size / 2 / 513) - 1);
+  assert.equal(state.alignedState?.held.length, 0, "the slices are released once copied");
 });
 
 Deno.test("grpc_patch: a prefix that claims a large message allocates nothing until the bytes come", () => {

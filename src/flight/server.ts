@@ -87,7 +87,7 @@ const HTTP2_WINDOW_BYTES = 16 * 1024 * 1024 - 1;
 export class FlightServer {
   #server: grpc.Server;
   #log: Logger;
-  #calls = new Set<AbortController>();
+  #calls = new CallSet();
   /** Aborted when shutdown begins (`CallContext.stopping`). */
   #stopping = new AbortController();
   /** The shared-port listener (`reusePort`), closed first on shutdown. */
@@ -119,7 +119,7 @@ export class FlightServer {
       initialWindowSize: HTTP2_WINDOW_BYTES,
       maxFrameSize: HTTP2_WINDOW_BYTES,
     };
-    const calls = new Set<AbortController>();
+    const calls = new CallSet();
     const stopping = new AbortController();
     const impl: grpc.UntypedServiceImplementation = {};
     for (const name of Object.keys(FLIGHT_SERVICE) as FlightRpc[]) {
@@ -160,6 +160,7 @@ export class FlightServer {
    * streams) are told to end at once, through `CallContext.stopping`.
    */
   async shutdown(timeoutMs: number): Promise<void> {
+    const started = performance.now();
     this.#listener?.close();
     this.#stopping.abort(new Error("server shutting down"));
     const graceful = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
@@ -171,9 +172,58 @@ export class FlightServer {
     clearTimeout(timer);
     if (outcome === "timeout") {
       this.#log.warn("shutdown deadline reached, cancelling calls", { calls: this.#calls.size });
-      for (const ac of this.#calls) ac.abort(new Error("server shutting down"));
+      this.#calls.abortAll(new Error("server shutting down"));
       this.#server.forceShutdown();
     }
+    // The HTTP/2 sessions may close before every handler has returned (Deno's node:http2 can report a
+    // session closed while a stream's handler still awaits the catalog): wait for the handlers too, so
+    // that nothing they use is closed under them. Cancelled ones return promptly.
+    const left = Math.max(SHUTDOWN_HANDLER_GRACE_MS, timeoutMs - (performance.now() - started));
+    if (!(await this.#calls.whenIdle(left))) {
+      this.#log.warn("handlers still running after shutdown", { calls: this.#calls.size });
+    }
+  }
+}
+
+/** Least time shutdown waits for handlers to return once the connections are closed. */
+const SHUTDOWN_HANDLER_GRACE_MS = 2000;
+
+/** The calls in progress (their abort controllers), and a way to wait until there are none. */
+class CallSet {
+  readonly #live = new Set<AbortController>();
+  #waiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  add(ac: AbortController): void {
+    this.#live.add(ac);
+  }
+
+  delete(ac: AbortController): void {
+    this.#live.delete(ac);
+    if (this.#live.size === 0) { for (const wake of this.#waiters.splice(0)) wake(); }
+  }
+
+  abortAll(reason: Error): void {
+    for (const ac of this.#live) ac.abort(reason);
+  }
+
+  /** Resolves true once no call is in progress, or false after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.#live.size === 0) return Promise.resolve(true);
+    const { promise, resolve } = Promise.withResolvers<boolean>();
+    const wake = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      this.#waiters = this.#waiters.filter((w) => w !== wake);
+      resolve(false);
+    }, timeoutMs);
+    this.#waiters.push(wake);
+    return promise;
   }
 }
 
@@ -241,7 +291,7 @@ function adapt(
   name: FlightRpc,
   handler: Unary | ServerStream | BidiStream,
   baseLog: Logger,
-  { calls, stopping }: { calls: Set<AbortController>; stopping: AbortSignal },
+  { calls, stopping }: { calls: CallSet; stopping: AbortSignal },
 ): grpc.UntypedHandleCall {
   const open = (call: UnaryCall | StreamCall) => {
     const ac = new AbortController();

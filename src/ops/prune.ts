@@ -7,7 +7,8 @@
  * to resume below it is refused (`read/events.ts`) instead of silently missing events.
  *
  * Deletes run in batches (short transactions, no long lock on the event counter). Several daemons may
- * prune the same database at once: each batch is idempotent.
+ * prune the same database: one batch runs at a time (an advisory lock; the others skip their pass), and
+ * each batch is idempotent.
  *
  * @module
  */
@@ -48,7 +49,7 @@ export async function pruneHistory(
     }
   }
   result.eventsPrunedThrough = await catalog.eventsPrunedThrough();
-  if (settings.jobRetentionMs > 0) {
+  if (settings.jobRetentionMs > 0 && !opts.signal?.aborted) {
     for (;;) {
       const pruned = await catalog.pruneFinishedJobs(settings.jobRetentionMs, batch);
       result.jobs += pruned;
