@@ -1,7 +1,8 @@
 /**
  * The daemon's background work, in the thread that owns the catalog (the main thread): at start-up,
- * deletion recovery (`ops/recover.ts`) and the statistics-refresh scan; then the job runner and the
- * pruning of history past its retention (`ops/prune.ts`) until shutdown, when this daemon runs jobs. Flight worker threads never run jobs.
+ * deletion recovery (`ops/recover.ts`) and the statistics-refresh scan; then, when this daemon runs
+ * jobs, the job runner and the pruning of history past its retention (`ops/prune.ts`) until shutdown.
+ * Flight worker threads never run jobs.
  *
  * @module
  */

@@ -145,6 +145,27 @@ for (const [driver, makeCatalog] of DRIVERS) {
     await overtake(6, 10, /after id 8: events up to id 10 are past the event retention/);
   });
 
+  t("a follower that pruning overtakes ends at its next event instead of skipping any", async () => {
+    await using catalog = await makeCatalog();
+    await appendEvents(catalog, 4);
+    const follower = (await openEventStream(
+      { catalog, log: silentLogger() },
+      { afterId: 0, follow: true, kinds: null },
+      { signal: new AbortController().signal, pageSize: 2, pollMs: 50, safetyPollMs: 50 },
+    ))[Symbol.asyncIterator]();
+    assert.deepEqual(await idsOf(once(await follower.next())), [1, 2]);
+    await ageEvents(catalog, range(1, 4));
+    await pruneHistory(catalog, RETAIN);
+    const next = follower.next();
+    await appendEvents(catalog, 1, "later");
+    await assert.rejects(
+      next,
+      (err: Error) =>
+        err instanceof FailedPreconditionError &&
+        /after id 2: events up to id 4 are past the event retention/.test(err.message),
+    );
+  });
+
   t("done and cancelled jobs past their retention go; failed, dead, active and young ones stay", async () => {
     await using catalog = await makeCatalog();
     const job = (key: string, maxAttempts = 3, delayMs = 0) =>

@@ -139,8 +139,9 @@ export function pruneEvents(
   batch: number,
 ): Promise<{ pruned: number; through: number }> {
   return db.transaction(async (tx) => {
+    const locked = await tryPruneLock(tx, "events");
     const from = await eventsPrunedThrough(tx);
-    if (!(await tryPruneLock(tx, "events"))) return { pruned: 0, through: from };
+    if (!locked) return { pruned: 0, through: from };
     // The prefix ends just before the first young event of the batch (ids and times rise together,
     // but a prefix never skips a young event that a clock step placed between old ones).
     const [{ through }] = await tx.query<{ through: number }>(

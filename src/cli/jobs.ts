@@ -90,6 +90,9 @@ export const jobsCommand: Command = {
     }
     await using opened = await openCatalogAndStore({ ...cli, args }, OPTIONS);
     const { catalog, store, log, values } = opened;
+    // The server's own parsing of the shared options, so limits and defaults agree.
+    const serverConfig = () =>
+      loadConfig({ args: args.filter((a) => !["--json", "--all"].includes(a)), env: cli.env });
     switch (action) {
       case "list": {
         const states = values.all === "true" ? undefined : parseStates(values.state);
@@ -118,10 +121,7 @@ export const jobsCommand: Command = {
         return 0;
       }
       case "prune": {
-        const config = loadConfig({
-          args: args.filter((a) => !["--json", "--all"].includes(a)),
-          env: cli.env,
-        });
+        const config = serverConfig();
         const r = await pruneHistory(catalog, config.jobs);
         cli.stdout(
           `Pruned ${r.events} event(s) (${
@@ -133,11 +133,7 @@ export const jobsCommand: Command = {
         return 0;
       }
       default: {
-        // The server's own parsing of the shared options, so limits and defaults agree.
-        const config = loadConfig({
-          args: args.filter((a) => !["--json", "--all"].includes(a)),
-          env: cli.env,
-        });
+        const config = serverConfig();
         await using decoder = new ParquetPool({ size: 1 });
         const runner = createConfiguredRunner({ catalog, store, log, decoder }, config);
         let failed = 0;

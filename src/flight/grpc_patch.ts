@@ -41,8 +41,6 @@ interface AlignedState {
   /** Slices of the message that came before its buffer was allocated (views, not copies). */
   held: Buffer[];
   heldBytes: number;
-  /** What the held slices cost: their bytes plus {@link SLICE_COST_BYTES} each. */
-  heldCost: number;
   /** The message's buffer (prefix included), once allocated. */
   message: Buffer | null;
   messageFilled: number;
@@ -128,7 +126,6 @@ function alignedWrite(this: DecoderState, data: Buffer): Buffer[] {
     pad: -1,
     held: [],
     heldBytes: 0,
-    heldCost: 0,
     message: null,
     messageFilled: 0,
   };
@@ -156,12 +153,13 @@ function alignedWrite(this: DecoderState, data: Buffer): Buffer[] {
         const bodyOffset = peekBodyOffset(data.subarray(pos, pos + Math.min(st.size, 64 * 1024)));
         st.pad = bodyOffset < 0 ? 0 : (8 - ((5 + bodyOffset) % 8)) % 8;
       }
-      if (n < st.size - st.heldBytes && st.heldCost + n + SLICE_COST_BYTES < allocationPoint(st.size)) {
-        // The rest of `data`, and short of the message's end and of the allocation point.
+      // What the held slices would cost with this one: their bytes plus SLICE_COST_BYTES each. Short of
+      // the allocation point (at most half the message), `n` is the rest of `data`.
+      const cost = st.heldBytes + n + (st.held.length + 1) * SLICE_COST_BYTES;
+      if (cost < allocationPoint(st.size)) {
         if (n > 0) {
           st.held.push(data.subarray(pos, pos + n));
           st.heldBytes += n;
-          st.heldCost += n + SLICE_COST_BYTES;
         }
         break;
       }
@@ -174,7 +172,6 @@ function alignedWrite(this: DecoderState, data: Buffer): Buffer[] {
       }
       st.held = [];
       st.heldBytes = 0;
-      st.heldCost = 0;
       st.message = msg;
       st.messageFilled = filled;
     }

@@ -40,23 +40,24 @@ export async function pruneHistory(
   opts: { batch?: number; signal?: AbortSignal } = {},
 ): Promise<PruneResult> {
   const batch = opts.batch ?? PRUNE_BATCH;
-  const result: PruneResult = { events: 0, jobs: 0, eventsPrunedThrough: 0 };
-  if (settings.eventRetentionMs > 0) {
-    for (;;) {
-      const step = await catalog.pruneEvents(settings.eventRetentionMs, batch);
-      result.events += step.pruned;
-      if (step.pruned < batch || opts.signal?.aborted) break;
+  /** Runs `step` (one batch; how many rows it deleted) until a batch comes short or `signal`. */
+  const batches = async (retentionMs: number, step: (ageMs: number) => Promise<number>) => {
+    let total = 0;
+    if (retentionMs === 0) return total;
+    while (!opts.signal?.aborted) {
+      const pruned = await step(retentionMs);
+      total += pruned;
+      if (pruned < batch) break;
     }
-  }
-  result.eventsPrunedThrough = await catalog.eventsPrunedThrough();
-  if (settings.jobRetentionMs > 0 && !opts.signal?.aborted) {
-    for (;;) {
-      const pruned = await catalog.pruneFinishedJobs(settings.jobRetentionMs, batch);
-      result.jobs += pruned;
-      if (pruned < batch || opts.signal?.aborted) break;
-    }
-  }
-  return result;
+    return total;
+  };
+  const events = await batches(
+    settings.eventRetentionMs,
+    async (ageMs) => (await catalog.pruneEvents(ageMs, batch)).pruned,
+  );
+  const eventsPrunedThrough = await catalog.eventsPrunedThrough();
+  const jobs = await batches(settings.jobRetentionMs, (ageMs) => catalog.pruneFinishedJobs(ageMs, batch));
+  return { events, jobs, eventsPrunedThrough };
 }
 
 /**

@@ -132,10 +132,14 @@ async function* streamBatches(
         if (kept.length > 0) yield* sliceToBytes(eventBatch(kept), targetBytes);
       }
       // A page may stop short of pageSize (the catalog caps its bytes): only an empty one means caught up,
-      // unless retention pruned the events this stream had still to send.
+      // unless retention pruned the events this stream had still to send. A stream that ends here checks
+      // that; a follower need not (no extra read per wake-up): the gap check above stops it at its next
+      // event, before it could skip one.
       if (page.length > 0) continue;
-      if (!anyStart) checkNotPruned(after, await deps.catalog.eventsPrunedThrough());
-      if (!sub.follow) return;
+      if (!sub.follow) {
+        if (!anyStart) checkNotPruned(after, await deps.catalog.eventsPrunedThrough());
+        return;
+      }
       const why = await wakeup.wait(pollMs, opts.signal, opts.stopping);
       if (why === "cancelled") checkAborted(opts.signal);
       if (why === "stopping") checkStopping(opts.stopping, after);
