@@ -16,6 +16,7 @@ import { loadTlsMaterial } from "./flight/tls.ts";
 import { ApiKeyVerifier } from "./auth/api_keys.ts";
 import { ParquetPool } from "./arrow/parquet_pool.ts";
 import { startBackgroundWork } from "./background.ts";
+import { wallClockNs } from "./model/time.ts";
 
 export interface App extends AsyncDisposable {
   readonly catalog: Catalog;
@@ -52,12 +53,22 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers }));
     const domainLog = log.child({ component: "domain" });
     const domainHandlers = createFlightHandlers({
-      lifecycle: { catalog, store, log: domainLog, now: () => Date.now(), jobs: config.jobs },
+      lifecycle: {
+        catalog,
+        store,
+        log: domainLog,
+        now: () => Date.now(),
+        nowNs: wallClockNs,
+        jobs: config.jobs,
+      },
       ingest: { catalog, store, log: domainLog, chunkTargetBytes: config.chunkTargetBytes },
       read: { catalog, store, log: domainLog, targetBatchBytes: config.readBatchBytes, decoder: parquet },
       // One topic more than workers, so that fetching the next chunk overlaps scanning.
       query: { catalog, store, scanner: parquet, scanConcurrency: config.parquetWorkers + 1 },
-    }, { limits: { maxMetadataBytes: config.maxMetadataBytes, maxNameBytes: config.maxNameBytes } });
+    }, {
+      limits: { maxMetadataBytes: config.maxMetadataBytes, maxNameBytes: config.maxNameBytes },
+      queryDefaultDialect: config.queryDefaultDialect,
+    });
     const handlers = config.apiKeyEnabled
       ? withApiKeys(domainHandlers, new ApiKeyVerifier(catalog, { log: log.child({ component: "auth" }) }))
       : domainHandlers;
@@ -75,6 +86,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
           log: log.child({ component: "flight" }),
           reusePort: opts.reusePort,
           tls,
+          responseCompression: config.grpcCompression,
         });
         log.info(opts.listeningMessage ?? "listening", {
           address: `${config.tls ? "grpc+tls" : "grpc"}://${hostPort(server.host, server.port)}`,

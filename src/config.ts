@@ -60,10 +60,20 @@ export interface Config {
   workers: number;
   /** Background jobs: how this daemon runs them, and when the lifecycle enqueues them. */
   jobs: JobConfig;
-  /** Every call must present an API key (`authorization: Bearer <token>`) with the permission it needs. */
+  /**
+   * Every call must present an API key (`mosaico-api-key-token: <token>` as the 2026 SDK sends it, or
+   * `authorization: Bearer <token>`) with the permission it needs.
+   */
   apiKeyEnabled: boolean;
   /** Serve `grpc+tls://` with these files; null: plaintext `grpc://`. */
   tls: TlsConfig | null;
+  /** Gzip responses for clients that accept it ("gzip") or never ("none"); compressed requests always work. */
+  grpcCompression: "gzip" | "none";
+  /**
+   * The answer shape of a `query` whose body and connection prove no protocol (2026 protocol, section
+   * 15): `v2026` (the current SDK) unless fleets of 0.1.0 clients need `v1`.
+   */
+  queryDefaultDialect: "v1" | "v2026";
 }
 
 /** The TLS certificate chain and private key files (PEM), read at start. */
@@ -275,6 +285,20 @@ export const SERVER_OPTIONS = {
     env: "MOSAICOD_TLS_PRIVATE_KEY_FILE",
     help: "the PEM private key of --tls-cert-file",
   },
+  "grpc-compression": {
+    type: "string",
+    env: "MOSAICOD_GRPC_COMPRESSION",
+    help:
+      "gzip: compress responses for clients that accept gzip (costs CPU: DoGet slows down); none: never. " +
+      "gzip/deflate requests are accepted either way",
+    default: "none",
+  },
+  "query-default-dialect": {
+    type: "string",
+    env: "MOSAICOD_QUERY_DEFAULT_DIALECT",
+    help: "v2026 | v1: the answer shape of a query when neither its body nor its connection shows the SDK",
+    default: "v2026",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Environment variables read for an S3 store (never taken from flags: they hold secrets). */
@@ -351,7 +375,25 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     }),
     apiKeyEnabled: parseBoolOption(v, "api-key-enabled"),
     tls: loadTlsConfig(v),
+    grpcCompression: parseCompressionOption(v),
+    queryDefaultDialect: parseDialectOption(v),
   });
+}
+
+function parseDialectOption(v: OptionValues<typeof SERVER_OPTIONS>): "v1" | "v2026" {
+  const raw = v["query-default-dialect"]?.trim();
+  if (raw === "v1" || raw === "v2026") return raw;
+  throw new ConfigError(
+    `${v["--source"]["query-default-dialect"]} must be v1 or v2026, got "${v["query-default-dialect"]}"`,
+  );
+}
+
+function parseCompressionOption(v: OptionValues<typeof SERVER_OPTIONS>): "gzip" | "none" {
+  const raw = v["grpc-compression"]?.trim().toLowerCase();
+  if (raw === "gzip" || raw === "none") return raw;
+  throw new ConfigError(
+    `${v["--source"]["grpc-compression"]} must be gzip or none, got "${v["grpc-compression"]}"`,
+  );
 }
 
 /** The TLS files: both or neither. */

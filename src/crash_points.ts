@@ -6,7 +6,7 @@
  * - `ingest.chunk-written`: the first chunk of an upload is in the store, nothing committed;
  * - `ingest.before-commit`: every chunk and manifest written (topic manifest says locked), no catalog commit;
  * - `ingest.after-commit`: committed, the client not yet told;
- * - `finalize.before-lock`: the sequence manifest says locked, the catalog not yet;
+ * - `finalize.before-lock`: the implicit session's manifest says completed, the catalog not yet;
  * - `delete.after-catalog`: a deleted sequence's or topic's catalog row is gone (its removal job enqueued),
  *   the client not yet told;
  * - `job.delete-objects`: a removal job is about to remove a deleted resource's objects;

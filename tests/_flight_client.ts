@@ -17,11 +17,14 @@ export interface RpcError {
 export interface TestFlightClientOptions {
   /** Every call fails with DEADLINE_EXCEEDED after this long (none by default), so a hang fails a test. */
   deadlineMs?: number;
+  /** gRPC metadata sent with every call (e.g. `mosaico-api-key-token`). */
+  metadata?: Record<string, string>;
 }
 
 export class TestFlightClient implements Disposable {
   #client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
   #deadlineMs: number | undefined;
+  #metadata: Record<string, string>;
 
   constructor(port: number, opts: TestFlightClientOptions = {}) {
     this.#client = new FlightClientCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
@@ -29,11 +32,14 @@ export class TestFlightClient implements Disposable {
       "grpc.max_send_message_length": -1,
     }) as never;
     this.#deadlineMs = opts.deadlineMs;
+    this.#metadata = opts.metadata ?? {};
   }
 
   /** Metadata and call options of one call (its deadline). */
   #call(): [grpc.Metadata, grpc.CallOptions] {
-    return [new grpc.Metadata(), this.#deadlineMs ? { deadline: Date.now() + this.#deadlineMs } : {}];
+    const metadata = new grpc.Metadata();
+    for (const [key, value] of Object.entries(this.#metadata)) metadata.set(key, value);
+    return [metadata, this.#deadlineMs ? { deadline: Date.now() + this.#deadlineMs } : {}];
   }
 
   /** Calls a unary RPC with raw request bytes. */

@@ -1,13 +1,19 @@
 /**
  * API keys end to end (`--api-key-enabled`): keys made with `main.ts api-key`, a real daemon on each
- * catalog driver, a pyarrow client (`tests/interop/auth_ops.py`) sending `authorization: Bearer <token>`.
- * Every refusal is checked for its code, then the daemon must still serve and the data uploaded first
- * must read back unchanged.
+ * catalog driver, a pyarrow client (`tests/interop/auth_ops.py`) sending `authorization: Bearer <token>`
+ * or the 2026 SDK's `mosaico-api-key-token: <token>`. Every refusal is checked for its code, then the
+ * daemon must still serve and the data uploaded first must read back unchanged.
  */
 import assert from "node:assert/strict";
 import { Catalog } from "../src/catalog/catalog.ts";
-import { API_KEY_CACHE_MS, issueApiKey } from "../src/auth/api_keys.ts";
-import { fingerprintOf, generateApiKeyToken } from "../src/model/api_keys.ts";
+import { API_KEY_CACHE_MS } from "../src/auth/api_keys.ts";
+import { createApiKey } from "../src/auth/key_admin.ts";
+import {
+  fingerprintOf,
+  generateApiKeyToken,
+  hashApiKeyToken,
+  legacyFingerprintOf,
+} from "../src/model/api_keys.ts";
 import { silentLogger } from "../src/log.ts";
 import { mosaicod, pythonClient } from "./_commands.ts";
 import { type Daemon, startDaemon } from "./_daemon.ts";
@@ -45,15 +51,29 @@ async function createKey(cwd: string, storage: string[], ...args: string[]): Pro
   return token;
 }
 
-/** A key that expired a second ago (the CLI refuses a past expiry, the catalog takes one). */
-async function createExpiredKey(config: Parameters<typeof Catalog.open>[0]): Promise<string> {
+/**
+ * A key that expired a second ago (the CLI refuses a past expiry, the catalog takes one), and a read key
+ * whose token has the fingerprint of tokens minted before the 2026 protocol (labelled SHA-256).
+ */
+async function createCatalogKeys(
+  config: Parameters<typeof Catalog.open>[0],
+): Promise<{ expired: string; legacy: string }> {
   await using catalog = await Catalog.open(config, { log: silentLogger() });
-  const { token } = await issueApiKey(catalog, {
+  const { token: expired } = await createApiKey(catalog, {
     permissions: ["read"],
     description: "",
-    expiresMs: Date.now() - 1000,
+    expiresNs: BigInt(Date.now() - 1000) * 1_000_000n,
   });
-  return token;
+  const payload = generateApiKeyToken().token.slice(5, 37);
+  const legacy = `msco_${payload}_${legacyFingerprintOf(payload)}`;
+  await catalog.createApiKey({
+    fingerprint: legacy.slice(-8),
+    tokenSha256: hashApiKeyToken(legacy),
+    permissions: ["read"],
+    description: "minted by issue #8",
+    expiresNs: null,
+  });
+  return { expired, legacy };
 }
 
 async function stillRunning(daemon: Daemon): Promise<void> {
@@ -70,7 +90,10 @@ interface Keys {
   reader: string;
   deleter: string;
   revokee: string;
+  /** `-p manage`: all four permissions. */
+  manager: string;
   expired: string;
+  legacy: string;
 }
 
 /**
@@ -78,7 +101,7 @@ interface Keys {
  * digest of that upload.
  */
 async function exerciseKeys(daemon: Daemon, keys: Keys, seq: string): Promise<{ digest: string }> {
-  const { writer, reader, deleter, expired } = keys;
+  const { writer, reader, deleter, expired, manager, legacy } = keys;
   const topic = `${seq}/imu`;
   const other = `${seq}_other`;
   // A token whose secret was mistyped (its fingerprint no longer fits) and one no catalog holds.
@@ -98,6 +121,17 @@ async function exerciseKeys(daemon: Daemon, keys: Keys, seq: string): Promise<{ 
   assert.deepEqual(read.value, sent, "the reader reads back what the writer uploaded");
 
   const readBack: Op = { op: "read", topic, token: reader };
+  // The 2026 SDK's header, alone or beside the same bearer token; tokens of either fingerprint.
+  const accepted = await expectCodes(daemon, [
+    { op: "read", topic, api_key_token: reader },
+    { op: "read", topic, token: reader, api_key_token: reader },
+    { op: "read", topic, api_key_token: legacy },
+    { op: "read", topic, token: legacy },
+    { op: "read", topic, api_key_token: manager },
+    { op: "create_sequence", name: `${seq}_mgr`, api_key_token: manager },
+    { op: "delete_sequence", name: `${seq}_mgr`, api_key_token: manager },
+  ], ["OK", "OK", "OK", "OK", "OK", "OK", "OK"]);
+  for (const r of accepted.slice(0, 5)) assert.deepEqual(r.value, sent);
   const refusals: [Op, string][] = [
     [{ op: "list" }, "UNAUTHENTICATED"],
     [{ op: "read", topic }, "UNAUTHENTICATED"],
@@ -111,6 +145,15 @@ async function exerciseKeys(daemon: Daemon, keys: Keys, seq: string): Promise<{ 
     [{ op: "list", token: typo }, "UNAUTHENTICATED"],
     [{ op: "read", topic, token: unknown }, "UNAUTHENTICATED"],
     [{ op: "read", topic, token: expired }, "UNAUTHENTICATED"],
+    [{ op: "read", topic, api_key_token: expired }, "UNAUTHENTICATED"],
+    [{ op: "list", api_key_token: "msco_wrongauthapikey123_abc12345" }, "UNAUTHENTICATED"],
+    [{ op: "list", api_key_token: unknown }, "UNAUTHENTICATED"],
+    [{ op: "list", api_key_token: typo }, "UNAUTHENTICATED"],
+    [{ op: "list", api_key_token: "" }, "UNAUTHENTICATED"],
+    [{ op: "list", token: writer, api_key_token: reader }, "UNAUTHENTICATED"], // two different keys
+    [{ op: "list", authorization: "Basic x", api_key_token: reader }, "UNAUTHENTICATED"],
+    [{ op: "create_sequence", name: `${seq}_ro2`, api_key_token: reader }, "PERMISSION_DENIED"],
+    [{ op: "delete_sequence", name: seq, api_key_token: legacy }, "PERMISSION_DENIED"],
     [{ op: "create_sequence", name: `${seq}_ro`, token: reader }, "PERMISSION_DENIED"],
     [{ op: "upload", topic: `${seq}/second`, key: crypto.randomUUID(), token: reader }, "PERMISSION_DENIED"],
     [{ op: "delete_sequence", name: seq, token: reader }, "PERMISSION_DENIED"],
@@ -132,7 +175,11 @@ async function exerciseKeys(daemon: Daemon, keys: Keys, seq: string): Promise<{ 
     assert.deepEqual(results[i].value, sent, `read after refusal ${(i - 1) / 2} gives the same rows`);
   }
   const messages = results.filter((r) => r.code !== "OK").map((r) => r.message);
-  assert.ok(messages.some((m) => /no API key/.test(m)));
+  assert.ok(
+    messages.some((m) => /no API key \(send the gRPC metadata "mosaico-api-key-token: <token>"/.test(m)),
+  );
+  assert.ok(messages.some((m) => /name different API keys/.test(m)));
+  assert.ok(messages.some((m) => /malformed API key/.test(m)));
   assert.ok(messages.some((m) => /fingerprint does not match/.test(m)));
   assert.ok(messages.some((m) => /is unknown/.test(m)));
   assert.ok(messages.some((m) => /expired at/.test(m)));
@@ -181,7 +228,8 @@ Deno.test("auth: API keys on the embedded catalog: codes, still serving, data un
       reader: await createKey(cwd, [], "--permissions", "read", "--expires-in-days", "30"),
       deleter: await createKey(cwd, [], "--permissions", "read,delete"),
       revokee: await createKey(cwd, [], "--permissions", "read,write,delete"),
-      expired: await createExpiredKey({ kind: "pglite", dir: `${cwd}/data/catalog` }),
+      manager: await createKey(cwd, [], "-p", "manage"),
+      ...await createCatalogKeys({ kind: "pglite", dir: `${cwd}/data/catalog` }),
     };
     const seq = `auth_${crypto.randomUUID().slice(0, 8)}`;
     let digest: string;
@@ -203,7 +251,9 @@ Deno.test("auth: API keys on the embedded catalog: codes, still serving, data un
       [keys.reader.slice(-8), ["read"], "active", ""],
       [keys.deleter.slice(-8), ["read", "delete"], "active", ""],
       [keys.revokee.slice(-8), ["read", "write", "delete"], "revoked", ""],
+      [keys.manager.slice(-8), ["read", "write", "delete", "manage"], "active", ""],
       [keys.expired.slice(-8), ["read"], "expired", ""],
+      [keys.legacy.slice(-8), ["read"], "active", "minted by issue #8"],
     ]);
     {
       await using daemon = await startDaemon({ cwd, env: { MOSAICOD_API_KEY_ENABLED: "true" } });
@@ -235,10 +285,11 @@ Deno.test("auth: API keys on PostgreSQL with two Flight workers: codes, data unc
   const cwd = daemon.cwd;
   const keys: Keys = {
     writer: await createKey(cwd, storage, "--permissions", "read,write"),
-    reader: await createKey(cwd, storage, "--permissions", "read", "--expires-at", "2999-01-01T00:00:00Z"),
+    reader: await createKey(cwd, storage, "--permissions", "read", "--expires-at", "2199-01-01T00:00:00Z"),
     deleter: await createKey(cwd, storage, "--permissions", "delete,read"),
     revokee: await createKey(cwd, storage, "--permissions", "read"),
-    expired: await createExpiredKey({ kind: "postgres", url: db.url }),
+    manager: await createKey(cwd, storage, "--level", "manage"),
+    ...await createCatalogKeys({ kind: "postgres", url: db.url }),
   };
   const seq = `auth_${crypto.randomUUID().slice(0, 8)}`;
   const { digest } = await exerciseKeys(daemon, keys, seq);
@@ -273,11 +324,62 @@ Deno.test("auth: API keys on PostgreSQL with two Flight workers: codes, data unc
   }
 
   const listed = await listKeys(cwd, storage, keys);
-  assert.deepEqual(listed.map((k) => k.state), ["active", "active", "active", "revoked", "expired"]);
+  assert.deepEqual(listed.map((k) => k.state), [
+    "active",
+    "active",
+    "active",
+    "revoked",
+    "active",
+    "expired",
+    "active",
+  ]);
   const [read] = await expectCodes(daemon, [{ op: "read", topic: `${seq}/imu`, token: keys.reader }], ["OK"]);
   assert.equal((read.value as { digest: string }).digest, digest);
   assertNoTokenLogged(daemon, keys);
   assert.equal(await daemon.stop("SIGTERM"), 0);
+});
+
+Deno.test("auth: api-key create --permissions (independent), --level / -p (hierarchical), status", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "mosaicod-auth-cli-" });
+  try {
+    const created = new Map<string, string[]>([
+      [await createKey(cwd, [], "--permissions", "manage"), ["manage"]],
+      [await createKey(cwd, [], "--permissions", "write,manage,write"), ["write", "manage"]],
+      [await createKey(cwd, [], "-p", "manage"), ["read", "write", "delete", "manage"]],
+      [await createKey(cwd, [], "-pdelete"), ["read", "write", "delete"]],
+      [await createKey(cwd, [], "--level", "write"), ["read", "write"]],
+      [await createKey(cwd, [], "--level", "read"), ["read"]],
+    ]);
+    for (const [token, permissions] of created) {
+      assert.equal(token.slice(-8), fingerprintOf(token.slice(5, 37)), "new tokens carry the CRC-32");
+      const r = await mosaicod(cwd, "api-key", "status", token.slice(-8), "--json");
+      assert.equal(r.code, 0, r.stderr);
+      const key = JSON.parse(r.stdout);
+      assert.deepEqual(key.permissions, permissions);
+      assert.equal(key.state, "active");
+      assert.equal(typeof key.created_at_ns, "number");
+      assert.equal(key.expires_at_ns, null);
+    }
+    const token = await createKey(cwd, [], "-p", "read", "--expires-at", "2100-01-01T00:00:00.001Z");
+    const shown = await mosaicod(cwd, "api-key", "status", token); // a whole token works too
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(
+      shown.stdout,
+      new RegExp(`^FINGERPRINT .*\n${token.slice(-8)} +read +active +\\d{4}-.* 2100-01-01T00:00:00.001Z`),
+    );
+    assert.ok(!shown.stdout.includes(token.slice(5, 37)), "never the token");
+    const json = await mosaicod(cwd, "api-key", "status", token.slice(-8), "--json");
+    assert.match(json.stdout, /"expires_at_ns":4102444800001000000[,}]/, "exact ns");
+    const help = await mosaicod(cwd, "api-key", "--help");
+    assert.match(help.stdout, /--permissions lists independent permissions/);
+    assert.match(help.stdout, /mosaico-api-key-token: <token>/);
+    // Revoked: status still shows it (the CLI keeps history; the 2026 action answers NOT_FOUND).
+    assert.equal((await mosaicod(cwd, "api-key", "revoke", token.slice(-8))).code, 0);
+    const revoked = await mosaicod(cwd, "api-key", "status", token.slice(-8), "--json");
+    assert.equal(JSON.parse(revoked.stdout).state, "revoked");
+  } finally {
+    await Deno.remove(cwd, { recursive: true }).catch(() => {});
+  }
 });
 
 Deno.test("auth: api-key refuses bad options with one line and exit 1, before touching the catalog", async () => {
@@ -285,7 +387,15 @@ Deno.test("auth: api-key refuses bad options with one line and exit 1, before to
   try {
     const cases: [string[], RegExp][] = [
       [["create"], /api-key create needs --permissions/],
-      [["create", "--permissions", "read,admin"], /--permissions must list read, write, delete, got "admin"/],
+      [["create"], /or --level \(-p\)/],
+      [
+        ["create", "--permissions", "read,admin"],
+        /--permissions must list read, write, delete, manage, got "admin"/,
+      ],
+      [["create", "--level", "admin"], /--level must be one of read, write, delete, manage, got "admin"/],
+      [["create", "-p", "read,write"], /--level must be one of/],
+      [["create", "-p", "read", "--permissions", "read"], /Give --permissions or --level \(-p\), not both/],
+      [["create", "-p", "read", "--expires-at", "2262-04-12T00:00:00Z"], /must be before 2262-04-11/],
       [["create", "--permissions", ","], /--permissions must name at least one permission/],
       [["create", "--permissions", "read", "--expires-at", "2001-01-01T00:00:00Z"], /must be in the future/],
       [
@@ -299,7 +409,10 @@ Deno.test("auth: api-key refuses bad options with one line and exit 1, before to
       ],
       [["revoke"], /api-key revoke needs a fingerprint/],
       [["revoke", "xyz"], /needs a fingerprint \(8 hex digits/],
-      [["rotate"], /api-key needs an action: create, list or revoke/],
+      [["status"], /api-key status needs a fingerprint/],
+      [["status", "ABCDEF12"], /api-key status needs a fingerprint \(8 hex digits/],
+      [["list", "abcdef12"], /api-key list takes no argument/],
+      [["rotate"], /api-key needs an action: create, list, status <fingerprint> or revoke <fingerprint>/],
     ];
     for (const [args, re] of cases) {
       const r = await mosaicod(cwd, "api-key", ...args);
@@ -311,6 +424,9 @@ Deno.test("auth: api-key refuses bad options with one line and exit 1, before to
     const revokeUnknown = await mosaicod(cwd, "api-key", "revoke", fingerprintOf("x".repeat(32)));
     assert.equal(revokeUnknown.code, 1);
     assert.match(revokeUnknown.stderr, /Cannot find API key "[0-9a-f]{8}"/);
+    const statusUnknown = await mosaicod(cwd, "api-key", "status", fingerprintOf("x".repeat(32)));
+    assert.equal(statusUnknown.code, 1);
+    assert.match(statusUnknown.stderr, /Cannot find API key "[0-9a-f]{8}"/);
   } finally {
     await Deno.remove(cwd, { recursive: true }).catch(() => {});
   }

@@ -14,27 +14,31 @@ import {
 } from "../src/errors.ts";
 import { silentLogger } from "../src/log.ts";
 import type { ColumnStats, JsonValue, NewChunk, Sequence, Topic } from "../src/model/types.ts";
+import { sequence2026, sessionTopic, topicIn, zeroOneSequence } from "./_catalog_fixtures.ts";
+import { sessionTests } from "./catalog_sessions_contract.ts";
 
 export type MakeCatalog = (opts?: { migrate?: boolean }) => Promise<Catalog>;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+/** A 0.1.0 sequence (with its implicit session). */
 function newSequence(db: Catalog, name: string, userMetadata: JsonValue = {}): Promise<Sequence> {
-  return db.createSequence({ uuid: crypto.randomUUID(), name, userMetadata, createdMs: 1_700_000_000_123 });
+  return zeroOneSequence(db, name, { userMetadata, createdNs: 1_700_000_000_123_000_000n });
 }
 
+/** A topic in the implicit session of a 0.1.0 sequence. */
 function newTopic(db: Catalog, seq: Sequence, path: string, userMetadata: JsonValue = {}): Promise<Topic> {
-  return db.createTopic({
-    uuid: crypto.randomUUID(),
-    sequenceId: seq.id,
-    name: `${seq.name}/${path}`,
+  return topicIn(db, seq, path, {
+    userMetadata,
     serializationFormat: "ragged",
     ontologyTag: "imu",
-    userMetadata,
-    createdMs: 1_700_000_000_456,
+    createdNs: 1_700_000_000_456_000_000n,
   });
 }
+
+/** Usage of a topic or sequence without chunks. */
+const NO_USAGE = { chunks: 0, sizeBytes: 0, rows: 0, startNs: null, endNs: null };
 
 function chunk(index: number, startNs: bigint, endNs: bigint, stats: ColumnStats[] = []): NewChunk {
   const key = `seq/topic/data-${String(index).padStart(5, "0")}.parquet`;
@@ -65,22 +69,29 @@ export function catalogContract(name: string, makeCatalog: MakeCatalog): void {
   topicTests(test);
   chunkTests(test);
   notificationAndLayerTests(test);
+  sessionTests(test);
   migrationTests(name, makeCatalog);
   driverTests(test);
 }
 
-type Test = (title: string, fn: (db: Catalog) => Promise<void>) => void;
+export type Test = (title: string, fn: (db: Catalog) => Promise<void>) => void;
 
 function sequenceTests(test: Test): void {
   test("createSequence() stores a sequence found by name and by uuid", async (db) => {
     const uuid = crypto.randomUUID();
-    const seq = await db.createSequence({ uuid, name: "run/1", userMetadata: { a: 1 }, createdMs: 1234 });
+    // 1234.999999 ms: the 0.1.0 view rounds down.
+    const seq = await zeroOneSequence(db, "run/1", {
+      uuid,
+      userMetadata: { a: 1 },
+      createdNs: 1_234_999_999n,
+    });
     assert.deepEqual(seq, {
       id: seq.id,
       uuid,
       name: "run/1",
       locked: false,
       userMetadata: { a: 1 },
+      createdNs: 1_234_999_999n,
       createdMs: 1234,
     });
     assert.deepEqual(await db.getSequence("run/1"), seq);
@@ -88,6 +99,23 @@ function sequenceTests(test: Test): void {
     assert.equal(await db.getSequence("run/2"), null);
     assert.equal(await db.getSequenceByUuid(crypto.randomUUID()), null);
     assert.equal(await db.getSequenceByUuid("not-a-uuid"), null);
+    const implicit = await db.getSessionByUuid(uuid);
+    assert.deepEqual(implicit && { ...implicit, ulid: "" }, {
+      id: implicit?.id,
+      uuid,
+      ulid: "",
+      sequenceId: seq.id,
+      sequenceName: "run/1",
+      sequenceUuid: uuid,
+      createdNs: 1_234_999_999n,
+      completedNs: null,
+    });
+    assert.ok(implicit?.ulid.startsWith("000000016J"), implicit?.ulid); // 1234 ms
+    // A 2026 sequence starts without sessions; the 0.1.0 view calls it unlocked.
+    const bare = await sequence2026(db, "run/2026");
+    assert.equal(bare.locked, false);
+    assert.deepEqual(await db.listSessions(bare.id), []);
+    assert.equal(await db.getSessionByUuid(bare.uuid), null);
   });
 
   test("createSequence() rejects a duplicate name", async (db) => {
@@ -133,13 +161,14 @@ function sequenceTests(test: Test): void {
     const seq = await newSequence(db, "s");
     const a = await newTopic(db, seq, "a");
     await newTopic(db, seq, "b");
-    const msg = 'Sequence "s" has unlocked topics: "s/a", "s/b"';
-    await assert.rejects(db.lockSequence(seq.id), new FailedPreconditionError(msg));
+    const { ulid } = (await db.getSessionByUuid(seq.uuid))!;
+    const unlocked = (n: number, names: string) =>
+      new FailedPreconditionError(
+        `Cannot finalize session "s:${ulid}": ${n} topic(s) are unlocked (their upload has not ended): ${names}`,
+      );
+    await assert.rejects(db.lockSequence(seq.id), unlocked(2, '"s/a", "s/b"'));
     await db.commitTopic(a.id, []);
-    await assert.rejects(
-      db.lockSequence(seq.id),
-      new FailedPreconditionError('Sequence "s" has unlocked topics: "s/b"'),
-    );
+    await assert.rejects(db.lockSequence(seq.id), unlocked(1, '"s/b"'));
     await db.commitTopic((await db.getTopic("s/b"))!.id, []);
     assert.deepEqual(await db.lockSequence(seq.id), { ...seq, locked: true });
     assert.equal((await db.getSequence("s"))?.locked, true);
@@ -149,6 +178,23 @@ function sequenceTests(test: Test): void {
     );
     await assert.rejects(db.lockSequence(seq.id + 1000), NotFoundError);
     assert.equal((await db.lockSequence((await newSequence(db, "empty")).id)).locked, true);
+    await assert.rejects(
+      db.lockSequence((await sequence2026(db, "v2026")).id),
+      new FailedPreconditionError(
+        'Sequence "v2026" has no 0.1.0 upload session: finalize its sessions with session_finalize',
+      ),
+    );
+  });
+
+  test("lockSequence() records the completion time given, or the database clock's", async (db) => {
+    const seq = await newSequence(db, "timed");
+    await db.lockSequence(seq.id, { completedNs: 2n ** 62n + 1n });
+    assert.equal((await db.getSessionByUuid(seq.uuid))?.completedNs, 2n ** 62n + 1n);
+    const before = BigInt(Date.now() - 60_000) * 1_000_000n;
+    const now = await newSequence(db, "now");
+    await db.lockSequence(now.id);
+    const completed = (await db.getSessionByUuid(now.uuid))?.completedNs ?? 0n;
+    assert.ok(completed > before && completed < before + 3_600_000_000_000n, String(completed));
   });
 
   test("deleteSequence() removes its topics, chunks, stats and notifications", async (db) => {
@@ -174,6 +220,8 @@ function sequenceTests(test: Test): void {
     assert.deepEqual(await db.deleteSequence(seq.id), seq);
     assert.equal(await db.getSequence("gone"), null);
     assert.equal(await db.getTopic("gone/t"), null);
+    assert.equal(await db.getSessionByUuid(seq.uuid), null);
+    assert.notEqual(await db.getSessionByUuid(keep.uuid), null);
     assert.deepEqual(await db.listChunks(topic.id), []);
     assert.deepEqual(await db.listNotifications("sequence", "gone"), []);
     assert.deepEqual(await db.listNotifications("topic", "gone/t"), []);
@@ -205,12 +253,16 @@ function topicTests(test: Test): void {
       sequenceId: seq.id,
       sequenceName: "s",
       sequenceUuid: seq.uuid,
+      sessionId: (await db.getSessionByUuid(seq.uuid))?.id,
+      sessionUuid: seq.uuid,
       name: "s/cam/front",
       locked: false,
       userMetadata: { fps: 30 },
       serializationFormat: "ragged",
       ontologyTag: "imu",
+      createdNs: 1_700_000_000_456_000_000n,
       createdMs: 1_700_000_000_456,
+      completedNs: null,
       schemaKey: null,
     });
     assert.deepEqual(await db.getTopic("s/cam/front"), t1);
@@ -228,7 +280,8 @@ function topicTests(test: Test): void {
     await db.commitTopic((await db.getTopic("s/t"))!.id, []);
     await db.lockSequence(seq.id);
     await assert.rejects(newTopic(db, seq, "u"), new FailedPreconditionError('Sequence "s" is locked'));
-    await assert.rejects(newTopic(db, { ...seq, id: seq.id + 1000 }, "u"), NotFoundError);
+    const session = (await db.getSessionByUuid(seq.uuid))!;
+    await assert.rejects(sessionTopic(db, { ...session, id: session.id + 1000 }, "u"), NotFoundError);
   });
 
   test("createTopic() racing lockSequence() never adds a topic to a locked sequence", async (db) => {
@@ -272,9 +325,14 @@ function topicTests(test: Test): void {
       db.deleteTopic(topic.id, { requireUnlocked: true }),
       new FailedPreconditionError('Topic "s/t" is locked'),
     );
-    assert.deepEqual(await db.deleteTopic(topic.id), { ...topic, locked: true });
+    const locked = (await db.getTopic("s/t"))!;
+    assert.deepEqual(await db.deleteTopic(topic.id), {
+      ...topic,
+      locked: true,
+      completedNs: locked.completedNs,
+    });
     assert.deepEqual(await db.listTopics(seq.id), [other]);
-    assert.deepEqual(await db.topicUsage(topic.id), { chunks: 0, sizeBytes: 0, rows: 0 });
+    assert.deepEqual(await db.topicUsage(topic.id), NO_USAGE);
     assert.deepEqual(await db.listNotifications("topic", "s/t"), []);
     const [stats] = await db.driver.query<{ n: number }>("SELECT count(*) AS n FROM chunk_stats");
     assert.equal(stats.n, 0);
@@ -302,8 +360,9 @@ function chunkTests(test: Test): void {
       { column: "none", kind: "text", min: null, max: null, hasNull: true },
     ];
     const input = [chunk(0, INT64_MIN, -1n, stats), chunk(1, 0n, INT64_MAX, [])];
-    assert.deepEqual(await db.commitTopic(topic.id, input), { ...topic, locked: true });
-    assert.equal((await db.getTopic("s/t"))?.locked, true);
+    const committed = await db.commitTopic(topic.id, input, INT64_MAX);
+    assert.deepEqual(committed, { ...topic, locked: true, completedNs: INT64_MAX });
+    assert.deepEqual(await db.getTopic("s/t"), committed);
     const got = await db.listChunks(topic.id, { withStats: true });
     assert.deepEqual(got, input.map((c) => ({ ...c, id: got[c.index].id, topicId: topic.id })));
     assert.deepEqual((await db.listChunks(topic.id)).map((c) => c.stats), [[], []]);
@@ -311,12 +370,15 @@ function chunkTests(test: Test): void {
 
   test("commitTopic() refuses a second commit and records nothing", async (db) => {
     const topic = await newTopic(db, await newSequence(db, "s"), "t");
-    await db.commitTopic(topic.id, [chunk(0, 0n, 1n)]);
+    const before = BigInt(Date.now() - 60_000) * 1_000_000n;
+    const { completedNs } = await db.commitTopic(topic.id, [chunk(0, 0n, 1n)]);
+    assert.ok(completedNs! > before && completedNs! < before + 3_600_000_000_000n, "the database clock");
     await assert.rejects(
-      db.commitTopic(topic.id, [chunk(1, 2n, 3n)]),
+      db.commitTopic(topic.id, [chunk(1, 2n, 3n)], 5n),
       new FailedPreconditionError('Topic "s/t" is locked'),
     );
     assert.equal((await db.listChunks(topic.id)).length, 1);
+    assert.equal((await db.getTopic("s/t"))?.completedNs, completedNs);
     await assert.rejects(db.commitTopic(topic.id + 1000, []), NotFoundError);
   });
 
@@ -324,6 +386,7 @@ function chunkTests(test: Test): void {
     const topic = await newTopic(db, await newSequence(db, "s"), "t");
     await assert.rejects(db.commitTopic(topic.id, [chunk(0, 0n, 1n), chunk(0, 2n, 3n)]), AlreadyExistsError);
     assert.equal((await db.getTopic("s/t"))?.locked, false);
+    assert.equal((await db.getTopic("s/t"))?.completedNs, null);
     assert.deepEqual(await db.listChunks(topic.id), []);
   });
 
@@ -359,6 +422,8 @@ function chunkTests(test: Test): void {
       chunks: 300,
       sizeBytes: 300 * 1000 + 299 * 150,
       rows: 3000,
+      startNs: 0n,
+      endNs: 2999n,
     });
   });
 
@@ -382,18 +447,26 @@ function chunkTests(test: Test): void {
     assert.deepEqual(await range(-5n, -1n), []);
   });
 
-  test("topicUsage() and sequenceUsage() total chunks, bytes and rows", async (db) => {
+  test("topicUsage() and sequenceUsage() total chunks, bytes, rows and the time range", async (db) => {
     const seq = await newSequence(db, "s");
     const [a, b] = [await newTopic(db, seq, "a"), await newTopic(db, seq, "b")];
     await db.commitTopic(a.id, [chunk(0, 0n, 1n), chunk(1, 2n, 3n)]);
-    await db.commitTopic(b.id, [chunk(0, 0n, 1n)]);
-    assert.deepEqual(await db.topicUsage(a.id), { chunks: 2, sizeBytes: 2001, rows: 20 });
-    assert.deepEqual(await db.sequenceUsage(seq.id), { chunks: 3, sizeBytes: 3001, rows: 30 });
-    assert.deepEqual(await db.sequenceUsage((await newSequence(db, "empty")).id), {
-      chunks: 0,
-      sizeBytes: 0,
-      rows: 0,
+    await db.commitTopic(b.id, [chunk(0, -7n, 1n)]);
+    assert.deepEqual(await db.topicUsage(a.id), {
+      chunks: 2,
+      sizeBytes: 2001,
+      rows: 20,
+      startNs: 0n,
+      endNs: 3n,
     });
+    assert.deepEqual(await db.sequenceUsage(seq.id), {
+      chunks: 3,
+      sizeBytes: 3001,
+      rows: 30,
+      startNs: -7n,
+      endNs: 3n,
+    });
+    assert.deepEqual(await db.sequenceUsage((await newSequence(db, "empty")).id), NO_USAGE);
   });
 }
 
@@ -479,6 +552,8 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
         "0003_api_keys",
         "0004_event_log_id",
         "0005_history_retention",
+        "0006_sessions",
+        "0007_api_key_manage",
       ],
     });
     assert.deepEqual(await migrate(db.driver, silentLogger()), { applied: [] });
@@ -488,6 +563,8 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
       { version: 3, name: "api_keys" },
       { version: 4, name: "event_log_id" },
       { version: 5, name: "history_retention" },
+      { version: 6, name: "sessions" },
+      { version: 7, name: "api_key_manage" },
     ]);
     assert.deepEqual(await db.listSequences(), []);
   });
@@ -501,8 +578,10 @@ function migrationTests(name: string, makeCatalog: MakeCatalog): void {
       "0003_api_keys",
       "0004_event_log_id",
       "0005_history_retention",
+      "0006_sessions",
+      "0007_api_key_manage",
     ]);
-    assert.equal((await appliedMigrations(db.driver)).length, 5);
+    assert.equal((await appliedMigrations(db.driver)).length, 7);
   });
 }
 

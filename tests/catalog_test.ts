@@ -11,6 +11,7 @@ import { UnavailableError } from "../src/errors.ts";
 import { createLogger, silentLogger } from "../src/log.ts";
 import { catalogContract } from "./catalog_contract.ts";
 import { freshPgliteCatalog, freshPostgresCatalog } from "./_postgres.ts";
+import { topicIn, zeroOneSequence } from "./_catalog_fixtures.ts";
 
 catalogContract("pglite", freshPgliteCatalog);
 catalogContract("postgres", freshPostgresCatalog);
@@ -23,21 +24,8 @@ Deno.test("pglite: Catalog.open() keeps data in its directory across reopen, one
     const log = createLogger({ sink: (line) => lines.push(line) });
     {
       await using db = await Catalog.open(config, { log });
-      const seq = await db.createSequence({
-        uuid: crypto.randomUUID(),
-        name: "kept",
-        userMetadata: [1],
-        createdMs: 3,
-      });
-      const topic = await db.createTopic({
-        uuid: crypto.randomUUID(),
-        sequenceId: seq.id,
-        name: "kept/t",
-        serializationFormat: "image",
-        ontologyTag: "cam",
-        userMetadata: {},
-        createdMs: 4,
-      });
+      const seq = await zeroOneSequence(db, "kept", { userMetadata: [1], createdNs: 3_000_000n });
+      const topic = await topicIn(db, seq, "t", { serializationFormat: "image", ontologyTag: "cam" });
       await db.commitTopic(topic.id, []);
       const busy = new UnavailableError(
         `Cannot open the embedded catalog in "${config.dir}": another process is using it`,

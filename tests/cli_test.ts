@@ -93,7 +93,7 @@ Deno.test("cli: migrate applies migrations once, then reports the catalog is up 
     assert.equal(first.code, 0, first.stderr);
     assert.match(
       first.stdout,
-      /Applied 5 migration\(s\): 0001_init, 0002_events_jobs, 0003_api_keys, 0004_event_log_id, 0005_\w+/,
+      /Applied 7 migration\(s\): 0001_init, 0002_events_jobs, 0003_api_keys, 0004_event_log_id, 0005_\w+, 0006_sessions, 0007_\w+/,
     );
     const second = await runMain(["migrate", "--log-level", "warn"], { cwd });
     assert.equal(second.code, 0, second.stderr);

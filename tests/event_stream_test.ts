@@ -11,6 +11,7 @@ import { CancelledError, FailedPreconditionError, UnavailableError } from "../sr
 import { silentLogger } from "../src/log.ts";
 import { EVENT_STREAM_SCHEMA, type EventSubscription, openEventStream } from "../src/read/mod.ts";
 import { freshPgliteCatalog, freshPostgresCatalog } from "./_postgres.ts";
+import { zeroOneSequence } from "./_catalog_fixtures.ts";
 
 /** The catalog, with its event listeners and finished event reads counted. */
 function observed(catalog: Catalog) {
@@ -45,7 +46,7 @@ async function createSequences(catalog: Catalog, names: string[]) {
   const out = [];
   for (const name of names) {
     out.push(
-      await catalog.createSequence({ uuid: crypto.randomUUID(), name, userMetadata: {}, createdMs: 1 }),
+      await zeroOneSequence(catalog, name),
     );
   }
   return out;

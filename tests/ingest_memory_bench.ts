@@ -22,6 +22,7 @@ import type { SerializationFormat } from "../src/model/types.ts";
 import { FsStore } from "../src/store/fs_store.ts";
 import { Catalog } from "../src/catalog/catalog.ts";
 import { freshPostgresCatalog } from "./_postgres.ts";
+import { topicIn, zeroOneSequence } from "./_catalog_fixtures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -129,20 +130,10 @@ async function measure(): Promise<void> {
     await using catalog = await openCatalog(`${dir}/catalog`);
     await using store = await FsStore.open(`${dir}/store`, { log });
     await loadParquetWasm();
-    const seq = await catalog.createSequence({
-      uuid: crypto.randomUUID(),
-      name: "bench",
-      userMetadata: {},
-      createdMs: 0,
-    });
-    const topic = await catalog.createTopic({
-      uuid: crypto.randomUUID(),
-      sequenceId: seq.id,
-      name: "bench/imu",
+    const seq = await zeroOneSequence(catalog, "bench", { createdNs: 0n });
+    const topic = await topicIn(catalog, seq, "imu", {
       serializationFormat: values.format as SerializationFormat,
-      ontologyTag: "imu",
-      userMetadata: {},
-      createdMs: 0,
+      createdNs: 0n,
     });
     const deps = {
       catalog,

@@ -37,6 +37,7 @@ import { S3Store } from "../src/store/s3_store.ts";
 import type { ObjectStore } from "../src/store/store.ts";
 import { freshPgliteCatalog, freshPostgresCatalog } from "./_postgres.ts";
 import { startS3 } from "./_s3.ts";
+import { topicIn, zeroOneSequence } from "./_catalog_fixtures.ts";
 
 // Fixture: a catalog, a store and one unlocked topic whose manifest exists, as topic_create leaves it.
 
@@ -70,20 +71,10 @@ async function freshEnv(opts: EnvOptions = {}): Promise<Env> {
       stack.defer(() => Deno.remove(dir, { recursive: true }));
       store = stack.use(await FsStore.open(dir, { log }));
     }
-    const seq = await catalog.createSequence({
-      uuid: crypto.randomUUID(),
-      name: "run",
-      userMetadata: {},
-      createdMs: 1,
-    });
-    const topic = await catalog.createTopic({
-      uuid: crypto.randomUUID(),
-      sequenceId: seq.id,
-      name: "run/front/imu",
+    const seq = await zeroOneSequence(catalog, "run");
+    const topic = await topicIn(catalog, seq, "front/imu", {
       serializationFormat: opts.format ?? "default",
-      ontologyTag: "imu",
       userMetadata: { mounted: "front" },
-      createdMs: 2,
     });
     await store.put(topicManifestKey(seq.uuid, topic.uuid), encodeManifest(topicManifest(topic)));
     const deps = {

@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { startDaemon } from "./_daemon.ts";
 import { freshDatabase } from "./_postgres.ts";
 import { startS3 } from "./_s3.ts";
+import { mosaicod } from "./_commands.ts";
+import { selfSignedCertificate, tlsEnv } from "./_tls.ts";
 
 const INTEROP_DIR = fileURLToPath(new URL("./interop/", import.meta.url));
 
@@ -23,8 +25,8 @@ async function runPython(args: string[], env: Record<string, string>) {
   return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }
 
-async function runSuite(url: string, env: Record<string, string> = {}): Promise<void> {
-  const r = await runPython(["-m", "unittest", "discover", "-s", INTEROP_DIR, "-v"], {
+async function runSuite(url: string, env: Record<string, string> = {}, pattern = "test*.py"): Promise<void> {
+  const r = await runPython(["-m", "unittest", "discover", "-s", INTEROP_DIR, "-p", pattern, "-v"], {
     ...env,
     MOSAICOD_URL: url,
   });
@@ -103,4 +105,31 @@ Deno.test("interop: two Flight worker threads on the embedded catalog serve the 
   await runSuite(daemon.url);
   assert.equal(await daemon.stop("SIGTERM"), 0);
   assert.ok(!daemon.logs.some((l) => l.level === "error"), "no error logged");
+});
+
+Deno.test("interop: the 2026 SDK suite with API keys, TLS and gzip both ways (PostgreSQL, local store)", async () => {
+  await using db = await freshDatabase();
+  await using cert = await selfSignedCertificate();
+  const cwd = await Deno.makeTempDir({ prefix: "mosaicod-interop-" });
+  try {
+    const storage = ["--database-url", db.url];
+    // The first key is minted offline, as an operator would: a 2026 "manage" key (every permission).
+    const minted = await mosaicod(cwd, "api-key", "create", ...storage, "--level", "manage");
+    assert.equal(minted.code, 0, minted.stderr);
+    const token = minted.stdout.trim();
+    await using daemon = await startDaemon({
+      cwd,
+      args: [...storage, "--api-key-enabled", "--grpc-compression", "gzip"],
+      env: tlsEnv(cert),
+    });
+    // 0.1.0 clients send no key: with keys on, only the 2026 modules apply (test_v2026_*).
+    await runSuite(`grpc+tls://localhost:${daemon.port}`, {
+      MOSAICOD_API_KEY: token,
+      MOSAICOD_TLS_CA: cert.cert,
+      MOSAICOD_GZIP: "1",
+    }, "test_v2026_*.py");
+    assert.equal(await daemon.stop("SIGTERM"), 0);
+  } finally {
+    await Deno.remove(cwd, { recursive: true }).catch(() => {});
+  }
 });

@@ -15,7 +15,13 @@ import { silentLogger } from "../src/log.ts";
 import * as lifecycle from "../src/lifecycle/mod.ts";
 import type { LifecycleDeps } from "../src/lifecycle/mod.ts";
 import { compactTopicJob, refreshStatsJob } from "../src/model/job_payloads.ts";
-import { sequencePrefix, tombstoneKey, topicPrefix } from "../src/model/store_layout.ts";
+import {
+  sequenceManifestKey,
+  sequencePrefix,
+  sessionManifestKey,
+  tombstoneKey,
+  topicPrefix,
+} from "../src/model/store_layout.ts";
 import type { CatalogEvent, Job, Topic } from "../src/model/types.ts";
 import {
   compactTopic,
@@ -30,6 +36,7 @@ import { openTopicRead } from "../src/read/mod.ts";
 import { FsStore } from "../src/store/fs_store.ts";
 import { freshPgliteCatalog, freshPostgresCatalog, testDatabaseUrl } from "./_postgres.ts";
 import { createTopicWithData } from "./_topics.ts";
+import { zeroOneSequence } from "./_catalog_fixtures.ts";
 
 interface Env extends AsyncDisposable {
   deps: LifecycleDeps;
@@ -225,13 +232,7 @@ for (const [driver, makeCatalog] of DRIVERS) {
         }
       })();
       await Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          env.catalog.createSequence({
-            uuid: crypto.randomUUID(),
-            name: `s${i}`,
-            userMetadata: {},
-            createdMs: 1,
-          })),
+        Array.from({ length: 40 }, (_, i) => zeroOneSequence(env.catalog, `s${i}`)),
       );
       writing = false;
       await reader;
@@ -354,10 +355,15 @@ for (const [driver, makeCatalog] of DRIVERS) {
   t("start-up recovery re-enqueues a lost deletion job with its remaining retention", async () => {
     await using env = await freshEnv(makeCatalog, jobSettings({ deletionRetentionMs: 60_000 }));
     const seq = await lifecycle.createSequence(env.deps, { name: "x", userMetadata: {} });
+    const { ulid } = (await env.catalog.getSessionByUuid(seq.uuid))!;
     await lifecycle.deleteSequence(env.deps, { sequence: "x" });
     // The catalog lost its jobs (restored from an old backup, say): the tombstone still holds.
     await env.catalog.driver.query("DELETE FROM jobs");
-    assert.equal((await verifyStore(env.deps)).drift.length, 2, "manifest and tombstone are leftovers");
+    assert.deepEqual(
+      (await verifyStore(env.deps)).drift.map((d) => d.what).sort(),
+      [sequenceManifestKey(seq.uuid), sessionManifestKey(seq.uuid, ulid), tombstoneKey(seq.uuid)].sort(),
+      "the manifests (sequence, implicit session) and the tombstone are leftovers",
+    );
     const log = silentLogger();
     assert.equal(await recoverDeletions({ catalog: env.catalog, store: env.store, log, maxAttempts: 3 }), 1);
     assert.equal(await recoverDeletions({ catalog: env.catalog, store: env.store, log, maxAttempts: 3 }), 0);

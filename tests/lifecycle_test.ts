@@ -13,7 +13,12 @@ import { createJobRunner, DEFAULT_RUNNER_SETTINGS } from "../src/ops/jobs/mod.ts
 import { tombstoneKey } from "../src/model/store_layout.ts";
 import type { LifecycleDeps } from "../src/lifecycle/mod.ts";
 import { normalizeTopicName } from "../src/model/locator.ts";
-import { sequenceManifestKey, sequencePrefix, topicManifestKey } from "../src/model/store_layout.ts";
+import {
+  sequenceManifestKey,
+  sequencePrefix,
+  sessionManifestKey,
+  topicManifestKey,
+} from "../src/model/store_layout.ts";
 import {
   AlreadyExistsError,
   FailedPreconditionError,
@@ -49,6 +54,10 @@ async function runDueJobs(deps: LifecycleDeps): Promise<string[]> {
   return outcomes;
 }
 
+async function readJson(deps: LifecycleDeps, key: string): Promise<unknown> {
+  return JSON.parse(new TextDecoder().decode(await deps.store.get(key)));
+}
+
 async function keys(deps: LifecycleDeps, prefix: string): Promise<string[]> {
   const out: string[] = [];
   for await (const o of deps.store.list(prefix)) out.push(o.key);
@@ -69,23 +78,33 @@ for (
   Deno.test(`lifecycle (${driver}): create writes the manifest first and refuses duplicates`, async () => {
     await withDeps(makeCatalog, async (deps) => {
       const seq = await lifecycle.createSequence(deps, { name: "run_01", userMetadata: { "ключ": "值" } });
-      const manifest = JSON.parse(
-        new TextDecoder().decode(await deps.store.get(sequenceManifestKey(seq.uuid))),
-      );
-      assert.deepEqual(manifest, {
-        version: 1,
+      assert.deepEqual(await readJson(deps, sequenceManifestKey(seq.uuid)), {
+        version: 2,
         kind: "sequence",
         uuid: seq.uuid,
         name: "run_01",
         created_ms: seq.createdMs,
+        created_ns: String(seq.createdNs),
         user_metadata: { "ключ": "值" },
         locked: false,
+      });
+      assert.equal(seq.createdNs, BigInt(seq.createdMs) * 1_000_000n, "the deps' clock, in ms");
+      // A 0.1.0 sequence comes with its implicit session, whose manifest is written too.
+      const session = (await deps.catalog.getSessionByUuid(seq.uuid))!;
+      assert.deepEqual(await readJson(deps, sessionManifestKey(seq.uuid, session.ulid)), {
+        version: 2,
+        kind: "session",
+        uuid: seq.uuid,
+        ulid: session.ulid,
+        sequence_uuid: seq.uuid,
+        created_ns: String(seq.createdNs),
+        completed_ns: null,
       });
       await assert.rejects(
         lifecycle.createSequence(deps, { name: "run_01", userMetadata: {} }),
         AlreadyExistsError,
       );
-      assert.equal((await keys(deps, "sequences")).length, 1, "no orphan manifest from the refused create");
+      assert.equal((await keys(deps, "sequences")).length, 2, "no orphan manifest from the refused create");
     });
   });
 
@@ -132,10 +151,18 @@ for (
       );
       await deps.catalog.commitTopic(topic.id, []); // what a completed schema-only upload does
       await lifecycle.finalizeSequence(deps, { sequence: "s", key: seq.uuid });
-      const manifest = JSON.parse(
-        new TextDecoder().decode(await deps.store.get(sequenceManifestKey(seq.uuid))),
+      // The lock is the completion of the implicit session; the sequence manifest does not change.
+      const session = (await deps.catalog.getSessionByUuid(seq.uuid))!;
+      assert.notEqual(session.completedNs, null);
+      const manifest = await readJson(deps, sessionManifestKey(seq.uuid, session.ulid)) as Record<
+        string,
+        unknown
+      >;
+      assert.equal(manifest.completed_ns, String(session.completedNs), "the store records the lock");
+      assert.equal(
+        (await readJson(deps, sequenceManifestKey(seq.uuid)) as { locked: boolean }).locked,
+        false,
       );
-      assert.equal(manifest.locked, true, "the store records the lock");
       await assert.rejects(
         lifecycle.finalizeSequence(deps, { sequence: "s", key: seq.uuid }),
         FailedPreconditionError,

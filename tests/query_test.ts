@@ -1,122 +1,14 @@
 /**
  * The sequence/topic part of the `query` action over real catalogs (PGlite and PostgreSQL):
- * parseQuery() then Catalog.findTopics(), with exact answers (protocol 9.2, 9.3, 9.5, 9.7).
+ * parseQuery() then Catalog.findTopics(), with exact answers, in the 0.1.0 grammar (protocol 9.2,
+ * 9.3, 9.5, 9.7). The 2026 grammar: query_2026_test.ts.
  */
 import assert from "node:assert/strict";
-import type { Catalog } from "../src/catalog/catalog.ts";
-import { parseJsonExact } from "../src/model/json.ts";
-import type { JsonValue, SerializationFormat } from "../src/model/types.ts";
-import { parseQuery } from "../src/query/parse.ts";
-import type { JsonObject } from "../src/query/types.ts";
+import { all, CATALOG, findNames, item, type NamedItem, populate } from "./_query_catalog.ts";
 import { freshPgliteCatalog, freshPostgresCatalog } from "./_postgres.ts";
 
-type TopicSpec = [rest: string, tag: string, format: SerializationFormat, createdMs: number, meta: JsonValue];
-
-const LONG_DIGITS = "9".repeat(2000);
-
-/** Sequences in creation (id) order; metadata as JSON text so huge integers stay exact. */
-const CATALOG: [name: string, createdMs: number, meta: string, topics: TopicSpec[]][] = [
-  [
-    "test-sequence-datastream",
-    1765000000000,
-    `{"status": "raw", "visibility": "private", "robot": {"name": "rover", "id": 7}, "ключ": "值",
-      "we\\"ird\\\\{k,e}y": "ok", "sci": "1.5E3", "huge": "1e99999", "long": "${LONG_DIGITS}"}`,
-    [
-      ["/front/imu", "imu", "default", 1765000000100, {
-        sensor_id: "imu_front_01",
-        interface: { type: "UART" },
-        bias_stability: 0.02,
-        serial_number: "X",
-      }],
-      ["/camera/left/imu", "imu", "ragged", 1765000000200, {
-        sensor_id: "imu_cam",
-        bias_stability: "0.5",
-        serial_number: "X",
-      }],
-      ["/camera/left/image", "image", "image", 1765000000300, {}],
-    ],
-  ],
-  [
-    "test-query-a",
-    1765000000500,
-    `{"status": "raw", "visibility": "public", "count": 10, "ratio": "2.5", "flag": true, "tags": ["a", "b"]}`,
-    [
-      ["/gps", "gps", "default", 1765000000600, {
-        interface: { type: "UART" },
-        rate: 5,
-        nested: { x: null },
-      }],
-      ["/imu", "imu", "default", 1765000000700, { bias_stability: "n/a", serial_number: "Y" }],
-    ],
-  ],
-  [
-    "test-query-b",
-    1765000600000,
-    `{"status": "raw", "visibility": "private", "count": "11", "flag": "true"}`,
-    [["/imu", "imu", "ragged", 1765000600000, null]],
-  ],
-  ["s", 1765000000400, "{}", [["/a/b", "imu", "default", 1765000000401, {}], [
-    "/c",
-    "gps",
-    "default",
-    1765000000402,
-    {},
-  ]]],
-  [
-    "s1",
-    1765000000800,
-    `{"big": 18446744073709551615, "neg": -3.5e-2}`,
-    [["/a/b", "imu", "default", 1765000000801, {}]],
-  ],
-  [
-    "pct%_x",
-    1765000000900,
-    `{"a.b": 3, "a": {"b": 4}, "ключ": "值 ✓"}`,
-    [
-      ["/100%_done", "imu", "default", 1765000000901, {}],
-      ["/100xydone", "imu", "default", 1765000000902, {}],
-      ["/back\\slash", "imu", "default", 1765000000903, {}],
-    ],
-  ],
-  ["empty-seq", 1765000001000, `{"status": "raw"}`, []],
-];
-
-async function populate(db: Catalog): Promise<void> {
-  for (const [name, createdMs, meta, topics] of CATALOG) {
-    const seq = await db.createSequence({
-      uuid: crypto.randomUUID(),
-      name,
-      userMetadata: parseJsonExact(meta),
-      createdMs,
-    });
-    for (const [rest, ontologyTag, serializationFormat, topicMs, userMetadata] of topics) {
-      await db.createTopic({
-        uuid: crypto.randomUUID(),
-        sequenceId: seq.id,
-        name: `${name}${rest}`,
-        serializationFormat,
-        ontologyTag,
-        userMetadata,
-        createdMs: topicMs,
-      });
-    }
-  }
-}
-
-/** Every topic of the listed sequences (all sequences when none are given), as an expected answer. */
-function all(...sequences: string[]): { sequence: string; topics: string[] }[] {
-  return CATALOG.filter(([name, , , topics]) =>
-    topics.length > 0 && (sequences.length === 0 || sequences.includes(name))
-  )
-    .map(([name, , , topics]) => ({ sequence: name, topics: topics.map(([rest]) => `${name}${rest}`) }));
-}
-
-function item(sequence: string, ...rests: string[]) {
-  return { sequence, topics: rests.map((r) => `${sequence}${r}`) };
-}
-
 /** [query JSON, expected answer] */
-const CASES: [string, { sequence: string; topics: string[] }[]][] = [
+const CASES: [string, NamedItem[]][] = [
   // 9.7 examples (their ontology part is not the catalog's: findTopics ignores it)
   [`{"ontology": {"imu.acceleration.x": {"$geq": 0.01}}}`, []],
   [
@@ -296,10 +188,7 @@ for (
     await using db = await makeCatalog();
     await populate(db);
     for (const [text, expected] of CASES) {
-      await t.step(text, async () => {
-        const query = parseQuery(parseJsonExact(text) as JsonObject);
-        assert.deepEqual(await db.findTopics(query), expected);
-      });
+      await t.step(text, async () => assert.deepEqual(await findNames(db, text), expected));
     }
   });
 
@@ -308,9 +197,9 @@ for (
     await populate(db);
     const hostile = `{"sequence": {"user_metadata": {"a'); DROP TABLE sequences; --": "$nex"}},
       "topic": {"user_metadata": {"'; DROP TABLE topics; --": {"$lt": 1}}, "name": {"$match": "'; --"}}}`;
-    assert.deepEqual(await db.findTopics(parseQuery(parseJsonExact(hostile) as JsonObject)), []);
+    assert.deepEqual(await findNames(db, hostile), []);
     assert.equal((await db.listSequences()).length, CATALOG.length);
     const nex = `{"sequence": {"user_metadata": {"a'); DROP TABLE sequences; --": "$nex"}}}`;
-    assert.deepEqual(await db.findTopics(parseQuery(parseJsonExact(nex) as JsonObject)), all());
+    assert.deepEqual(await findNames(db, nex), all());
   });
 }

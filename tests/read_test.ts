@@ -32,6 +32,7 @@ import { openTopicRead, type ReadDeps, sequenceInfoSchema } from "../src/read/mo
 import { FsStore } from "../src/store/fs_store.ts";
 import type { ObjectStore } from "../src/store/store.ts";
 import { freshPgliteCatalog } from "./_postgres.ts";
+import { topicIn, zeroOneSequence } from "./_catalog_fixtures.ts";
 
 interface Fixture extends AsyncDisposable {
   catalog: Catalog;
@@ -105,21 +106,9 @@ const range = (from: number, to: number, step = 1) =>
 
 async function createTopic(fx: Fixture, name = "seq_a/imu"): Promise<Topic> {
   const [seqName] = name.split("/");
-  const seq = await fx.catalog.getSequence(seqName) ??
-    await fx.catalog.createSequence({
-      uuid: crypto.randomUUID(),
-      name: seqName,
-      userMetadata: {},
-      createdMs: 1,
-    });
-  return await fx.catalog.createTopic({
-    uuid: crypto.randomUUID(),
-    sequenceId: seq.id,
-    name,
-    serializationFormat: "default",
-    ontologyTag: "imu",
+  const seq = await fx.catalog.getSequence(seqName) ?? await zeroOneSequence(fx.catalog, seqName);
+  return await topicIn(fx.catalog, seq, name.slice(seqName.length + 1), {
     userMetadata: { mission: "test", "ros:x": 1 },
-    createdMs: 2,
   });
 }
 

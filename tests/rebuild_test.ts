@@ -38,7 +38,7 @@ Deno.test("rebuild: a catalog rebuilt from the store shows clients exactly what 
     const first = await rebuild(cwd);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /^Rebuilt 3 sequence\(s\), 5 topic\(s\), [1-9]\d* chunk\(s\)/m);
-    assert.match(first.stdout, /Restored 3 notification\(s\) and 2 layer\(s\)/);
+    assert.match(first.stdout, /Restored 3 session\(s\), 3 notification\(s\) and 2 layer\(s\)/);
     assert.match(first.stdout, /Already in the catalog: 0 sequence\(s\) and topic\(s\); problems found: 0/);
     // Idempotent: a second run finds everything in place and changes nothing.
     const again = await rebuild(cwd);

@@ -15,18 +15,14 @@ import { deleteKeysJob } from "../src/model/job_payloads.ts";
 import { pruneHistory, type PruneResult, startPruner } from "../src/ops/prune.ts";
 import { type EventSubscription, openEventStream } from "../src/read/mod.ts";
 import { freshPgliteCatalog, freshPostgresCatalog } from "./_postgres.ts";
+import { zeroOneSequence } from "./_catalog_fixtures.ts";
 
 const HOUR = 3_600_000;
 const RETAIN = { eventRetentionMs: 60_000, jobRetentionMs: 60_000 };
 
 async function appendEvents(catalog: Catalog, count: number, prefix = "s"): Promise<void> {
   for (let i = 0; i < count; i++) {
-    await catalog.createSequence({
-      uuid: crypto.randomUUID(),
-      name: `${prefix}${i}`,
-      userMetadata: {},
-      createdMs: 1,
-    });
+    await zeroOneSequence(catalog, `${prefix}${i}`);
   }
 }
 

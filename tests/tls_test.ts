@@ -10,60 +10,13 @@ import { join } from "node:path";
 import { mosaicod, pythonClient } from "./_commands.ts";
 import { type Daemon, MAIN, startDaemon } from "./_daemon.ts";
 import { START_PERMISSIONS } from "./_permissions.ts";
+import { type Certificate, selfSignedCertificate, tlsEnv } from "./_tls.ts";
 
 interface OpResult {
   code: string;
   value: unknown;
   message: string;
   seconds: number;
-}
-
-interface Certificate extends AsyncDisposable {
-  dir: string;
-  cert: string;
-  key: string;
-}
-
-async function openssl(args: string[]): Promise<void> {
-  let out;
-  try {
-    out = await new Deno.Command("openssl", { args, stdin: "null", stdout: "piped", stderr: "piped" })
-      .output();
-  } catch (err) {
-    throw new Error(`The TLS tests need the openssl command (apt-get install openssl): ${err}`);
-  }
-  assert.equal(out.code, 0, `openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-}
-
-/** A self-signed P-256 certificate for localhost and 127.0.0.1, valid for two days, in a temp dir. */
-async function selfSignedCertificate(): Promise<Certificate> {
-  const dir = await Deno.makeTempDir({ prefix: "mosaicod-tls-" });
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1",
-  ]);
-  return { dir, cert, key, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
-}
-
-function tlsEnv(c: Certificate): Record<string, string> {
-  return { MOSAICOD_TLS_CERT_FILE: c.cert, MOSAICOD_TLS_PRIVATE_KEY_FILE: c.key };
 }
 
 function tlsUrl(daemon: Daemon): string {

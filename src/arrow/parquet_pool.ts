@@ -17,10 +17,15 @@ import type { RecordBatch } from "apache-arrow";
 import { DataLossError } from "../errors.ts";
 import type { ValueCondition } from "../model/types.ts";
 import { batchesFromIpc, type DecodedChunkIpc } from "./parquet.ts";
+import type { RowMatch } from "./row_filter.ts";
+
+export type { RowMatch } from "./row_filter.ts";
 
 /** Something that can tell whether a Parquet chunk has a row satisfying every condition. */
 export interface ChunkScanner {
   anyRowMatches(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<boolean>;
+  /** Whether some row satisfies every condition, and the `timestamp_ns` range of all such rows. */
+  matchRows(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<RowMatch>;
 }
 
 /** Something that decodes a whole Parquet chunk to record batches with its stored schema. */
@@ -31,11 +36,13 @@ export interface ChunkDecoder {
 /** Main thread → worker. `bytes` is transferred, not copied. */
 export type ParquetRequest =
   | { id: number; kind: "scan"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
+  | { id: number; kind: "match"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
   | { id: number; kind: "decode"; bytes: Uint8Array; batchRows?: number };
 
 /** The answer to one request (transferred), or why the chunk could not be read. */
 export type ParquetAnswer =
   | { id: number; matched: boolean }
+  | { id: number; match: RowMatch }
   | { id: number; decoded: DecodedChunkIpc }
   | { id: number; error: string; unreadable: boolean };
 
@@ -96,6 +103,22 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
     const answer = await this.#request({ id: this.#nextId++, kind: "scan", bytes: owned(bytes), conditions });
     if (!("matched" in answer)) throw new Error("Chunk scan worker answered another request");
     return answer.matched;
+  }
+
+  /**
+   * Scans one chunk through all its rows: whether some row satisfies every condition, and the smallest
+   * and largest `timestamp_ns` of all rows that do. Same transfer rule and errors as
+   * {@linkcode anyRowMatches}.
+   */
+  async matchRows(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<RowMatch> {
+    const answer = await this.#request({
+      id: this.#nextId++,
+      kind: "match",
+      bytes: owned(bytes),
+      conditions,
+    });
+    if (!("match" in answer)) throw new Error("Chunk scan worker answered another request");
+    return answer.match;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * Row predicates for ontology queries (protocol 9.4): does at least one row of a batch satisfy every
- * condition at once? Evaluated straight over Arrow buffers, one condition at a time, each narrowing a
- * byte mask of candidate rows.
+ * condition at once, and (2026 `include_timestamp_range`) which `timestamp_ns` range do those rows
+ * span? Evaluated straight over Arrow buffers, one condition at a time, each narrowing a byte mask of
+ * candidate rows.
  *
  * Comparison rules, the same ones the chunk statistics (`stats.ts`) prune with:
  * - numeric columns (int/uint of every width, float16/32/64, bool as 0/1) compare with integers,
@@ -26,21 +27,62 @@ import {
   Type,
 } from "apache-arrow";
 import type { Scalar, ValueCondition, ValueOp } from "../model/types.ts";
-import { combineMask, compareUtf8, type RowMask } from "./_stats_scan.ts";
+import { combineMask, compareUtf8, type RowMask, scanWide } from "./_stats_scan.ts";
 import { isTemporal, temporalToText } from "./_temporal_text.ts";
+import { TIMESTAMP_COLUMN } from "./stats.ts";
 
 /** Whether some row of `batch` satisfies all `conditions` (an empty list matches any non-empty batch). */
 export function anyRowMatches(batch: RecordBatch, conditions: readonly ValueCondition[]): boolean {
+  return matchingRows(batch, conditions) !== null;
+}
+
+/** What the rows satisfying a group of conditions amount to, in one batch or one chunk. */
+export interface RowMatch {
+  /** Some row satisfies every condition. */
+  matched: boolean;
+  /**
+   * Smallest and largest `timestamp_ns` of those rows (exact int64), or null when none matched, or when
+   * the data has no top-level 64-bit integer `timestamp_ns` (which ingest never lets in).
+   */
+  timestampRange: [bigint, bigint] | null;
+}
+
+/** {@linkcode anyRowMatches}, plus the `timestamp_ns` range of every row that satisfies all `conditions`. */
+export function matchRows(batch: RecordBatch, conditions: readonly ValueCondition[]): RowMatch {
+  const rows = matchingRows(batch, conditions);
+  if (rows === null) return { matched: false, timestampRange: null };
+  const leaf = findLeaf(batch, [TIMESTAMP_COLUMN]);
+  const type = leaf?.data.type;
+  if (leaf === null || !DataType.isInt(type) || type.bitWidth !== 64) {
+    return { matched: true, timestampRange: null };
+  }
+  const valid = leaf.valid;
+  const mask = valid === null ? rows : rows.map((r, i) => r & valid[i]);
+  const values = leaf.data.values as BigInt64Array | BigUint64Array;
+  const { minIndex, maxIndex } = scanWide(values, rows.length, mask);
+  if (minIndex < 0) return { matched: true, timestampRange: null };
+  return { matched: true, timestampRange: [BigInt(values[minIndex]), BigInt(values[maxIndex])] };
+}
+
+/** The union of two ranges (null: none). */
+export function widenRange(a: [bigint, bigint] | null, b: [bigint, bigint] | null): [bigint, bigint] | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return [a[0] < b[0] ? a[0] : b[0], a[1] > b[1] ? a[1] : b[1]];
+}
+
+/** Rows of `batch` satisfying all `conditions` (one byte per row, 1 = satisfied), or null when none does. */
+function matchingRows(batch: RecordBatch, conditions: readonly ValueCondition[]): Uint8Array | null {
   const n = batch.numRows;
-  if (n === 0) return false;
+  if (n === 0) return null;
   let rows: Uint8Array = new Uint8Array(n).fill(1);
   for (const condition of conditions) {
     const leaf = findLeaf(batch, condition.path);
-    if (leaf === null) return false;
+    if (leaf === null) return null;
     rows = narrow(rows, leaf, condition.op);
-    if (!rows.includes(1)) return false;
+    if (!rows.includes(1)) return null;
   }
-  return true;
+  return rows;
 }
 
 /** The dotted leaf paths (`header.stamp.sec`) a set of conditions reads: the columns to decode. */

@@ -1,20 +1,21 @@
 /**
- * API keys behind the wire: issuing one (a random token, only its hash kept) and checking the token a
- * call presents, with the catalog lookup cached for a few seconds so that a stream of calls (or the SDK's
- * connection probes) does not query the catalog each time. Imports `catalog/` and `model/`; never
- * `flight/` (which decides what permission a call needs, in `flight/auth.ts`).
+ * Checking the API key a call presents (`mosaico-api-key-token: <token>` or `authorization: Bearer
+ * <token>`) against the catalog's keys, with the catalog lookup cached for a few seconds so that a stream
+ * of calls (or the SDK's connection probes) does not query the catalog each time. Issuing, describing and
+ * revoking keys is `key_admin.ts`. Imports `catalog/` and `model/`; never `flight/` (which decides what
+ * permission a call needs, in `flight/auth.ts`).
  *
  * @module
  */
 import type { Catalog } from "../catalog/catalog.ts";
-import { AlreadyExistsError, PermissionDeniedError, UnauthenticatedError } from "../errors.ts";
+import { PermissionDeniedError, UnauthenticatedError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
-  type ApiKey,
+  type ApiKeyCredentials,
   type ApiKeyPermission,
-  bearerToken,
-  generateApiKeyToken,
+  isExpired,
   parseApiKeyToken,
+  presentedToken,
   type StoredApiKey,
   tokenMatches,
 } from "../model/api_keys.ts";
@@ -24,21 +25,18 @@ export const API_KEY_CACHE_MS = 5_000;
 /** Most fingerprints remembered at once (unknown ones included); the oldest are forgotten first. */
 const CACHE_ENTRIES = 10_000;
 
-/** Creates a key; returns the token (shown once, stored nowhere) and the key as listed. */
-export async function issueApiKey(
-  catalog: Pick<Catalog, "createApiKey">,
-  opts: { permissions: readonly ApiKeyPermission[]; description: string; expiresMs: number | null },
-): Promise<{ token: string; key: ApiKey }> {
-  // 32 bits of fingerprint: a clash is rare, and only costs another draw.
-  for (let attempt = 1;; attempt++) {
-    const { token, fingerprint, tokenSha256 } = generateApiKeyToken();
-    try {
-      const key = await catalog.createApiKey({ fingerprint, tokenSha256, ...opts });
-      return { token, key };
-    } catch (err) {
-      if (!(err instanceof AlreadyExistsError) || attempt >= 5) throw err;
-    }
-  }
+/**
+ * Revocations made by this thread (`key_admin.ts`), so that its verifiers drop a cached lookup at once
+ * instead of at the end of the cache window: fingerprint → the revocation's number in {@link revocations}.
+ */
+const revokedHere = new Map<string, number>();
+let revocations = 0;
+
+/** Tells this thread's verifiers that a key was just revoked (or changed): their cached lookup is stale. */
+export function forgetApiKey(fingerprint: string): void {
+  revokedHere.delete(fingerprint);
+  revokedHere.set(fingerprint, ++revocations);
+  if (revokedHere.size > CACHE_ENTRIES) revokedHere.delete(revokedHere.keys().next().value!);
 }
 
 /** Who a call authenticated as. */
@@ -58,10 +56,12 @@ export interface ApiKeyVerifierOptions {
 
 interface CacheEntry {
   fetchedMs: number;
+  /** {@link revocations} when it was fetched: a later revocation of the key here makes it stale. */
+  revocation: number;
   key: Promise<StoredApiKey | null>;
 }
 
-/** Checks the `authorization` metadata of calls against the catalog's keys. */
+/** Checks the API key metadata of calls against the catalog's keys. */
 export class ApiKeyVerifier {
   #catalog: Pick<Catalog, "findApiKey">;
   #cacheMs: number;
@@ -77,13 +77,17 @@ export class ApiKeyVerifier {
   }
 
   /**
-   * The caller a bearer token names.
-   * @throws UnauthenticatedError when the metadata is missing, malformed, or names no usable key
-   *   (unknown, revoked or expired). Messages name the fingerprint at most, never the token.
+   * The caller a call's credentials name: its `mosaico-api-key-token` and `authorization` metadata (a
+   * `CallContext` will do), or the `authorization` value alone.
+   * @throws UnauthenticatedError when the metadata is missing, malformed, contradictory (two different
+   *   tokens), or names no usable key (unknown, revoked or expired). Messages name the fingerprint at
+   *   most, never the token.
    * @throws UnavailableError when the catalog cannot be asked (the call may be retried).
    */
-  async authenticate(authorization: string | null): Promise<Caller> {
-    const token = bearerToken(authorization);
+  async authenticate(credentials: ApiKeyCredentials | string | null): Promise<Caller> {
+    const token = presentedToken(
+      typeof credentials === "object" && credentials !== null ? credentials : { authorization: credentials },
+    );
     const fingerprint = parseApiKeyToken(token);
     const key = await this.#lookup(fingerprint);
     // An unknown key and a wrong secret under a known fingerprint read the same.
@@ -97,8 +101,8 @@ export class ApiKeyVerifier {
         `Cannot authenticate: API key "${fingerprint}" was revoked`,
       );
     }
-    if (key.expiresMs !== null && this.#now() >= key.expiresMs) {
-      const at = new Date(key.expiresMs).toISOString();
+    if (isExpired(key.expiresNs, this.#now())) {
+      const at = new Date(key.expiresMs!).toISOString();
       return this.#refuse(
         fingerprint,
         "expired",
@@ -117,10 +121,11 @@ export class ApiKeyVerifier {
   #lookup(fingerprint: string): Promise<StoredApiKey | null> {
     const now = this.#now();
     const cached = this.#cache.get(fingerprint);
-    if (cached && now - cached.fetchedMs < this.#cacheMs) return cached.key;
+    const stale = (revokedHere.get(fingerprint) ?? -1) > (cached?.revocation ?? Infinity);
+    if (cached && !stale && now - cached.fetchedMs < this.#cacheMs) return cached.key;
     this.#cache.delete(fingerprint);
-    const key = this.#catalog.findApiKey(fingerprint);
-    const entry = { fetchedMs: now, key };
+    const entry = { fetchedMs: now, revocation: revocations, key: this.#catalog.findApiKey(fingerprint) };
+    const key = entry.key;
     this.#cache.set(fingerprint, entry);
     // A failed lookup (catalog unavailable) is not remembered.
     key.catch(() => {
@@ -132,7 +137,8 @@ export class ApiKeyVerifier {
 }
 
 /**
- * Refuses a caller without `permission`.
+ * Refuses a caller without `permission` (permissions are independent: a key created at a 2026 level
+ * holds every permission below it, see `expandHierarchical`).
  * @param what the call, for the message (`DoPut`, `sequence_delete`).
  * @throws PermissionDeniedError `API key "ab12cd34" lacks the write permission (needed by DoPut)`.
  */

@@ -13,8 +13,10 @@ import type {
   NotifyType,
   Sequence,
   SerializationFormat,
+  Session,
   Topic,
 } from "../model/types.ts";
+import { nsToMs } from "../model/time.ts";
 
 /** Hyphenated UUID in any case: anything else cannot match a uuid column. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -27,7 +29,15 @@ export function jsonParam(value: JsonValue): string {
 /** int8 columns arrive as `number`, or `bigint` beyond ±2^53 (see `SqlDriver.query`). */
 type Int8 = number | bigint;
 
-export const SEQUENCE_COLUMNS = "s.id, s.uuid, s.name, s.locked, s.user_metadata, s.created_ms";
+/**
+ * Whether the sequence `s` is locked in the 0.1.0 sense: it has a session, and every session is completed
+ * (protocol 2026, section 15).
+ */
+export const SEQUENCE_LOCKED = `(EXISTS (SELECT 1 FROM sessions x WHERE x.sequence_id = s.id)
+  AND NOT EXISTS (SELECT 1 FROM sessions x WHERE x.sequence_id = s.id AND x.completed_ns IS NULL))`;
+
+export const SEQUENCE_COLUMNS =
+  `s.id, s.uuid, s.name, ${SEQUENCE_LOCKED} AS locked, s.user_metadata, s.created_ns::text AS created_ns`;
 
 export interface SequenceRow {
   id: Int8;
@@ -35,23 +45,56 @@ export interface SequenceRow {
   name: string;
   locked: boolean;
   user_metadata: JsonValue;
-  created_ms: Int8;
+  /** int8 as text: nanoseconds exceed 2^53. */
+  created_ns: string;
 }
 
 export function toSequence(r: SequenceRow): Sequence {
+  const createdNs = BigInt(r.created_ns);
   return {
     id: Number(r.id),
     uuid: r.uuid,
     name: r.name,
     locked: r.locked,
     userMetadata: r.user_metadata,
-    createdMs: Number(r.created_ms),
+    createdNs,
+    createdMs: nsToMs(createdNs),
+  };
+}
+
+/** Session columns; the query must join `sequences s ON s.id = x.sequence_id`. */
+export const SESSION_COLUMNS = `x.id, x.uuid, x.ulid, x.sequence_id, s.name AS sequence_name,
+  s.uuid AS sequence_uuid, x.created_ns::text AS created_ns, x.completed_ns::text AS completed_ns`;
+
+export interface SessionRow {
+  id: Int8;
+  uuid: string;
+  ulid: string;
+  sequence_id: Int8;
+  sequence_name: string;
+  sequence_uuid: string;
+  created_ns: string;
+  completed_ns: string | null;
+}
+
+export function toSession(r: SessionRow): Session {
+  return {
+    id: Number(r.id),
+    uuid: r.uuid,
+    ulid: r.ulid,
+    sequenceId: Number(r.sequence_id),
+    sequenceName: r.sequence_name,
+    sequenceUuid: r.sequence_uuid,
+    createdNs: BigInt(r.created_ns),
+    completedNs: r.completed_ns === null ? null : BigInt(r.completed_ns),
   };
 }
 
 /** Topic columns; the query must join `sequences s ON s.id = t.sequence_id`. */
 export const TOPIC_COLUMNS = `t.id, t.uuid, t.sequence_id, s.name AS sequence_name, s.uuid AS sequence_uuid,
-  t.name, t.locked, t.user_metadata, t.serialization_format, t.ontology_tag, t.created_ms, t.schema_key`;
+  t.session_id, (SELECT x.uuid FROM sessions x WHERE x.id = t.session_id) AS session_uuid,
+  t.name, t.locked, t.user_metadata, t.serialization_format, t.ontology_tag,
+  t.created_ns::text AS created_ns, t.completed_ns::text AS completed_ns, t.schema_key`;
 
 export interface TopicRow {
   id: Int8;
@@ -59,12 +102,15 @@ export interface TopicRow {
   sequence_id: Int8;
   sequence_name: string;
   sequence_uuid: string;
+  session_id: Int8;
+  session_uuid: string;
   name: string;
   locked: boolean;
   user_metadata: JsonValue;
   serialization_format: SerializationFormat;
   ontology_tag: string;
-  created_ms: Int8;
+  created_ns: string;
+  completed_ns: string | null;
   schema_key: string | null;
 }
 
@@ -75,12 +121,16 @@ export function toTopic(r: TopicRow): Topic {
     sequenceId: Number(r.sequence_id),
     sequenceName: r.sequence_name,
     sequenceUuid: r.sequence_uuid,
+    sessionId: Number(r.session_id),
+    sessionUuid: r.session_uuid,
     name: r.name,
     locked: r.locked,
     userMetadata: r.user_metadata,
     serializationFormat: r.serialization_format,
     ontologyTag: r.ontology_tag,
-    createdMs: Number(r.created_ms),
+    createdNs: BigInt(r.created_ns),
+    createdMs: nsToMs(BigInt(r.created_ns)),
+    completedNs: r.completed_ns === null ? null : BigInt(r.completed_ns),
     schemaKey: r.schema_key,
   };
 }

@@ -1,6 +1,8 @@
 /**
  * API keys: rows named by fingerprint, holding the token's SHA-256, the permissions and the key's times.
- * Creation and revocation times are the database's clock; the expiry is whatever the issuer chose.
+ * Creation and revocation times are the database's clock (milliseconds); the expiry is whatever the
+ * issuer chose, kept in nanoseconds (`expires_ns`, exact) and in milliseconds rounded up (`expires_ms`).
+ * Rows written before migration 0007 have no `expires_ns`: their `expires_ms` scaled stands for it.
  *
  * @module
  */
@@ -9,14 +11,19 @@ import {
   API_KEY_PERMISSIONS,
   type ApiKey,
   type ApiKeyPermission,
+  expiryMs,
   type NewApiKey,
+  NS_PER_MS,
   type StoredApiKey,
 } from "../model/api_keys.ts";
 import type { SqlDriver } from "./driver.ts";
 import { NOW_MS } from "./events.ts";
 
-const COLUMNS =
-  "fingerprint, token_sha256, can_read, can_write, can_delete, description, created_ms, expires_ms, revoked_ms";
+// Rows from before migration 0007 may lack expires_ns (written by an older daemon or CLI): their
+// expires_ms scaled stands for it, capped at the last int64 millisecond (LEAST skips NULLs: hence CASE).
+const COLUMNS = "fingerprint, token_sha256, can_read, can_write, can_delete, can_manage, description, " +
+  "created_ms, expires_ms, revoked_ms, CASE WHEN expires_ns IS NOT NULL THEN expires_ns " +
+  "WHEN expires_ms IS NOT NULL THEN LEAST(expires_ms, 9223372036854) * 1000000 END AS expires_ns";
 
 interface ApiKeyRow {
   fingerprint: string;
@@ -24,9 +31,11 @@ interface ApiKeyRow {
   can_read: boolean;
   can_write: boolean;
   can_delete: boolean;
+  can_manage: boolean;
   description: string;
   created_ms: number | bigint;
   expires_ms: number | bigint | null;
+  expires_ns: number | bigint | string | null;
   revoked_ms: number | bigint | null;
 }
 
@@ -35,14 +44,18 @@ function toStoredApiKey(r: ApiKeyRow): StoredApiKey {
     read: r.can_read,
     write: r.can_write,
     delete: r.can_delete,
+    manage: r.can_manage,
   };
+  const createdMs = Number(r.created_ms);
   return {
     fingerprint: r.fingerprint,
     tokenSha256: r.token_sha256,
     permissions: API_KEY_PERMISSIONS.filter((p) => granted[p]),
     description: r.description,
-    createdMs: Number(r.created_ms),
+    createdMs,
+    createdNs: BigInt(createdMs) * NS_PER_MS,
     expiresMs: r.expires_ms === null ? null : Number(r.expires_ms),
+    expiresNs: r.expires_ns === null ? null : BigInt(r.expires_ns),
     revokedMs: r.revoked_ms === null ? null : Number(r.revoked_ms),
   };
 }
@@ -58,8 +71,9 @@ export async function createApiKey(db: SqlDriver, key: NewApiKey): Promise<ApiKe
   try {
     const rows = await db.query<ApiKeyRow>(
       `INSERT INTO api_keys
-         (fingerprint, token_sha256, can_read, can_write, can_delete, description, created_ms, expires_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, ${NOW_MS}, $7)
+         (fingerprint, token_sha256, can_read, can_write, can_delete, can_manage, description, created_ms,
+          expires_ms, expires_ns)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, ${NOW_MS}, $8, $9::text::int8)
        RETURNING ${COLUMNS}`,
       [
         key.fingerprint,
@@ -67,8 +81,10 @@ export async function createApiKey(db: SqlDriver, key: NewApiKey): Promise<ApiKe
         key.permissions.includes("read"),
         key.permissions.includes("write"),
         key.permissions.includes("delete"),
+        key.permissions.includes("manage"),
         key.description,
-        key.expiresMs,
+        key.expiresNs === null ? null : expiryMs(key.expiresNs),
+        key.expiresNs === null ? null : String(key.expiresNs),
       ],
     );
     return toApiKey(rows[0]);

@@ -19,6 +19,7 @@ import type {
   NewChunk,
   Notification,
   Sequence,
+  Session,
   Topic,
 } from "../model/types.ts";
 import * as apiKeys from "./api_keys.ts";
@@ -33,6 +34,7 @@ import * as query from "./query.ts";
 import { openPgliteDriver } from "./pglite_driver.ts";
 import { openPostgresDriver } from "./postgres_driver.ts";
 import * as sequences from "./sequences.ts";
+import * as sessions from "./sessions.ts";
 import * as topics from "./topics.ts";
 
 export type { ListChunksOptions, Usage } from "./chunks.ts";
@@ -41,6 +43,8 @@ export type { DeleteOptions, NewSequence } from "./sequences.ts";
 export type { NewEvent } from "./events.ts";
 export type { JobFence, ListJobsOptions, NewJob } from "./jobs.ts";
 export type { NewTopic } from "./topics.ts";
+export type { FinalizeOptions, NewSession } from "./sessions.ts";
+export { NO_USAGE } from "./chunks.ts";
 export { DEFAULT_LAYER } from "./layers.ts";
 
 export interface OpenCatalogOptions {
@@ -119,7 +123,10 @@ export class Catalog implements AsyncDisposable {
    * Locks (finalises) a sequence, atomically: only when it is unlocked and all its topics are locked.
    * @throws FailedPreconditionError naming the reason; NotFoundError.
    */
-  lockSequence(id: number, opts?: { jobs?: readonly jobs.NewJob[] }): Promise<Sequence> {
+  lockSequence(
+    id: number,
+    opts?: { jobs?: readonly jobs.NewJob[]; completedNs?: bigint },
+  ): Promise<Sequence> {
     return sequences.lockSequence(this.driver, id, opts);
   }
 
@@ -129,6 +136,51 @@ export class Catalog implements AsyncDisposable {
    */
   deleteSequence(id: number, opts?: sequences.DeleteOptions): Promise<Sequence> {
     return sequences.deleteSequence(this.driver, id, opts);
+  }
+
+  // Sessions
+
+  /** Opens a session in a sequence. @throws NotFoundError when the sequence is gone. */
+  createSession(input: sessions.NewSession): Promise<Session> {
+    return sessions.createSession(this.driver, input);
+  }
+
+  getSessionByUuid(uuid: string): Promise<Session | null> {
+    return sessions.getSessionByUuid(this.driver, uuid);
+  }
+
+  /** The session with this ULID (canonical uppercase). */
+  getSessionByUlid(ulid: string): Promise<Session | null> {
+    return sessions.getSessionByUlid(this.driver, ulid);
+  }
+
+  /** The session whose locator is `<sequence>:<ulid>` (ulid in canonical uppercase). */
+  getSessionByLocator(sequence: string, ulid: string): Promise<Session | null> {
+    return sessions.getSessionByLocator(this.driver, sequence, ulid);
+  }
+
+  /** The sessions of a sequence, oldest first. */
+  listSessions(sequenceId: number): Promise<Session[]> {
+    return sessions.listSessions(this.driver, sequenceId);
+  }
+
+  /** Completes a session whose topics are all locked. @throws FailedPreconditionError; NotFoundError. */
+  finalizeSession(id: number, opts: sessions.FinalizeOptions): Promise<Session> {
+    return sessions.finalizeSession(this.driver, id, opts);
+  }
+
+  /** Deletes a session with its topics, enqueueing the removal of their objects. @throws NotFoundError */
+  deleteSession(
+    id: number,
+    jobs: readonly jobs.NewJob[],
+    expectedTopics: readonly string[],
+  ): Promise<Session> {
+    return sessions.deleteSession(this.driver, id, jobs, expectedTopics);
+  }
+
+  /** Topics of a session, oldest first. */
+  listSessionTopics(sessionId: number): Promise<Topic[]> {
+    return topics.listSessionTopics(this.driver, sessionId);
   }
 
   // Topics
@@ -173,8 +225,8 @@ export class Catalog implements AsyncDisposable {
    * Records a topic's chunks and statistics and locks the topic, in one transaction.
    * @throws FailedPreconditionError `Topic "x" is locked` (nothing recorded); NotFoundError.
    */
-  commitTopic(topicId: number, newChunks: readonly NewChunk[]): Promise<Topic> {
-    return chunks.commitTopic(this.driver, topicId, newChunks);
+  commitTopic(topicId: number, newChunks: readonly NewChunk[], completedNs?: bigint): Promise<Topic> {
+    return chunks.commitTopic(this.driver, topicId, newChunks, completedNs);
   }
 
   /** Chunks by start time then index; with a range, those overlapping it (inclusive). */
@@ -188,6 +240,11 @@ export class Catalog implements AsyncDisposable {
 
   sequenceUsage(sequenceId: number): Promise<chunks.Usage> {
     return chunks.sequenceUsage(this.driver, sequenceId);
+  }
+
+  /** The usage of every topic of a sequence that has chunks, by topic id. */
+  topicUsagesOfSequence(sequenceId: number): Promise<Map<number, chunks.Usage>> {
+    return chunks.topicUsagesOfSequence(this.driver, sequenceId);
   }
 
   /**
@@ -332,7 +389,7 @@ export class Catalog implements AsyncDisposable {
   // Queries
 
   /** Topics matching a query's sequence/topic conditions, grouped by sequence; none without conditions. */
-  findTopics(filter: query.CatalogFilter): Promise<{ sequence: string; topics: string[] }[]> {
+  findTopics(filter: query.CatalogFilter): Promise<query.QueryItem[]> {
     return query.findTopics(this.driver, filter);
   }
 

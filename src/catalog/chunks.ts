@@ -16,7 +16,7 @@ import {
   toColumnStats,
 } from "./_rows.ts";
 import type { SqlDriver } from "./driver.ts";
-import { appendEvents, type NewEvent } from "./events.ts";
+import { appendEvents, type NewEvent, NOW_NS } from "./events.ts";
 import { enqueueJob, holdJob, type JobFence, type NewJob } from "./jobs.ts";
 import { selectTopicForUpdate } from "./topics.ts";
 
@@ -25,6 +25,9 @@ export interface Usage {
   chunks: number;
   sizeBytes: number;
   rows: number;
+  /** Smallest and largest `timestamp_ns` over the rows (inclusive); null without rows. */
+  startNs: bigint | null;
+  endNs: bigint | null;
 }
 
 export interface ListChunksOptions {
@@ -38,7 +41,12 @@ export interface ListChunksOptions {
  * Records all chunks of a topic with their statistics and locks the topic, in one transaction.
  * @throws FailedPreconditionError `Topic "x" is locked` (nothing recorded) when already committed.
  */
-export function commitTopic(db: SqlDriver, topicId: number, chunks: readonly NewChunk[]): Promise<Topic> {
+export function commitTopic(
+  db: SqlDriver,
+  topicId: number,
+  chunks: readonly NewChunk[],
+  completedNs?: bigint,
+): Promise<Topic> {
   return db.transaction(async (tx) => {
     // The row lock makes a concurrent commit of the same topic wait, then see locked = true.
     const topic = await selectTopicForUpdate(tx, topicId);
@@ -47,7 +55,11 @@ export function commitTopic(db: SqlDriver, topicId: number, chunks: readonly New
       await insertChunks(tx, topicId, chunks);
       await insertStats(tx, topicId, chunks);
     }
-    await tx.query("UPDATE topics SET locked = true WHERE id = $1", [topicId]);
+    const rows = await tx.query<{ completed_ns: string }>(
+      `UPDATE topics SET locked = true, completed_ns = coalesce($2::text::int8, ${NOW_NS}) WHERE id = $1
+       RETURNING completed_ns::text AS completed_ns`,
+      [topicId, completedNs === undefined ? null : String(completedNs)],
+    );
     await appendEvents(tx, [
       ...chunks.map((c) => chunkEvent(topic, c)),
       {
@@ -58,7 +70,7 @@ export function commitTopic(db: SqlDriver, topicId: number, chunks: readonly New
         detail: totals(chunks),
       },
     ]);
-    return { ...topic, locked: true };
+    return { ...topic, locked: true, completedNs: BigInt(rows[0].completed_ns) };
   });
 }
 
@@ -185,15 +197,51 @@ export function sequenceUsage(db: SqlDriver, sequenceId: number): Promise<Usage>
   return usage(db, "FROM chunks c JOIN topics t ON t.id = c.topic_id WHERE t.sequence_id = $1", sequenceId);
 }
 
-async function usage(db: SqlDriver, from: string, id: number): Promise<Usage> {
-  const rows = await db.query<{ chunks: number; size_bytes: number; rows: number }>(
-    `SELECT count(*) AS chunks, coalesce(sum(c.size_bytes), 0)::int8 AS size_bytes,
-       coalesce(sum(c.row_count), 0)::int8 AS rows ${from}`,
-    [id],
-  );
-  const r = rows[0];
-  return { chunks: Number(r.chunks), sizeBytes: Number(r.size_bytes), rows: Number(r.rows) };
+const USAGE_COLUMNS = `count(*) AS chunks, coalesce(sum(c.size_bytes), 0)::int8 AS size_bytes,
+  coalesce(sum(c.row_count), 0)::int8 AS rows, min(c.start_ns)::text AS start_ns, max(c.end_ns)::text AS end_ns`;
+
+interface UsageRow {
+  chunks: number;
+  size_bytes: number;
+  rows: number;
+  start_ns: string | null;
+  end_ns: string | null;
 }
+
+function toUsage(r: UsageRow): Usage {
+  // A chunk has at least one row: chunks exist exactly when rows do, and so does the range.
+  return {
+    chunks: Number(r.chunks),
+    sizeBytes: Number(r.size_bytes),
+    rows: Number(r.rows),
+    startNs: r.start_ns === null ? null : BigInt(r.start_ns),
+    endNs: r.end_ns === null ? null : BigInt(r.end_ns),
+  };
+}
+
+async function usage(db: SqlDriver, from: string, id: number): Promise<Usage> {
+  const rows = await db.query<UsageRow>(`SELECT ${USAGE_COLUMNS} ${from}`, [id]);
+  return toUsage(rows[0]);
+}
+
+/** The usage of every topic of a sequence, by topic id (topics without chunks are absent). */
+export async function topicUsagesOfSequence(db: SqlDriver, sequenceId: number): Promise<Map<number, Usage>> {
+  const rows = await db.query<UsageRow & { topic_id: number }>(
+    `SELECT c.topic_id, ${USAGE_COLUMNS} FROM chunks c JOIN topics t ON t.id = c.topic_id
+     WHERE t.sequence_id = $1 GROUP BY c.topic_id`,
+    [sequenceId],
+  );
+  return new Map(rows.map((r) => [Number(r.topic_id), toUsage(r)]));
+}
+
+/** Usage of a topic without chunks. */
+export const NO_USAGE: Readonly<Usage> = Object.freeze({
+  chunks: 0,
+  sizeBytes: 0,
+  rows: 0,
+  startNs: null,
+  endNs: null,
+});
 
 /**
  * Replaces all chunks of a locked topic with `next` (compaction), in one transaction, only if its chunks

@@ -28,6 +28,9 @@ export interface NewEvent {
   detail?: Record<string, JsonValue>;
 }
 
+/** Nanoseconds since the epoch (microsecond resolution), by the database clock. */
+export const NOW_NS = "((extract(epoch from clock_timestamp()) * 1000000)::int8 * 1000)";
+
 /** Milliseconds since the epoch, by the database clock. */
 export const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::int8";
 

@@ -54,6 +54,7 @@ function applyOne(driver: SqlDriver, migration: Migration): Promise<boolean> {
     const done = await tx.query("SELECT 1 FROM schema_migrations WHERE version = $1", [migration.version]);
     if (done.length > 0) return false;
     await tx.exec(migration.sql);
+    if (migration.after) await migration.after(tx);
     await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
       migration.version,
       migration.name,

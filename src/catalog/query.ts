@@ -5,12 +5,13 @@
  * The filter types live here, not in `query/`, because `catalog/` must not import upwards;
  * `src/query/types.ts` re-exports them as part of the query AST.
  *
- * The SQL is one statement assembled from fixed fragments: every key and every value is a `$n`
- * parameter, so no part of a query can become SQL text.
+ * The SQL is one statement assembled from fixed fragments (`_query_sql.ts`): every key and every
+ * value is a `$n` parameter, so no part of a query can become SQL text.
  *
  * @module
  */
 import type { Scalar, ValueCondition } from "../model/types.ts";
+import { metaCondition, Params, textCondition, timeCondition } from "./_query_sql.ts";
 import type { SqlDriver } from "./driver.ts";
 
 /** An operator on a text column (names, ontology tag, serialization format). */
@@ -19,7 +20,7 @@ export type TextOp =
   | { op: "in"; values: string[] }
   | { op: "ex" | "nex" };
 
-/** An operator on a creation time in milliseconds since the epoch (JSON integers only). */
+/** An operator on a creation time (JSON integers only), in the unit of the field it sits on. */
 export type TimeOp =
   | { op: "eq" | "neq" | "lt" | "leq" | "gt" | "geq"; value: bigint }
   | { op: "between"; low: bigint; high: bigint }
@@ -42,15 +43,20 @@ export interface MetaCondition {
 }
 
 export interface SequenceFilter {
+  /** The sequence locator: 0.1.0 `name`, 2026 `locator`. */
   name?: TextOp;
+  /** 0.1.0 `created_timestamp`: milliseconds since the epoch. */
   createdMs?: TimeOp;
+  /** 2026 `created_at_ns`: nanoseconds since the epoch. */
+  createdNs?: TimeOp;
   userMetadata: MetaCondition[];
 }
 
 export interface TopicFilter {
-  /** Compared with the relative topic name, with its leading `/` (`/front/imu`). */
+  /** 0.1.0 `name`, 2026 `locator`: compared with the relative topic name, with its leading `/` (`/front/imu`). */
   name?: TextOp;
   createdMs?: TimeOp;
+  createdNs?: TimeOp;
   ontologyTag?: TextOp;
   serializationFormat?: TextOp;
   userMetadata: MetaCondition[];
@@ -62,24 +68,39 @@ export interface CatalogFilter {
   topic: TopicFilter | null;
 }
 
-/** One answer item: a sequence locator and full topic locators (`<seq>/<rest>`). */
+/** A selected topic of an answer item. */
+export interface QueryTopic {
+  /** Full topic locator (`<seq>/<rest>`). */
+  name: string;
+  ontologyTag: string;
+  /**
+   * Smallest and largest `timestamp_ns` of the rows that matched the topic's ontology group, set only
+   * when the query asked for it (2026 `include_timestamp_range`) and an ontology group selected the topic.
+   */
+  timestampRange: [bigint, bigint] | null;
+}
+
+/** One answer item: a sequence locator and its selected topics. */
 export interface QueryItem {
   sequence: string;
-  topics: string[];
+  topics: QueryTopic[];
 }
 
 /** Whether a filter holds at least one condition (an empty one selects nothing, 9.5.2). */
 export function hasConditions(filter: CatalogFilter): boolean {
   const { sequence: s, topic: t } = filter;
-  return (s !== null && (s.name !== undefined || s.createdMs !== undefined || s.userMetadata.length > 0)) ||
-    (t !== null && (t.name !== undefined || t.createdMs !== undefined || t.ontologyTag !== undefined ||
-      t.serializationFormat !== undefined || t.userMetadata.length > 0));
+  return (s !== null &&
+    (s.name !== undefined || s.createdMs !== undefined || s.createdNs !== undefined ||
+      s.userMetadata.length > 0)) ||
+    (t !== null && (t.name !== undefined || t.createdMs !== undefined || t.createdNs !== undefined ||
+      t.ontologyTag !== undefined || t.serializationFormat !== undefined || t.userMetadata.length > 0));
 }
 
 /**
  * Topics satisfying every condition, grouped by sequence (sequences by id, topics by id). A filter
- * without conditions answers `[]`. A non-numeric metadata value under a numeric filter, or a
- * missing path, simply does not match.
+ * without conditions answers `[]`. A non-numeric metadata value under a numeric filter, one that does
+ * not cast to a boolean under a boolean filter, or a missing path, simply does not match. No topic
+ * carries a `timestampRange` here (only ontology scans compute them).
  */
 export async function findTopics(db: SqlDriver, filter: CatalogFilter): Promise<QueryItem[]> {
   if (!hasConditions(filter)) return [];
@@ -90,7 +111,9 @@ export async function findTopics(db: SqlDriver, filter: CatalogFilter): Promise<
   const rows = await db.query<{ items: string }>(
     `SELECT coalesce(json_agg(json_build_object('sequence', g.name, 'topics', g.topics) ORDER BY g.id), '[]')::text
               AS items
-     FROM (SELECT s.id, s.name, json_agg(t.name ORDER BY t.id) AS topics
+     FROM (SELECT s.id, s.name,
+                  json_agg(json_build_object('name', t.name, 'ontologyTag', t.ontology_tag, 'timestampRange', NULL)
+                    ORDER BY t.id) AS topics
            FROM topics t JOIN sequences s ON s.id = t.sequence_id
            WHERE ${catalogConditions(b, filter).join("\n             AND ")}
            GROUP BY s.id, s.name) g`,
@@ -154,7 +177,8 @@ function catalogConditions(b: Params, filter: CatalogFilter): string[] {
   const seq = filter.sequence;
   if (seq) {
     if (seq.name) where.push(textCondition(b, "s.name", seq.name));
-    if (seq.createdMs) where.push(timeCondition(b, "s.created_ms", seq.createdMs));
+    if (seq.createdMs) where.push(timeCondition(b, SEQUENCE_CREATED_MS, seq.createdMs));
+    if (seq.createdNs) where.push(timeCondition(b, SEQUENCE_CREATED_NS, seq.createdNs));
     for (const c of seq.userMetadata) where.push(metaCondition(b, "s.user_metadata", c));
   }
   const topic = filter.topic;
@@ -164,7 +188,8 @@ function catalogConditions(b: Params, filter: CatalogFilter): string[] {
       if (topic.name.op === "match") where.push(textCondition(b, "t.name", topic.name));
       where.push(textCondition(b, RELATIVE_TOPIC_NAME, topic.name));
     }
-    if (topic.createdMs) where.push(timeCondition(b, "t.created_ms", topic.createdMs));
+    if (topic.createdMs) where.push(timeCondition(b, TOPIC_CREATED_MS, topic.createdMs));
+    if (topic.createdNs) where.push(timeCondition(b, TOPIC_CREATED_NS, topic.createdNs));
     if (topic.ontologyTag) where.push(textCondition(b, "t.ontology_tag", topic.ontologyTag));
     if (topic.serializationFormat) {
       where.push(textCondition(b, "t.serialization_format", topic.serializationFormat));
@@ -210,84 +235,11 @@ function statsCondition(b: Params, { path, op }: ValueCondition): string {
 /** The topic locator without its sequence: `/front/imu` for `run_01/front/imu`. */
 const RELATIVE_TOPIC_NAME = "substr(t.name, length(s.name) + 1)";
 
-/** Collects parameter values and hands out their `$n` placeholders. */
-class Params {
-  readonly values: unknown[] = [];
-  add(value: string): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
-
-const COMPARISON = { eq: "=", neq: "<>", lt: "<", leq: "<=", gt: ">", geq: ">=" } as const;
-
-/** Escapes `\`, `%` and `_` so `LIKE ... ESCAPE '\'` matches the value literally. */
-export function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, "\\$&");
-}
-
-function textCondition(b: Params, column: string, op: TextOp): string {
-  switch (op.op) {
-    case "eq":
-    case "neq":
-      return `${column} ${COMPARISON[op.op]} ${b.add(op.value)}::text`;
-    case "match":
-      return `${column} LIKE ('%' || ${b.add(escapeLike(op.value))}::text || '%') ESCAPE '\\'`;
-    case "in":
-      return `${column} IN (SELECT jsonb_array_elements_text(${
-        b.add(JSON.stringify(op.values))
-      }::text::jsonb))`;
-    case "ex":
-      return "TRUE"; // NOT NULL columns: always present
-    case "nex":
-      return "FALSE";
-  }
-}
-
-function timeCondition(b: Params, column: string, op: TimeOp): string {
-  switch (op.op) {
-    case "between":
-      return `${column} BETWEEN ${b.add(String(op.low))}::text::numeric AND ${
-        b.add(String(op.high))
-      }::text::numeric`;
-    case "ex":
-      return "TRUE";
-    case "nex":
-      return "FALSE";
-    default:
-      return `${column} ${COMPARISON[op.op]} ${b.add(String(op.value))}::text::numeric`;
-  }
-}
-
-/**
- * Text that PostgreSQL's numeric input accepts without error; anything else is "not a number".
- * The length bound keeps `::numeric` below its digit limits (regex bounds cannot exceed 255).
+/*
+ * Creation times as the filters compare them: 2026 filters in ns, 0.1.0 ones in ms (`created_ms` is
+ * `created_ns / 1e6` rounded down, kept beside it for 0.1.0 answers and filters).
  */
-const NUMERIC_TEXT = String.raw`'^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]{1,3})?$'`;
-
-function metaCondition(b: Params, column: string, { path, op }: MetaCondition): string {
-  // The path is a text[] parameter (an array literal with every element quoted): never SQL.
-  const v = `(${column} #>> ${b.add(textArrayLiteral(path))}::text::text[])`;
-  const num = `(CASE WHEN length(${v}) <= 1000 AND ${v} ~ ${NUMERIC_TEXT} THEN ${v}::numeric END)`;
-  switch (op.op) {
-    case "ex":
-      return `${v} IS NOT NULL`; // `#>>` yields SQL NULL for a missing path and for JSON null
-    case "nex":
-      return `${v} IS NULL`;
-    case "between":
-      return `${num} BETWEEN ${b.add(String(op.low))}::text::numeric AND ${
-        b.add(String(op.high))
-      }::text::numeric`;
-    default: {
-      const value = op.value;
-      if (typeof value === "string") return `${v} ${COMPARISON[op.op]} ${b.add(value)}::text`;
-      if (typeof value === "boolean") return `${v} ${COMPARISON[op.op]} ${b.add(String(value))}::text`;
-      return `${num} ${COMPARISON[op.op]} ${b.add(String(value))}::text::numeric`;
-    }
-  }
-}
-
-/** A PostgreSQL array literal of quoted elements: `{"a","b\"c"}`. */
-export function textArrayLiteral(items: readonly string[]): string {
-  return `{${items.map((s) => `"${s.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`;
-}
+const SEQUENCE_CREATED_MS = "s.created_ms";
+const SEQUENCE_CREATED_NS = "s.created_ns";
+const TOPIC_CREATED_MS = "t.created_ms";
+const TOPIC_CREATED_NS = "t.created_ns";

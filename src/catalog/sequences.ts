@@ -9,23 +9,38 @@ import { jsonParam, SEQUENCE_COLUMNS, type SequenceRow, toSequence, UUID_PATTERN
 import type { SqlDriver } from "./driver.ts";
 import { appendEvents } from "./events.ts";
 import { enqueueJob, type NewJob } from "./jobs.ts";
+import { finalizeSession, getSessionByUuid, insertSession } from "./sessions.ts";
 
 export interface NewSequence {
   uuid: string;
   name: string;
   userMetadata: JsonValue;
-  createdMs: number;
+  createdNs: bigint;
+  /**
+   * A 0.1.0 upload: the sequence comes with its implicit session, whose uuid is the sequence's (the
+   * sequence key) and whose ULID is this. A 2026 sequence starts without sessions.
+   */
+  implicitSessionUlid?: string;
 }
 
 export async function createSequence(db: SqlDriver, input: NewSequence): Promise<Sequence> {
   try {
     return await db.transaction(async (tx) => {
-      const rows = await tx.query<SequenceRow>(
-        `INSERT INTO sequences AS s (uuid, name, user_metadata, created_ms)
-         VALUES ($1, $2, $3::text::jsonb, $4) RETURNING ${SEQUENCE_COLUMNS}`,
-        [input.uuid, input.name, jsonParam(input.userMetadata), input.createdMs],
+      const rows = await tx.query<{ id: number }>(
+        `INSERT INTO sequences (uuid, name, user_metadata, created_ns, created_ms)
+         VALUES ($1, $2, $3::text::jsonb, $4::text::int8, $4::text::int8 / 1000000) RETURNING id`,
+        [input.uuid, input.name, jsonParam(input.userMetadata), String(input.createdNs)],
       );
-      const seq = toSequence(rows[0]);
+      const id = Number(rows[0].id);
+      if (input.implicitSessionUlid !== undefined) {
+        await insertSession(tx, {
+          uuid: input.uuid,
+          ulid: input.implicitSessionUlid,
+          sequenceId: id,
+          createdNs: input.createdNs,
+        });
+      }
+      const seq = await selectSequenceForUpdate(tx, id);
       await appendEvents(tx, [{ kind: "sequence.created", sequence: seq.name, resourceUuid: seq.uuid }]);
       return seq;
     });
@@ -65,39 +80,51 @@ export async function listSequences(db: SqlDriver): Promise<Sequence[]> {
 export async function selectSequenceForUpdate(
   tx: SqlDriver,
   id: number,
-  { share = false }: { share?: boolean } = {},
+  { share = false, lock = true }: { share?: boolean; lock?: boolean } = {},
 ): Promise<Sequence> {
+  const mode = !lock ? "" : share ? "FOR SHARE OF s" : "FOR UPDATE OF s";
   const rows = await tx.query<SequenceRow>(
-    `SELECT ${SEQUENCE_COLUMNS} FROM sequences s WHERE s.id = $1 ${share ? "FOR SHARE" : "FOR UPDATE"}`,
+    `SELECT ${SEQUENCE_COLUMNS} FROM sequences s WHERE s.id = $1 ${mode}`,
     [id],
   );
   if (rows.length === 0) throw new NotFoundError(`Cannot find sequence with id ${id}`);
   return toSequence(rows[0]);
 }
 
-/** Locks a sequence whose topics are all locked, enqueueing `jobs` (compactions) in the same transaction. */
-export function lockSequence(
+/**
+ * Finalizes a 0.1.0 sequence: completes its implicit session (uuid = the sequence's), whose topics must
+ * all be locked, enqueueing `jobs` (compactions) in the same transaction. A sequence without an implicit
+ * session (created by a 2026 client) cannot be finalized this way.
+ * @throws FailedPreconditionError when already finalized, without an implicit session, or with unlocked
+ *   topics; NotFoundError.
+ */
+export async function lockSequence(
   db: SqlDriver,
   id: number,
-  { jobs = [] }: { jobs?: readonly NewJob[] } = {},
+  { jobs = [], completedNs }: { jobs?: readonly NewJob[]; completedNs?: bigint } = {},
 ): Promise<Sequence> {
-  return db.transaction(async (tx) => {
-    const seq = await selectSequenceForUpdate(tx, id);
-    if (seq.locked) throw new FailedPreconditionError(`Sequence "${seq.name}" is already locked`);
-    // The row lock above waits for topic creations in flight, so this sees every topic.
-    const open = await tx.query<{ name: string }>(
-      "SELECT name FROM topics WHERE sequence_id = $1 AND NOT locked ORDER BY id",
-      [id],
+  const seq = await selectSequenceForUpdate(db, id, { lock: false });
+  const implicit = await getSessionByUuid(db, seq.uuid);
+  if (!implicit) {
+    throw new FailedPreconditionError(
+      `Sequence "${seq.name}" has no 0.1.0 upload session: finalize its sessions with session_finalize`,
     );
-    if (open.length > 0) {
-      const names = open.map((t) => `"${t.name}"`).join(", ");
-      throw new FailedPreconditionError(`Sequence "${seq.name}" has unlocked topics: ${names}`);
+  }
+  try {
+    await finalizeSession(db, implicit.id, {
+      completedNs: completedNs ?? null,
+      requireTopics: false,
+      alreadyCompleted: "refuse",
+      jobs,
+      event: { kind: "sequence.finalized", sequence: seq.name },
+    });
+  } catch (err) {
+    if (err instanceof FailedPreconditionError && err.message.endsWith("is already finalized")) {
+      throw new FailedPreconditionError(`Sequence "${seq.name}" is already locked`, { cause: err });
     }
-    await tx.query("UPDATE sequences SET locked = true WHERE id = $1", [id]);
-    for (const job of jobs) await enqueueJob(tx, job);
-    await appendEvents(tx, [{ kind: "sequence.finalized", sequence: seq.name, resourceUuid: seq.uuid }]);
-    return { ...seq, locked: true };
-  });
+    throw err;
+  }
+  return await selectSequenceForUpdate(db, id, { lock: false });
 }
 
 /** How a deletion is recorded: aborted (by its writer) or deleted, and the job that removes its objects. */

@@ -10,17 +10,19 @@ import { jsonParam, TOPIC_COLUMNS, type TopicRow, toTopic, UUID_PATTERN } from "
 import type { SqlDriver } from "./driver.ts";
 import { appendEvents } from "./events.ts";
 import { enqueueJob } from "./jobs.ts";
-import { type DeleteOptions, selectSequenceForUpdate } from "./sequences.ts";
+import type { DeleteOptions } from "./sequences.ts";
+import { selectSessionForUpdate, sessionLabel } from "./sessions.ts";
 
 export interface NewTopic {
   uuid: string;
-  sequenceId: number;
+  /** The open session the topic joins (its sequence is the session's). */
+  sessionId: number;
   /** Full locator `<sequence>/<path>`. */
   name: string;
   serializationFormat: SerializationFormat;
   ontologyTag: string;
   userMetadata: JsonValue;
-  createdMs: number;
+  createdNs: bigint;
 }
 
 const FROM_TOPICS = "FROM topics t JOIN sequences s ON s.id = t.sequence_id";
@@ -28,23 +30,32 @@ const FROM_TOPICS = "FROM topics t JOIN sequences s ON s.id = t.sequence_id";
 export async function createTopic(db: SqlDriver, input: NewTopic): Promise<Topic> {
   try {
     return await db.transaction(async (tx) => {
-      // FOR SHARE: waits for (and then sees) a concurrent lockSequence(), which takes FOR UPDATE.
-      const seq = await selectSequenceForUpdate(tx, input.sequenceId, { share: true });
-      if (seq.locked) throw new FailedPreconditionError(`Sequence "${seq.name}" is locked`);
+      // FOR SHARE: waits for (and then sees) a concurrent finalize of the session, which takes FOR UPDATE.
+      const session = await selectSessionForUpdate(tx, input.sessionId, { share: true });
+      if (session.completedNs !== null) {
+        throw new FailedPreconditionError(
+          session.uuid === session.sequenceUuid
+            ? `Sequence "${session.sequenceName}" is locked`
+            : `Session "${sessionLabel(session)}" is finalized: no topic can be added`,
+        );
+      }
+      const seq = { name: session.sequenceName };
       const rows = await tx.query<TopicRow>(
         `WITH t AS (
-           INSERT INTO topics (uuid, sequence_id, name, user_metadata, serialization_format, ontology_tag, created_ms)
-           VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7) RETURNING *
+           INSERT INTO topics (uuid, sequence_id, session_id, name, user_metadata, serialization_format,
+             ontology_tag, created_ns, created_ms)
+           VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8::text::int8, $8::text::int8 / 1000000) RETURNING *
          )
          SELECT ${TOPIC_COLUMNS} FROM t JOIN sequences s ON s.id = t.sequence_id`,
         [
           input.uuid,
-          input.sequenceId,
+          session.sequenceId,
+          session.id,
           input.name,
           jsonParam(input.userMetadata),
           input.serializationFormat,
           input.ontologyTag,
-          input.createdMs,
+          String(input.createdNs),
         ],
       );
       const topic = toTopic(rows[0]);
@@ -74,6 +85,15 @@ export async function getTopicByUuid(db: SqlDriver, uuid: string): Promise<Topic
   if (!UUID_PATTERN.test(uuid)) return null;
   const rows = await db.query<TopicRow>(`SELECT ${TOPIC_COLUMNS} ${FROM_TOPICS} WHERE t.uuid = $1`, [uuid]);
   return rows.length > 0 ? toTopic(rows[0]) : null;
+}
+
+/** The topics of a session, in creation order. */
+export async function listSessionTopics(db: SqlDriver, sessionId: number): Promise<Topic[]> {
+  const rows = await db.query<TopicRow>(
+    `SELECT ${TOPIC_COLUMNS} ${FROM_TOPICS} WHERE t.session_id = $1 ORDER BY t.id`,
+    [sessionId],
+  );
+  return rows.map(toTopic);
 }
 
 export async function listTopics(db: SqlDriver, sequenceId: number): Promise<Topic[]> {

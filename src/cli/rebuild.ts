@@ -49,7 +49,7 @@ function summary(r: RebuildReport, dryRun: boolean, ms: number): string[] {
       dryRun ? "Would rebuild" : "Rebuilt"
     } ${r.sequences} sequence(s), ${r.topics} topic(s), ${r.chunks} chunk(s), ` +
     `${r.bytes} bytes of data in ${(ms / 1000).toFixed(1)} s`,
-    `Restored ${r.notifications} notification(s) and ${r.layers} layer(s)`,
+    `Restored ${r.sessions} session(s), ${r.notifications} notification(s) and ${r.layers} layer(s)`,
     `Already in the catalog: ${r.alreadyPresent} sequence(s) and topic(s); problems found: ${r.problems.length}`,
   ];
 }

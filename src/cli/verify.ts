@@ -43,7 +43,7 @@ export const verifyCommand: Command = {
     cli.stdout(
       `Checked ${report.sequences} sequence(s), ${report.topics} topic(s), ${report.chunks} chunk(s), ` +
         `${report.objects} object(s): ${report.drift.length} drift(s), ${report.removed.length} removed, ` +
-        `${report.pendingRemoval} awaiting removal by a job`,
+        `${report.pendingRemoval} awaiting removal by a job; ${report.sessions} session(s)`,
     );
     return remaining > 0 ? 1 : 0;
   },

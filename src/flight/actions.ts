@@ -210,8 +210,9 @@ export function parseAction(type: string, body: Uint8Array, opts: Partial<Action
 /**
  * Checks an ontology tag. The protocol treats it as opaque, but queries address data as
  * `<tag>.<field path>` split at the first `.`, so a tag holding `.` could never be queried.
+ * Shared with the 2026 action parser (`v2026/actions.ts`).
  */
-function parseOntologyTag(raw: string): string {
+export function parseOntologyTag(raw: string): string {
   const bad = (reason: string) =>
     new InvalidArgumentError(`Invalid ontology tag ${quoteValue(raw)}: ${reason}`);
   if (raw === "") throw bad("the tag is empty");

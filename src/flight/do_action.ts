@@ -1,34 +1,22 @@
 /**
- * DoAction: one typed request in, one typed domain call, one JSON Result out. The response objects
+ * DoAction of the 0.1.0 protocol: one typed request in, one typed domain call, one JSON response out
+ * (`service.ts` parses the request and encodes the Result, for every protocol generation). The response objects
  * here are the wire shapes of protocol section 4: exactly the documented keys, because the SDK expands
  * them into dataclasses.
  *
  * @module
  */
 import { type QueryDeps, runQuery } from "../query/run.ts";
+import { renderQueryItemsV1 } from "../query/render.ts";
 import * as lifecycle from "../lifecycle/mod.ts";
 import type { LifecycleDeps } from "../lifecycle/deps.ts";
 import type { Notification } from "../model/types.ts";
-import { type ActionLimits, type ActionRequest, formatCreatedDatetime, parseAction } from "./actions.ts";
-import { encodeActionResult } from "./actions.ts";
-import { decodeAction, encodeBytesMessage } from "./messages.ts";
+import { type ActionRequest, formatCreatedDatetime } from "./actions.ts";
 
 /** What actions reach: the lifecycle functions, and the query engine for `query`. */
 export interface ActionDeps {
   lifecycle: LifecycleDeps;
   query: QueryDeps;
-}
-
-/** Runs one DoAction request; returns the encoded Result message. */
-export async function doAction(
-  deps: ActionDeps,
-  req: Uint8Array,
-  opts: { limits?: Partial<ActionLimits> } = {},
-): Promise<Uint8Array> {
-  const action = decodeAction(req);
-  const request = parseAction(action.type, action.body, opts.limits);
-  const response = await dispatch(deps, request);
-  return encodeBytesMessage(encodeActionResult(request.action, response));
 }
 
 function notifies(list: Notification[]) {
@@ -42,8 +30,11 @@ function notifies(list: Notification[]) {
   };
 }
 
-/** Performs the request; returns the `response` object, or null for actions that answer "empty". */
-async function dispatch(engines: ActionDeps, req: ActionRequest): Promise<object | null> {
+/**
+ * Performs a parsed 0.1.0 request; returns the `response` object, or null for actions that answer
+ * "empty". The router (`service.ts`) calls it once the caller's permission is checked.
+ */
+export async function dispatchAction(engines: ActionDeps, req: ActionRequest): Promise<object | null> {
   const deps = engines.lifecycle;
   switch (req.action) {
     case "sequence_create": {
@@ -118,9 +109,7 @@ async function dispatch(engines: ActionDeps, req: ActionRequest): Promise<object
       const layers = await lifecycle.listLayers(deps);
       return { layers: layers.map((l) => ({ name: l.name, description: l.description })) };
     }
-    case "query": {
-      const items = await runQuery(engines.query, req.query);
-      return { items: items.map((i) => ({ sequence: i.sequence, topics: i.topics })) };
-    }
+    case "query":
+      return renderQueryItemsV1((await runQuery(engines.query, req.query)).items);
   }
 }

@@ -2,7 +2,8 @@
  * DoGet (protocol 7.3): the ticket names a topic (plain `<seq>/<rest>`, or a range ticket from
  * GetFlightInfo); the stream is the schema with the three `mosaico:` keys, then the rows in
  * `timestamp_ns` order. An events ticket (extension) streams the catalog's events instead: the event
- * schema at once, then the events in id order. Each message is encoded once, pre-framed for gRPC.
+ * schema at once, then the events in id order. A 2026 window ticket goes to `v2026/do_get.ts`. Each
+ * message is encoded once, pre-framed for gRPC.
  *
  * @module
  */
@@ -20,6 +21,7 @@ import { encodeFlightData, type FramedMessage } from "./flight_data.ts";
 import { decodeBytesMessage } from "./messages.ts";
 import type { CallContext } from "./server.ts";
 import { parseTicket, type TopicRead } from "./ticket.ts";
+import { doGetWindow } from "./v2026/do_get.ts";
 
 /** Streams one topic, or the catalog's events, as FlightData messages. */
 export async function* doGet(
@@ -30,6 +32,7 @@ export async function* doGet(
 ): AsyncGenerator<FramedMessage> {
   const ticket = parseTicket(decodeBytesMessage(req), { limits: opts.limits });
   if (ticket.kind === "events") yield* streamEvents(deps, ticket.subscription, ctx);
+  else if (ticket.kind === "window") yield* doGetWindow(deps, ticket, ctx); // 2026 protocol
   else yield* streamTopic(deps, ticket, ctx);
 }
 

@@ -2,6 +2,8 @@
  * DoPut (protocol 6): the first message carries the CMD descriptor `{"topic": {"name", "key"}}` and the
  * Arrow schema; record batches follow. Decoding stops at the edge: ingest sees a Schema and an
  * AsyncIterable of RecordBatches. The reply is an empty PutResult stream, after the topic is locked.
+ * The command parser is a parameter: the 2026 protocol's command (`v2026/commands.ts`) names the topic
+ * and its key differently, and everything after it is the same upload.
  *
  * @module
  */
@@ -11,6 +13,7 @@ import type { LocatorLimits } from "../model/locator.ts";
 import { decodeIpcHeader, decodeRecordBatch } from "../arrow/ipc.ts";
 import { type IngestDeps, ingestTopic, openUpload, validateUploadSchema } from "../ingest/mod.ts";
 import { decodeFlightData } from "./flight_data.ts";
+import type { FlightDescriptor } from "./messages.ts";
 import { parsePutCommand, type PutCommand } from "./put_command.ts";
 import type { CallContext } from "./server.ts";
 
@@ -19,19 +22,28 @@ export interface PutLimits {
   readonly locator?: LocatorLimits;
 }
 
+/**
+ * Reads the upload command from the first message's descriptor (absent: null).
+ * @throws InvalidArgumentError (or ResourceExhaustedError) for a missing or malformed command.
+ */
+export type PutCommandParser = (
+  descriptor: FlightDescriptor | null,
+  opts: { limits?: LocatorLimits },
+) => PutCommand;
+
 /** Consumes one DoPut stream; resolves once the upload is committed. */
 export async function doPut(
   deps: IngestDeps,
   requests: AsyncIterable<Uint8Array>,
   ctx: CallContext,
-  opts: { limits?: PutLimits } = {},
+  opts: { limits?: PutLimits; parseCommand?: PutCommandParser } = {},
 ): Promise<void> {
   const it = requests[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) {
     throw new InvalidArgumentError("Cannot upload: the DoPut stream is empty (expected a schema)");
   }
-  const { command, schema } = decodeUploadHead(first.value, opts.limits);
+  const { command, schema } = decodeUploadHead(first.value, opts.limits, opts.parseCommand);
   const upload = await openUpload(deps, { topicName: command.topic.full, key: command.key });
   try {
     await ingestTopic(deps, upload, {
@@ -54,9 +66,10 @@ export async function doPut(
 export function decodeUploadHead(
   bytes: Uint8Array,
   limits: PutLimits = {},
+  parseCommand: PutCommandParser = parsePutCommand,
 ): { command: PutCommand; schema: Schema } {
   const head = decodeFlightData(bytes);
-  const command = parsePutCommand(head.descriptor, { limits: limits.locator });
+  const command = parseCommand(head.descriptor, { limits: limits.locator });
   const header = head.header.length > 0 ? decodeIpcHeader(head.header) : null;
   if (header?.kind !== "schema") {
     throw new InvalidArgumentError(

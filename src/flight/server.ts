@@ -12,8 +12,14 @@ import * as net from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { API_KEY_HEADER } from "../model/api_keys.ts";
 import { FLIGHT_SERVICE, type FlightRpc, type ResponseMessage } from "./service_def.ts";
 import { applyGrpcPatches } from "./grpc_patch.ts";
+import {
+  applyCompressionPatch,
+  RESPONSE_COMPRESSION_OPTION,
+  type ResponseCompression,
+} from "./grpc_compression.ts";
 import { toGrpcStatus } from "./status.ts";
 
 /** What a handler knows about its call. */
@@ -32,6 +38,11 @@ export interface CallContext {
    * A credential: never log it.
    */
   authorization: string | null;
+  /**
+   * The `mosaico-api-key-token` metadata (the 2026 SDK's API key; several values joined with ", "), null
+   * without one. A credential: never log it.
+   */
+  apiKeyToken: string | null;
   log: Logger;
 }
 
@@ -72,6 +83,11 @@ export interface FlightServerOptions {
   reusePort?: boolean;
   /** Serve TLS (`grpc+tls://`) with this certificate chain and private key (PEM); plaintext without. */
   tls?: TlsMaterial | null;
+  /**
+   * Compress responses with gzip for clients that list it in `grpc-accept-encoding` ("gzip"), or never
+   * ("none", the default). Compressed requests (gzip, deflate) are accepted either way.
+   */
+  responseCompression?: ResponseCompression;
 }
 
 /** A PEM certificate chain (leaf first) and its PEM private key. */
@@ -104,11 +120,14 @@ export class FlightServer {
 
   /** Registers the handlers and binds the port. @throws UnavailableError when the address cannot be bound. */
   static async start(handlers: FlightHandlers, opts: FlightServerOptions): Promise<FlightServer> {
-    applyGrpcPatches(opts.log);
+    const patched = applyGrpcPatches(opts.log);
+    const compression = opts.responseCompression ?? "none";
+    if (compression === "gzip") applyCompressionPatch(opts.log, patched);
     routeGrpcLogs(opts.log);
     const server = new grpc.Server({
       "grpc.max_receive_message_length": opts.maxMessageBytes,
       "grpc.max_send_message_length": opts.maxMessageBytes,
+      [RESPONSE_COMPRESSION_OPTION]: compression,
       ...(opts.maxConcurrentStreams ? { "grpc.max_concurrent_streams": opts.maxConcurrentStreams } : {}),
     });
     // grpc-js has no option for HTTP/2 settings; its constructor leaves them in this object.
@@ -299,8 +318,9 @@ function adapt(
     (call as NodeJS.EventEmitter).on("cancelled", () => ac.abort(new Error("call cancelled by the client")));
     const peer = call.getPeer();
     const authorization = call.metadata.get("authorization").map(String).join(", ") || null;
+    const apiKeyToken = call.metadata.get(API_KEY_HEADER).map(String).join(", ") || null;
     const log = baseLog.child({ rpc: name, peer });
-    const ctx: CallContext = { signal: ac.signal, stopping, peer, authorization, log };
+    const ctx: CallContext = { signal: ac.signal, stopping, peer, authorization, apiKeyToken, log };
     const fail = (err: unknown) => toGrpcStatus(err, ctx.log);
     return { ctx, done: () => calls.delete(ac), fail };
   };

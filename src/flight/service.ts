@@ -2,6 +2,11 @@
  * The Flight RPC handlers: decode the request once, call one domain function, encode the answer.
  * No SQL, no store access and no Arrow internals here; those live below `flight/`.
  *
+ * Two protocols share the port (2026 protocol, section 15): each call goes to the 0.1.0 adapter (this
+ * folder) or the 2026 one (`v2026/`) as its request shows (`v2026/route.ts`), and every call that shows
+ * it teaches the connection's dialect (`dialect.ts`); a `query` that shows nothing is answered in that
+ * dialect, else in the configured default (2026 unless `--query-default-dialect v1`).
+ *
  * @module
  */
 import { InvalidArgumentError, UnimplementedError } from "../errors.ts";
@@ -10,13 +15,28 @@ import { type LifecycleDeps, listSequences } from "../lifecycle/mod.ts";
 import type { IngestDeps } from "../ingest/mod.ts";
 import type { ReadDeps } from "../read/mod.ts";
 import type { QueryDeps } from "../query/run.ts";
-import { decodeBytesMessage, encodeFlightInfo } from "./messages.ts";
+import {
+  decodeAction,
+  decodeBytesMessage,
+  decodeDescriptor,
+  encodeBytesMessage,
+  encodeFlightInfo,
+} from "./messages.ts";
 import type { CallContext, FlightHandlers } from "./server.ts";
-import { type ActionLimits, DEFAULT_ACTION_LIMITS } from "./actions.ts";
-import { doAction } from "./do_action.ts";
+import { type ActionLimits, DEFAULT_ACTION_LIMITS, encodeActionResult, parseAction } from "./actions.ts";
+import { authorizeAction } from "./auth.ts";
+import { type Dialect, DialectMemory } from "./dialect.ts";
+import { dispatchAction } from "./do_action.ts";
 import { doGet } from "./do_get.ts";
-import { doPut } from "./do_put.ts";
+import { doPut, type PutCommandParser } from "./do_put.ts";
 import { getFlightInfo } from "./flight_info.ts";
+import { parsePutCommand } from "./put_command.ts";
+import { parseTicket } from "./ticket.ts";
+import { encodeActionResult2026, parseAction2026 } from "./v2026/actions.ts";
+import { parsePutCommand2026 } from "./v2026/commands.ts";
+import { runAction2026 } from "./v2026/do_action.ts";
+import { getFlightInfo2026 } from "./v2026/flight_info.ts";
+import { infoDialect, putDialect, routeAction, ticketDialect } from "./v2026/route.ts";
 
 /** What the Flight layer needs from the domain: the dependencies of each part. */
 export interface FlightDomain {
@@ -66,12 +86,49 @@ function unimplemented(rpc: string): never {
   throw new UnimplementedError(`${rpc} is not implemented by mosaicod`);
 }
 
+/** How the handlers behave beyond the domain. */
+export interface FlightHandlersOptions {
+  limits?: RequestLimits;
+  /**
+   * The answer shape of a `query` whose body and connection prove no dialect (`--query-default-dialect`):
+   * 2026 by default (the current SDK), `v1` for fleets of 0.1.0 clients.
+   */
+  queryDefaultDialect?: Dialect;
+  /** What each connection proved (default: a fresh memory of 4096 connections). */
+  dialects?: DialectMemory;
+}
+
 /** Builds the handlers over a domain implementation. */
-export function createFlightHandlers(
-  domain: FlightDomain,
-  opts: { limits?: RequestLimits } = {},
-): FlightHandlers {
+export function createFlightHandlers(domain: FlightDomain, opts: FlightHandlersOptions = {}): FlightHandlers {
   const limits = requestLimits(opts.limits ?? DEFAULT_REQUEST_LIMITS);
+  const dialects = opts.dialects ?? new DialectMemory();
+  const queryDefault = opts.queryDefaultDialect ?? "v2026";
+  const learn = (ctx: CallContext, dialect: Dialect | null) => {
+    if (dialect !== null) dialects.remember(ctx.peer, dialect);
+  };
+  const parsePut = (ctx: CallContext): PutCommandParser => (descriptor, parseOpts) => {
+    const dialect = putDialect(descriptor);
+    learn(ctx, dialect);
+    return dialect === "v2026"
+      ? parsePutCommand2026(descriptor, parseOpts)
+      : parsePutCommand(descriptor, parseOpts);
+  };
+  const action = async (req: Uint8Array, ctx: CallContext): Promise<Uint8Array> => {
+    const { type, body } = decodeAction(req);
+    const json = { maxBytes: limits.action.maxBodyBytes, maxDepth: limits.action.maxJsonDepth };
+    const route = routeAction(type, body, json);
+    learn(ctx, route === "neutral" ? null : route);
+    const dialect = route === "neutral" ? dialects.recall(ctx.peer) ?? queryDefault : route;
+    // Parse, then check the permission, then run (2026 protocol, 11.2).
+    if (dialect === "v1") {
+      const request = parseAction(type, body, limits.action);
+      authorizeAction(ctx, "v1", request.action);
+      return encodeBytesMessage(encodeActionResult(request.action, await dispatchAction(domain, request)));
+    }
+    const request = parseAction2026(type, body, limits.action);
+    authorizeAction(ctx, "v2026", request.action);
+    return encodeBytesMessage(encodeActionResult2026(request.action, await runAction2026(domain, request)));
+  };
   return {
     // deno-lint-ignore require-yield
     async *Handshake(_reqs: AsyncIterable<Uint8Array>, _ctx: CallContext) {
@@ -95,21 +152,35 @@ export function createFlightHandlers(
         });
       }
     },
-    GetFlightInfo: (req: Uint8Array) => getFlightInfo(domain.lifecycle, req, { limits: limits.locator }),
+    GetFlightInfo: async (req: Uint8Array, ctx: CallContext) => {
+      const descriptor = decodeDescriptor(req);
+      const dialect = infoDialect(descriptor);
+      learn(ctx, dialect);
+      return dialect === "v2026"
+        ? await getFlightInfo2026(domain.lifecycle, descriptor, { limits: limits.locator })
+        : await getFlightInfo(domain.lifecycle, req, { limits: limits.locator });
+    },
     PollFlightInfo: () => Promise.resolve(unimplemented("PollFlightInfo")),
     GetSchema: () => Promise.resolve(unimplemented("GetSchema")),
-    DoGet: (req: Uint8Array, ctx: CallContext) => doGet(domain.read, req, ctx, { limits: limits.locator }),
+    async *DoGet(req: Uint8Array, ctx: CallContext) {
+      const ticket = parseTicket(decodeBytesMessage(req), { limits: limits.locator });
+      learn(ctx, ticketDialect(ticket));
+      yield* doGet(domain.read, req, ctx, { limits: limits.locator }); // parses it again: tickets are small
+    },
     // deno-lint-ignore require-yield
     async *DoPut(reqs: AsyncIterable<Uint8Array>, ctx: CallContext) {
       // The reply is an empty PutResult stream.
-      await doPut(domain.ingest, reqs, ctx, { limits: { locator: limits.locator } });
+      await doPut(domain.ingest, reqs, ctx, {
+        limits: { locator: limits.locator },
+        parseCommand: parsePut(ctx),
+      });
     },
     // deno-lint-ignore require-yield
     async *DoExchange() {
       unimplemented("DoExchange");
     },
-    async *DoAction(req: Uint8Array) {
-      yield await doAction(domain, req, { limits: limits.action });
+    async *DoAction(req: Uint8Array, ctx: CallContext) {
+      yield await action(req, ctx);
     },
     // deno-lint-ignore require-yield
     async *ListActions() {

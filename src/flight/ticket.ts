@@ -39,7 +39,13 @@
  * - GetFlightInfo with a CMD descriptor holding the same JSON without the marker answers the event
  *   schema and one endpoint whose ticket is the canonical events ticket, so a plain Flight client can
  *   discover the stream; a client may also build the ticket itself.
- * - A structured ticket or command holds exactly one kind: `topic_range` or `events`.
+ * - A structured ticket or command holds exactly one kind: `topic_range` or `events` (tickets also
+ *   `window`, below).
+ *
+ * 2026 windows (section 7.3), tickets only, handed out by the 2026 GetFlightInfo (`v2026/flight_info.ts`):
+ * 0xFF + `{"window": {"name": "<sequence>/<topic path>", "start_ns": "<int64>", "end_ns": "<int64>"}}`,
+ * the window `[start, end)` END EXCLUSIVE, bounds optional as above; `start_ns >= end_ns` reads nothing
+ * (accepted, as the 2026 daemon does). The 0xFF marker keeps them apart from 0.1.0 plain tickets.
  *
  * @module
  */
@@ -67,8 +73,21 @@ export interface EventsRead {
   readonly subscription: EventSubscription;
 }
 
+/** A 2026 DoGet: one topic, rows with `startNs <= timestamp_ns < endNs` (END EXCLUSIVE; null: open). */
+export interface WindowRead {
+  readonly kind: "window";
+  readonly topic: TopicName;
+  readonly window: TimeWindow;
+}
+
+/** A `timestamp_ns` window `[startNs, endNs)`: start inclusive, END EXCLUSIVE; null means open. */
+export interface TimeWindow {
+  readonly startNs: bigint | null;
+  readonly endNs: bigint | null;
+}
+
 /** What a DoGet ticket asks for. */
-export type TicketRequest = TopicRead | EventsRead;
+export type TicketRequest = TopicRead | EventsRead | WindowRead;
 
 /** What a GetFlightInfo CMD descriptor asks for. */
 export type FlightCommand = TopicRangeCommand | EventsRead;
@@ -85,9 +104,24 @@ const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
 const RANGE_FIELDS = new Set(["name", "start_ns", "end_ns"]);
 /** The command may also ask for stripes; a ticket is always one stripe. */
 const COMMAND_FIELDS = new Set([...RANGE_FIELDS, "stripes"]);
-type RangeSource = JsonSource & { readonly fields: ReadonlySet<string> };
-const TICKET: RangeSource = { what: "DoGet ticket", part: "ticket", fields: RANGE_FIELDS };
-const COMMAND: RangeSource = { what: "GetFlightInfo command", part: "cmd", fields: COMMAND_FIELDS };
+const WINDOW_FIELDS = new Set(["name", "start_ns", "end_ns"]);
+type RangeSource = JsonSource & {
+  readonly fields: ReadonlySet<string>;
+  /** The structured kinds this source may hold. */
+  readonly kinds: readonly StructuredKind[];
+};
+const TICKET: RangeSource = {
+  what: "DoGet ticket",
+  part: "ticket",
+  fields: RANGE_FIELDS,
+  kinds: ["topic_range", "events", "window"],
+};
+const COMMAND: RangeSource = {
+  what: "GetFlightInfo command",
+  part: "cmd",
+  fields: COMMAND_FIELDS,
+  kinds: ["topic_range", "events"],
+};
 
 /** A GetFlightInfo range command: the topic, the range, and how many stripes to cut it into (1: none). */
 export interface TopicRangeCommand {
@@ -98,7 +132,7 @@ export interface TopicRangeCommand {
 }
 
 /** The kinds of structured tickets and commands, as their JSON tags. */
-const STRUCTURED_KINDS = ["topic_range", "events"] as const;
+type StructuredKind = "topic_range" | "events" | "window";
 
 const utf8 = new TextEncoder();
 
@@ -112,7 +146,7 @@ const utf8 = new TextEncoder();
 export function parseTicket(bytes: Uint8Array, opts: { limits?: LocatorLimits } = {}): TicketRequest {
   if (bytes.length > 0 && bytes[0] === STRUCTURED_TICKET_MARKER) {
     const parsed = parseStructured(bytes.subarray(1), TICKET, opts.limits);
-    if (parsed.kind === "events") return parsed;
+    if (parsed.kind === "events" || parsed.kind === "window") return parsed;
     return { kind: "topic", topic: parsed.topic, range: parsed.range };
   }
   if (bytes.length > MAX_TICKET_BYTES) {
@@ -136,7 +170,8 @@ export function parseTicket(bytes: Uint8Array, opts: { limits?: LocatorLimits } 
  * @throws InvalidArgumentError or ResourceExhaustedError as {@link parseTicket}.
  */
 export function parseFlightCommand(cmd: Uint8Array, opts: { limits?: LocatorLimits } = {}): FlightCommand {
-  return parseStructured(cmd, COMMAND, opts.limits);
+  // COMMAND.kinds excludes "window": parseStructured refuses it here.
+  return parseStructured(cmd, COMMAND, opts.limits) as FlightCommand;
 }
 
 /** The plain ticket for a topic: its full locator as UTF-8 (the form the SDK parses). */
@@ -164,6 +199,11 @@ export function encodeEventsCommand(sub: EventSubscription): Uint8Array {
   return utf8.encode(JSON.stringify({ events: eventsBody(sub) }));
 }
 
+/** The 2026 window ticket for a topic: marker 0xFF + compact JSON, bounds as decimal strings, open ends omitted. */
+export function encodeWindowTicket(topicFull: string, window: TimeWindow): Uint8Array {
+  return withMarker(utf8.encode(JSON.stringify({ window: rangeCommand(topicFull, window) })));
+}
+
 function withMarker(json: Uint8Array): Uint8Array {
   const out = new Uint8Array(json.length + 1);
   out[0] = STRUCTURED_TICKET_MARKER;
@@ -171,7 +211,7 @@ function withMarker(json: Uint8Array): Uint8Array {
   return out;
 }
 
-function rangeCommand(topicFull: string, range: TimeRange): Record<string, string> {
+function rangeCommand(topicFull: string, range: TimeRange | TimeWindow): Record<string, string> {
   const body: Record<string, string> = { name: topicFull };
   if (range.startNs !== null) body.start_ns = range.startNs.toString();
   if (range.endNs !== null) body.end_ns = range.endNs.toString();
@@ -183,17 +223,17 @@ function parseStructured(
   bytes: Uint8Array,
   src: RangeSource,
   limits: LocatorLimits | undefined,
-): TopicRangeCommand | EventsRead {
+): TopicRangeCommand | EventsRead | WindowRead {
   const obj = decodeJsonObject(bytes, src, { maxBytes: MAX_TICKET_BYTES, maxDepth: 8 });
   const root = new JsonFields(obj, src.what);
   const kinds = root.keys();
   for (const kind of kinds) {
-    if (!(STRUCTURED_KINDS as readonly string[]).includes(kind)) {
+    if (!(src.kinds as readonly string[]).includes(kind)) {
       throw new InvalidArgumentError(`Invalid ${src.what}: unknown kind ${quoteValue(kind)}`);
     }
   }
   if (kinds.length !== 1) {
-    const names = STRUCTURED_KINDS.map((k) => `"${k}"`).join(" or ");
+    const names = src.kinds.map((k) => `"${k}"`).join(" or ");
     throw new InvalidArgumentError(
       `Invalid ${src.what}: ${src.part} must hold exactly one kind, ${names}, not ${kinds.length}`,
     );
@@ -201,7 +241,16 @@ function parseStructured(
   if (kinds[0] === "events") {
     return { kind: "events", subscription: parseEventsFields(root.nested("events")) };
   }
+  if (kinds[0] === "window") return parseWindow(root.nested("window"), limits);
   return parseRange(root.nested("topic_range"), src, limits);
+}
+
+function parseWindow(f: JsonFields, limits: LocatorLimits | undefined): WindowRead {
+  for (const field of f.keys()) {
+    if (!WINDOW_FIELDS.has(field)) throw f.error(field, "is not supported");
+  }
+  const topic = f.parsed("name", (raw) => normalizeTopicName(raw, { limits }));
+  return { kind: "window", topic, window: { startNs: readNs(f, "start_ns"), endNs: readNs(f, "end_ns") } };
 }
 
 function parseRange(f: JsonFields, src: RangeSource, limits: LocatorLimits | undefined): TopicRangeCommand {
@@ -225,8 +274,12 @@ function parseRange(f: JsonFields, src: RangeSource, limits: LocatorLimits | und
   return { kind: "topic_range", topic, range: { startNs, endNs }, stripes };
 }
 
-/** An optional int64 field: absent or null → null; a decimal string or a JSON integer (exact). */
-function readNs(f: JsonFields, field: string): bigint | null {
+/**
+ * An optional int64 field: absent or null → null; a decimal string or a JSON integer (exact, also beyond
+ * 2^53 when the JSON was read with `parseJsonExact`). Shared with the 2026 command parsers.
+ * @throws InvalidArgumentError naming the field otherwise.
+ */
+export function readNs(f: JsonFields, field: string): bigint | null {
   if (!f.has(field)) return null;
   const v = f.value(field);
   if (v === null) return null;

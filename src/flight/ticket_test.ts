@@ -203,7 +203,10 @@ Deno.test("parseTicket() refuses malformed range tickets", () => {
   fails("", "Invalid DoGet ticket: ticket is empty");
   fails("seqA/imu", /^Invalid DoGet ticket: ticket is not valid JSON: .+/);
   fails("[]", "Invalid DoGet ticket: ticket must be a JSON object");
-  fails("{}", 'Invalid DoGet ticket: ticket must hold exactly one kind, "topic_range" or "events", not 0');
+  fails(
+    "{}",
+    'Invalid DoGet ticket: ticket must hold exactly one kind, "topic_range" or "events" or "window", not 0',
+  );
   fails('{"topic": {"name": "s/t"}}', 'Invalid DoGet ticket: unknown kind "topic"');
   fails('{"topic_range": "s/t"}', 'Invalid DoGet ticket: field "topic_range" must be a JSON object');
   fails('{"topic_range": {}}', 'Invalid DoGet ticket: field "topic_range.name" is missing');
@@ -357,7 +360,7 @@ Deno.test("parseTicket() refuses malformed events tickets, naming the field", ()
   );
   assertFails(
     () => parseTicket(rangeTicket('{"events": {}, "topic_range": {"name": "s/t"}}')),
-    'Invalid DoGet ticket: ticket must hold exactly one kind, "topic_range" or "events", not 2',
+    'Invalid DoGet ticket: ticket must hold exactly one kind, "topic_range" or "events" or "window", not 2',
   );
   assertFails(() => parseTicket(rangeTicket('{"event": {}}')), 'Invalid DoGet ticket: unknown kind "event"');
 });

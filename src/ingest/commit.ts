@@ -12,6 +12,7 @@ import { chunkManifestKey, topicManifestKey } from "../model/store_layout.ts";
 import type { NewChunk, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
 import type { IngestDeps } from "./upload.ts";
+import { wallClockNs } from "../model/time.ts";
 
 /** How many manifests are written at once. */
 const MANIFEST_WRITES = 8;
@@ -41,7 +42,8 @@ export async function commitUpload(
   const { effects } = opts;
   const { store } = deps;
   await writeChunkManifests(store, topic, chunks, { signal: opts.signal, written: effects.written });
-  const manifest = topicManifest({ ...topic, locked: true }, chunks.map((c) => c.uuid));
+  const completedNs = (deps.nowNs ?? wallClockNs)();
+  const manifest = topicManifest({ ...topic, locked: true, completedNs }, chunks.map((c) => c.uuid));
   effects.topicManifestReplaced = true;
   await store.put(topicManifestKey(topic.sequenceUuid, topic.uuid), encodeManifest(manifest), {
     signal: opts.signal,
@@ -50,7 +52,7 @@ export async function commitUpload(
   opts.signal.throwIfAborted();
   crashPoint("ingest.before-commit");
   try {
-    const committed = await deps.catalog.commitTopic(topic.id, chunks);
+    const committed = await deps.catalog.commitTopic(topic.id, chunks, completedNs);
     crashPoint("ingest.after-commit");
     return committed;
   } catch (err) {
@@ -59,7 +61,7 @@ export async function commitUpload(
     effects.commitUnknown = committed === null;
     if (!committed) throw err;
     deps.log.warn("commit reported an error but took effect", { topic: topic.name, err });
-    return { ...topic, locked: true };
+    return { ...topic, locked: true, completedNs };
   }
 }
 

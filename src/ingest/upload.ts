@@ -23,6 +23,8 @@ export interface IngestDeps {
    * one row group at a time, so this, not the chunk size, bounds the encoder's memory.
    */
   rowGroupBytes?: number;
+  /** Nanoseconds since the epoch, for a topic's completion time (default: the wall clock). */
+  nowNs?: () => bigint;
 }
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;

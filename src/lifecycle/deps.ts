@@ -19,8 +19,15 @@ export interface LifecycleDeps {
   log: Logger;
   /** Milliseconds since the epoch; injected so tests can fix the clock. */
   now: () => number;
+  /** Nanoseconds since the epoch (default: `now()` × 10^6). */
+  nowNs?: () => bigint;
   /** Deferred deletion and compaction (default {@link DEFAULT_JOB_SETTINGS}). */
   jobs?: JobSettings;
+}
+
+/** The time now in nanoseconds, from the deps' clock. */
+export function nowNs(deps: Pick<LifecycleDeps, "now" | "nowNs">): bigint {
+  return deps.nowNs ? deps.nowNs() : BigInt(deps.now()) * 1_000_000n;
 }
 
 /** The sequence with that name. @throws NotFoundError */
@@ -50,28 +57,45 @@ export async function deleteWithTombstone(
   resource: { uuid: string; prefix: string },
   deleteRow: (job: NewJob) => Promise<unknown>,
 ): Promise<void> {
+  await deleteWithTombstones(deps, [resource], (jobs) => deleteRow(jobs[0]));
+}
+
+/**
+ * {@link deleteWithTombstone} for several resources deleted by one catalog transaction (a session and its
+ * topics): every tombstone first, then `deleteRows` with one job per resource, in the same order.
+ * `uuid` is the resource's id in the store layout (a session's is its ULID).
+ */
+export async function deleteWithTombstones(
+  deps: LifecycleDeps,
+  resources: readonly { uuid: string; prefix: string }[],
+  deleteRows: (jobs: NewJob[]) => Promise<unknown>,
+): Promise<void> {
   const settings = deps.jobs ?? DEFAULT_JOB_SETTINGS;
-  const tombstone = tombstoneKey(resource.uuid);
   const deleteAfterMs = deps.now() + settings.deletionRetentionMs;
-  const body = JSON.stringify({
-    version: 1,
-    kind: "tombstone",
-    prefix: resource.prefix,
-    created_ms: deps.now(),
-    delete_after_ms: deleteAfterMs,
-  });
-  await deps.store.put(tombstone, new TextEncoder().encode(body));
-  const job = deleteResourceJob({ ...resource, tombstone }, {
-    maxAttempts: settings.maxAttempts,
-    delayMs: settings.deletionRetentionMs,
-  });
+  const tombstones = resources.map((r) => tombstoneKey(r.uuid));
+  await Promise.all(resources.map((resource, i) => {
+    const body = JSON.stringify({
+      version: 1,
+      kind: "tombstone",
+      prefix: resource.prefix,
+      created_ms: deps.now(),
+      delete_after_ms: deleteAfterMs,
+    });
+    return deps.store.put(tombstones[i], new TextEncoder().encode(body));
+  }));
+  const jobs = resources.map((resource, i) =>
+    deleteResourceJob({ ...resource, tombstone: tombstones[i] }, {
+      maxAttempts: settings.maxAttempts,
+      delayMs: settings.deletionRetentionMs,
+    })
+  );
   try {
-    await deleteRow(job);
+    await deleteRows(jobs);
   } catch (err) {
     // NOT_FOUND: another delete of the same resource won and still needs the tombstone. UNAVAILABLE: the
     // commit may have happened (a connection lost during it); a stale tombstone is withdrawn at start-up.
     if (!(err instanceof NotFoundError) && !(err instanceof UnavailableError)) {
-      await deps.store.delete(tombstone).catch(() => {});
+      await Promise.all(tombstones.map((t) => deps.store.delete(t).catch(() => {})));
     }
     throw err;
   }

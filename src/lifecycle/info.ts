@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Layer, Notification, NotifyType, Sequence, Topic } from "../model/types.ts";
+import type { Layer, Notification, NotifyType, Sequence, Session, Topic } from "../model/types.ts";
+import { NO_USAGE, type Usage } from "../catalog/catalog.ts";
 import { AlreadyExistsError } from "../errors.ts";
 import type { TopicName } from "../model/locator.ts";
 import { type LifecycleDeps, requireSequence, requireTopic } from "./deps.ts";
@@ -44,6 +45,27 @@ export async function topicSystemInfo(deps: LifecycleDeps, req: { topic: TopicNa
     locked: topic.locked,
     createdMs: topic.createdMs,
   };
+}
+
+/** A topic with the totals of its committed chunks. */
+export type TopicWithUsage = Topic & { usage: Usage };
+
+/**
+ * A sequence with its sessions and every topic (with its usage), in creation order (GetFlightInfo on a
+ * sequence, protocol 2026).
+ */
+export async function describeSequenceSessions(
+  deps: LifecycleDeps,
+  name: string,
+): Promise<{ sequence: Sequence; sessions: Session[]; topics: TopicWithUsage[] } | null> {
+  const sequence = await deps.catalog.getSequence(name);
+  if (!sequence) return null;
+  const [sessions, topics, usages] = await Promise.all([
+    deps.catalog.listSessions(sequence.id),
+    deps.catalog.listTopics(sequence.id),
+    deps.catalog.topicUsagesOfSequence(sequence.id),
+  ]);
+  return { sequence, sessions, topics: topics.map((t) => ({ ...t, usage: usages.get(t.id) ?? NO_USAGE })) };
 }
 
 /** A sequence and its topics in catalog order (GetFlightInfo on a sequence). */

@@ -13,10 +13,15 @@ import type {
   NotifyType,
   Sequence,
   SerializationFormat,
+  Session,
   Topic,
 } from "./types.ts";
 
-export const MANIFEST_VERSION = 1;
+/**
+ * 2: sessions (protocol 2026). Sequence manifests of version 1 were written before sessions existed: their
+ * sequence is one implicit session (`legacy.ts`), and their topic manifests have no session or ns times.
+ */
+export const MANIFEST_VERSION = 2;
 
 /**
  * Version of the per-column statistics format. Raise it when statistics change (a new column kind, a
@@ -30,8 +35,23 @@ export interface SequenceManifest {
   uuid: string;
   name: string;
   created_ms: number;
+  /** Decimal string (version 2+); absent before: `created_ms` × 10^6. */
+  created_ns?: string;
   user_metadata: JsonValue;
+  /** Version 1 only: the sequence was finalized. From version 2 on, sessions say it (always false). */
   locked: boolean;
+}
+
+/** A session (version 2+): `sequences/<sequence uuid>/sessions/<session uuid>/session.json`. */
+export interface SessionManifest {
+  version: number;
+  kind: "session";
+  uuid: string;
+  ulid: string;
+  sequence_uuid: string;
+  /** Decimal strings (int64 nanoseconds). */
+  created_ns: string;
+  completed_ns: string | null;
 }
 
 export interface TopicManifest {
@@ -48,6 +68,11 @@ export interface TopicManifest {
   locked: boolean;
   /** Uuids of the committed chunks, in order; empty until the topic is locked. */
   chunks: string[];
+  /** Version 2+: the session the topic belongs to (version 1: the implicit one, uuid = sequence uuid). */
+  session_uuid?: string;
+  /** Version 2+, decimal strings: creation and completion (null while unlocked). */
+  created_ns?: string;
+  completed_ns?: string | null;
 }
 
 export interface ChunkManifest {
@@ -89,20 +114,35 @@ export function chunkStatsFromManifest(m: ChunkManifest): ColumnStats[] {
   );
 }
 
-export function sequenceManifest(seq: Omit<Sequence, "id">): SequenceManifest {
+export function sequenceManifest(seq: Omit<Sequence, "id" | "locked">): SequenceManifest {
   return {
     version: MANIFEST_VERSION,
     kind: "sequence",
     uuid: seq.uuid,
     name: seq.name,
     created_ms: seq.createdMs,
+    created_ns: String(seq.createdNs),
     user_metadata: seq.userMetadata,
-    locked: seq.locked,
+    locked: false,
+  };
+}
+
+export function sessionManifest(
+  session: Omit<Session, "id" | "sequenceId" | "sequenceName">,
+): SessionManifest {
+  return {
+    version: MANIFEST_VERSION,
+    kind: "session",
+    uuid: session.uuid,
+    ulid: session.ulid,
+    sequence_uuid: session.sequenceUuid,
+    created_ns: String(session.createdNs),
+    completed_ns: session.completedNs === null ? null : String(session.completedNs),
   };
 }
 
 export function topicManifest(
-  topic: Omit<Topic, "id" | "sequenceId" | "schemaKey">,
+  topic: Omit<Topic, "id" | "sequenceId" | "sessionId" | "schemaKey">,
   chunkUuids: string[] = [],
 ): TopicManifest {
   return {
@@ -118,6 +158,9 @@ export function topicManifest(
     user_metadata: topic.userMetadata,
     locked: topic.locked,
     chunks: chunkUuids,
+    session_uuid: topic.sessionUuid,
+    created_ns: String(topic.createdNs),
+    completed_ns: topic.completedNs === null ? null : String(topic.completedNs),
   };
 }
 
@@ -178,7 +221,13 @@ const encoder = new TextEncoder();
 
 /** Compact UTF-8 JSON bytes of a manifest. */
 export function encodeManifest(
-  manifest: SequenceManifest | TopicManifest | ChunkManifest | NotificationManifest | LayerManifest,
+  manifest:
+    | SequenceManifest
+    | SessionManifest
+    | TopicManifest
+    | ChunkManifest
+    | NotificationManifest
+    | LayerManifest,
 ): Uint8Array {
   return encoder.encode(JSON.stringify(manifest));
 }

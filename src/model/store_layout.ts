@@ -5,6 +5,7 @@
  *
  * ```
  * sequences/<sequence uuid>/sequence.json                    sequence manifest
+ * sequences/<sequence uuid>/sessions/<session ulid>/session.json   session manifest (manifest version 2+)
  * sequences/<sequence uuid>/topics/<topic uuid>/topic.json   topic manifest
  * .../topics/<topic uuid>/schema.arrow                       schema snapshot (encapsulated Arrow IPC), written once
  * .../topics/<topic uuid>/chunks/<index>-<chunk uuid>.parquet   sealed chunk, immutable
@@ -26,6 +27,19 @@ export function sequencePrefix(sequenceUuid: string): string {
 
 export function sequenceManifestKey(sequenceUuid: string): string {
   return `${sequencePrefix(sequenceUuid)}/sequence.json`;
+}
+
+/**
+ * Everything of one session but its topics (which live under the sequence, `topic.json` naming the
+ * session). Named by the ULID, the session's public id: its uuid is a write token, and the implicit session
+ * of a 0.1.0 upload shares its uuid with the sequence (tombstones and deletion jobs are keyed by these ids).
+ */
+export function sessionPrefix(sequenceUuid: string, sessionUlid: string): string {
+  return `${sequencePrefix(sequenceUuid)}/sessions/${sessionUlid}`;
+}
+
+export function sessionManifestKey(sequenceUuid: string, sessionUlid: string): string {
+  return `${sessionPrefix(sequenceUuid, sessionUlid)}/session.json`;
 }
 
 /** Everything of one topic. */
@@ -82,7 +96,7 @@ export async function layerKey(name: string): Promise<string> {
 export const TOMBSTONES_PREFIX = "tombstones";
 
 /**
- * Written before a sequence or topic is deleted and removed after its objects are: while it exists,
+ * Written before a sequence, session (by its ULID) or topic is deleted and removed after its objects are: while it exists,
  * whatever is left under the resource's prefix is garbage (rebuild skips it, verify --repair removes it).
  */
 export function tombstoneKey(resourceUuid: string): string {
@@ -92,6 +106,7 @@ export function tombstoneKey(resourceUuid: string): string {
 /** What a key is in the layout above: the inverse of the key builders, for tools that list the store. */
 export type StoreKey =
   | { kind: "sequence-manifest"; sequence: string; topic: null }
+  | { kind: "session-manifest"; sequence: string; topic: null; session: string }
   | { kind: "topic-manifest" | "schema"; sequence: string; topic: string }
   | { kind: "chunk" | "chunk-manifest"; sequence: string; topic: string; chunk: string }
   | { kind: "notification"; sequence: string; topic: string | null }
@@ -105,12 +120,15 @@ const CHUNK_FILE = /^chunks\/\d+-([^/.]+)\.(parquet|json)$/;
 const NOTIFICATION_FILE = /^notifications\/[^/]+\.json$/;
 const LAYER_FILE = /^layers\/[0-9a-f]{64}\.json$/;
 const TOMBSTONE_FILE = /^tombstones\/([^/]+)\.json$/;
+const SESSION_FILE = /^sessions\/([^/]+)\/session\.json$/;
 
 export function parseStoreKey(key: string): StoreKey {
   const inSequence = IN_SEQUENCE.exec(key);
   if (inSequence) {
     const [, sequence, topic = null, rest] = inSequence;
     if (topic === null && rest === "sequence.json") return { kind: "sequence-manifest", sequence, topic };
+    const session = topic === null ? SESSION_FILE.exec(rest) : null;
+    if (session) return { kind: "session-manifest", sequence, topic: null, session: session[1] };
     if (NOTIFICATION_FILE.test(rest)) return { kind: "notification", sequence, topic };
     if (topic !== null) {
       if (rest === "topic.json") return { kind: "topic-manifest", sequence, topic };

@@ -12,15 +12,49 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export type SerializationFormat = "default" | "ragged" | "image";
 export const SERIALIZATION_FORMATS: readonly SerializationFormat[] = ["default", "ragged", "image"];
 
-/** A recorded run. `name` is the normalised locator (no leading or trailing `/`). */
+/**
+ * A recorded run. `name` is the normalised locator (no leading or trailing `/`).
+ *
+ * `locked` is the 0.1.0 view of the sequence (protocol 2026, section 15): it has at least one session and
+ * every session is completed. The 2026 protocol never locks a sequence; it locks sessions.
+ */
 export interface Sequence {
   id: number;
   uuid: string;
   name: string;
   locked: boolean;
   userMetadata: JsonValue;
+  /** Creation time, nanoseconds since the epoch (the 2026 protocol's unit). */
+  createdNs: bigint;
+  /** The same instant in milliseconds (the 0.1.0 protocol's unit): `createdNs / 1e6`, rounded down. */
   createdMs: number;
 }
+
+/**
+ * One upload batch into a sequence (protocol 2026): a sequence holds sessions, a session holds topics.
+ * A session is open until finalized; then it is locked (immutable: no new topics). A 0.1.0 upload is one
+ * implicit session whose uuid is the sequence key (= the sequence's uuid), completed by
+ * `sequence_finalize`.
+ */
+export interface Session {
+  id: number;
+  /** The write token: 2026 `session_uuid` (and, for an implicit 0.1.0 session, the sequence key). */
+  uuid: string;
+  /**
+   * The public id, a ULID (26 Crockford base-32 characters): the session locator is
+   * `<sequence>:<ulid>` (SDK 0.6+). Never derived from the uuid, which is a secret.
+   */
+  ulid: string;
+  sequenceId: number;
+  sequenceName: string;
+  sequenceUuid: string;
+  createdNs: bigint;
+  /** When it was finalized; null while it is open. */
+  completedNs: bigint | null;
+}
+
+/** A session by its write token, or by its public locator `<sequence>:<ulid>`. */
+export type SessionRef = { uuid: string } | { sequence: string; ulid: string };
 
 /** A typed time series inside a sequence. `name` is the full locator `<sequence>/<path>`. */
 export interface Topic {
@@ -29,12 +63,18 @@ export interface Topic {
   sequenceId: number;
   sequenceName: string;
   sequenceUuid: string;
+  /** The session the topic was created in. */
+  sessionId: number;
+  sessionUuid: string;
   name: string;
   locked: boolean;
   userMetadata: JsonValue;
   serializationFormat: SerializationFormat;
   ontologyTag: string;
+  createdNs: bigint;
   createdMs: number;
+  /** When its upload ended and locked it; null while unlocked. */
+  completedNs: bigint | null;
   /** Store key of the immutable Arrow schema snapshot, once the first DoPut sent a schema. */
   schemaKey: string | null;
 }
@@ -114,6 +154,9 @@ export type EventKind =
   | "sequence.finalized"
   | "sequence.aborted"
   | "sequence.deleted"
+  | "session.created"
+  | "session.finalized"
+  | "session.deleted"
   | "topic.created"
   | "topic.locked"
   | "topic.deleted"
@@ -126,6 +169,9 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "sequence.finalized",
   "sequence.aborted",
   "sequence.deleted",
+  "session.created",
+  "session.finalized",
+  "session.deleted",
   "topic.created",
   "topic.locked",
   "topic.deleted",

@@ -23,10 +23,13 @@ import {
   type ChunkManifest,
   chunkStatsFromManifest,
   type LayerManifest,
+  MANIFEST_VERSION,
   type NotificationManifest,
   type SequenceManifest,
+  type SessionManifest,
   type TopicManifest,
 } from "../model/manifests.ts";
+import { legacySession, manifestCreatedNs, type StoredSession } from "./_stored_sessions.ts";
 import {
   LAYERS_PREFIX,
   parseStoreKey,
@@ -54,6 +57,8 @@ export interface RebuildOptions {
 
 export interface RebuildReport {
   sequences: number;
+  /** Sessions found in the store (version 1 sequences: their implicit session). */
+  sessions: number;
   topics: number;
   chunks: number;
   /** Parquet bytes of the committed chunks. */
@@ -75,6 +80,8 @@ interface TopicEntry {
 interface SequenceEntry {
   manifestKey: string;
   topics: Map<string, TopicEntry>;
+  /** Session manifest keys by session ULID (manifest version 2+). */
+  sessions: Map<string, string>;
 }
 
 /** What the store holds, from one listing. */
@@ -94,6 +101,7 @@ interface StoreIndex {
 export async function rebuildCatalog(deps: RebuildDeps, opts: RebuildOptions = {}): Promise<RebuildReport> {
   const report: RebuildReport = {
     sequences: 0,
+    sessions: 0,
     topics: 0,
     chunks: 0,
     bytes: 0,
@@ -133,13 +141,16 @@ async function indexStore(store: ObjectStore): Promise<StoreIndex> {
   }
   const sequence = (uuid: string) => {
     let entry = index.sequences.get(uuid);
-    if (!entry) index.sequences.set(uuid, entry = { manifestKey: "", topics: new Map() });
+    if (!entry) {
+      index.sequences.set(uuid, entry = { manifestKey: "", topics: new Map(), sessions: new Map() });
+    }
     return entry;
   };
   for await (const { key, sizeBytes: size } of store.list("sequences")) {
     index.sizes.set(key, size);
     const k = parseStoreKey(key);
     if (k.kind === "sequence-manifest") sequence(k.sequence).manifestKey = key;
+    else if (k.kind === "session-manifest") sequence(k.sequence).sessions.set(k.session, key);
     else if (k.kind === "topic-manifest" || k.kind === "schema") {
       const topics = sequence(k.sequence).topics;
       const topic = topics.get(k.topic) ?? { manifestKey: "", hasSchema: false };
@@ -161,6 +172,9 @@ async function indexStore(store: ObjectStore): Promise<StoreIndex> {
     for (const topicUuid of entry.topics.keys()) {
       if (index.deleted.has(topicUuid)) entry.topics.delete(topicUuid);
     }
+    for (const ulid of entry.sessions.keys()) {
+      if (index.deleted.has(ulid)) entry.sessions.delete(ulid);
+    }
   }
   return index;
 }
@@ -173,6 +187,7 @@ async function rebuildSequence(
   dryRun: boolean,
 ): Promise<void> {
   const { catalog } = deps;
+  const createdNs = manifestCreatedNs(manifest);
   let seq: Sequence | null = await catalog.getSequenceByUuid(manifest.uuid);
   if (seq) report.alreadyPresent++;
   else {
@@ -186,7 +201,7 @@ async function rebuildSequence(
         uuid: manifest.uuid,
         name: manifest.name,
         userMetadata: manifest.user_metadata,
-        createdMs: manifest.created_ms,
+        createdNs,
       });
     }
   }
@@ -199,51 +214,98 @@ async function rebuildSequence(
     }, report);
   }
   const entry = index.sequences.get(manifest.uuid)!;
+  const sessions = await storedSessions(deps, entry, manifest, report);
+  const sessionIds = new Map<string, number>();
+  for (const session of sessions) {
+    report.sessions++;
+    if (!seq || dryRun) continue;
+    const present = await catalog.getSessionByUuid(session.uuid);
+    const restored = present ?? await catalog.createSession({ ...session, sequenceId: seq.id });
+    sessionIds.set(session.uuid, restored.id);
+  }
   const topics: { manifest: TopicManifest; entry: TopicEntry }[] = [];
   for (const [uuid, topicEntry] of entry.topics) {
     if (!topicEntry.manifestKey) continue; // a topic_create that never completed
     const m = await readManifest<TopicManifest>(deps.store, topicEntry.manifestKey, "topic", report);
+    const sessionUuid = m?.session_uuid ?? manifest.uuid;
     if (m && (m.uuid !== uuid || m.sequence_uuid !== manifest.uuid)) {
       report.problems.push(`${topicEntry.manifestKey}: names topic ${m.uuid} of sequence ${m.sequence_uuid}`);
+    } else if (m && !sessions.some((x) => x.uuid === sessionUuid)) {
+      report.problems.push(`${topicEntry.manifestKey}: its session is not in the store`);
     } else if (m) topics.push({ manifest: m, entry: topicEntry });
   }
   topics.sort((a, b) =>
     a.manifest.created_ms - b.manifest.created_ms || (a.manifest.name < b.manifest.name ? -1 : 1)
   );
-  let allLocked = true;
+  const incomplete = new Set<string>();
   for (const topic of topics) {
-    const locked = await rebuildTopic(
-      deps,
-      index,
-      seq,
-      manifest,
-      topic.manifest,
-      topic.entry,
-      report,
-      dryRun,
-    );
-    allLocked &&= locked;
+    const sessionUuid = topic.manifest.session_uuid ?? manifest.uuid;
+    const sessionId = sessionIds.get(sessionUuid) ?? null;
+    const locked = await rebuildTopic(deps, index, { seq, sessionId }, manifest, topic, report, dryRun);
+    if (!locked) incomplete.add(sessionUuid);
   }
-  if (manifest.locked && seq && !seq.locked && !dryRun) {
-    if (allLocked) await catalog.lockSequence(seq.id);
-    else {report.problems.push(
-        `sequence "${manifest.name}": finalized, but not every topic could be restored`,
-      );}
+  for (const session of sessions) {
+    const id = sessionIds.get(session.uuid);
+    if (session.completedNs === null || id === undefined) continue;
+    if (incomplete.has(session.uuid)) {
+      report.problems.push(
+        `session "${manifest.name}:${session.ulid}": finalized, but not every topic could be restored`,
+      );
+      continue;
+    }
+    await catalog.finalizeSession(id, {
+      completedNs: session.completedNs,
+      requireTopics: false,
+      alreadyCompleted: "keep",
+      event: { kind: "session.finalized", sequence: manifest.name, detail: { restored: true } },
+    });
   }
+}
+
+/**
+ * The sessions of a stored sequence, oldest first: its session manifests (version 2+), or the implicit
+ * session of a sequence written before sessions existed (`model/legacy.ts`).
+ */
+async function storedSessions(
+  deps: RebuildDeps,
+  entry: SequenceEntry,
+  manifest: SequenceManifest,
+  report: RebuildReport,
+): Promise<StoredSession[]> {
+  const sessions: StoredSession[] = [];
+  for (const [ulid, key] of entry.sessions) {
+    const m = await readManifest<SessionManifest>(deps.store, key, "session", report);
+    if (m && (m.ulid !== ulid || m.sequence_uuid !== manifest.uuid)) {
+      report.problems.push(`${key}: names session ${m.ulid} of sequence ${m.sequence_uuid}`);
+    } else if (m) {
+      sessions.push({
+        uuid: m.uuid,
+        ulid: m.ulid,
+        createdNs: BigInt(m.created_ns),
+        completedNs: m.completed_ns === null ? null : BigInt(m.completed_ns),
+      });
+    }
+  }
+  // A sequence written before sessions existed was one implicit session; a manifest of it (written once
+  // it was finalized after the upgrade) wins over the derived one.
+  if (manifest.version < 2 && !sessions.some((x) => x.uuid === manifest.uuid)) {
+    sessions.push(legacySession(manifest));
+  }
+  return sessions.sort((a, b) => (a.createdNs < b.createdNs ? -1 : a.createdNs > b.createdNs ? 1 : 0));
 }
 
 /** Rebuilds one topic; returns whether it ends up locked (as its manifest says, with all its chunks). */
 async function rebuildTopic(
   deps: RebuildDeps,
   index: StoreIndex,
-  seq: Sequence | null,
+  parent: { seq: Sequence | null; sessionId: number | null },
   seqManifest: SequenceManifest,
-  manifest: TopicManifest,
-  entry: TopicEntry,
+  { manifest, entry }: { manifest: TopicManifest; entry: TopicEntry },
   report: RebuildReport,
   dryRun: boolean,
 ): Promise<boolean> {
   const { catalog, store } = deps;
+  const createdNs = manifestCreatedNs(manifest);
   let topic = await catalog.getTopicByUuid(manifest.uuid);
   if (topic) report.alreadyPresent++;
   else {
@@ -252,15 +314,15 @@ async function rebuildTopic(
       report.problems.push(`topic "${manifest.name}": the name belongs to ${taken.uuid} in the catalog`);
       return false;
     }
-    if (!dryRun && seq) {
+    if (!dryRun && parent.seq && parent.sessionId !== null) {
       topic = await catalog.createTopic({
         uuid: manifest.uuid,
-        sequenceId: seq.id,
+        sessionId: parent.sessionId,
         name: manifest.name,
         serializationFormat: manifest.serialization_format,
         ontologyTag: manifest.ontology_tag,
         userMetadata: manifest.user_metadata,
-        createdMs: manifest.created_ms,
+        createdNs,
       });
     }
   }
@@ -290,7 +352,9 @@ async function rebuildTopic(
   report.chunks += chunks.length;
   report.bytes += chunks.reduce((n, c) => n + c.sizeBytes, 0);
   if (!complete) return false; // left unlocked: a topic must never look complete without its data
-  if (topic && !topic.locked && !dryRun) await catalog.commitTopic(topic.id, chunks);
+  // Before version 2 a topic's completion time was not recorded: it reads as its creation (legacy.ts).
+  const completedNs = manifest.completed_ns ? BigInt(manifest.completed_ns) : createdNs;
+  if (topic && !topic.locked && !dryRun) await catalog.commitTopic(topic.id, chunks, completedNs);
   return true;
 }
 
@@ -393,8 +457,9 @@ async function readManifest<T extends { kind: string; version: number }>(
   try {
     const value = await readManifestJson(store, key, { exact });
     const m = value as unknown as T;
-    if (typeof value !== "object" || value === null || m.kind !== kind || m.version !== 1) {
-      report.problems.push(`${key}: not a version 1 ${kind} manifest`);
+    const known = typeof m?.version === "number" && m.version >= 1 && m.version <= MANIFEST_VERSION;
+    if (typeof value !== "object" || value === null || m.kind !== kind || !known) {
+      report.problems.push(`${key}: not a ${kind} manifest of versions 1 to ${MANIFEST_VERSION}`);
       return null;
     }
     return m;

@@ -18,6 +18,7 @@ import { deleteResourceJob, deletionDedupeKey } from "../model/job_payloads.ts";
 import { parseStoreKey, TOMBSTONES_PREFIX } from "../model/store_layout.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { readManifestJson } from "./_manifest_json.ts";
+import { resourceInCatalog } from "./_resources.ts";
 
 /**
  * A tombstone whose resource is still in the catalog is withdrawn only when older than this: a younger
@@ -42,7 +43,7 @@ export async function recoverDeletions(
         created_ms?: unknown;
         delete_after_ms?: unknown;
       };
-      if (await catalog.getSequenceByUuid(uuid) || await catalog.getTopicByUuid(uuid)) {
+      if (await resourceInCatalog(catalog, uuid)) {
         // Young: another daemon may be between the tombstone and its catalog commit.
         const created = typeof body.created_ms === "number" ? body.created_ms : 0;
         if (now() - created < STALE_TOMBSTONE_MS) continue;

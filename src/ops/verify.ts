@@ -29,17 +29,20 @@ import {
   chunkStatsFromManifest,
   type LayerManifest,
   type SequenceManifest,
+  type SessionManifest,
   type TopicManifest,
 } from "../model/manifests.ts";
+import { legacySession, type StoredSession } from "./_stored_sessions.ts";
 import {
   chunkManifestKey,
   layerKey,
   parseStoreKey,
   schemaKey,
   sequenceManifestKey,
+  sessionManifestKey,
   topicManifestKey,
 } from "../model/store_layout.ts";
-import type { Chunk, ColumnStats, Topic } from "../model/types.ts";
+import type { Chunk, ColumnStats, Sequence, Session, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { awaitsRemoval, pendingWork } from "./_pending.ts";
 import { canonicalJson, readManifestJson } from "./_manifest_json.ts";
@@ -57,6 +60,7 @@ export interface Drift {
 
 export interface VerifyReport {
   sequences: number;
+  sessions: number;
   topics: number;
   chunks: number;
   objects: number;
@@ -81,6 +85,7 @@ export async function verifyStore(
   const { catalog, store } = deps;
   const report: VerifyReport = {
     sequences: 0,
+    sessions: 0,
     topics: 0,
     chunks: 0,
     objects: 0,
@@ -97,6 +102,7 @@ export async function verifyStore(
   const known = new Set<string>(); // keys the catalog accounts for
   const sequenceUuids = new Set<string>();
   const topicUuids = new Map<string, Topic>();
+  const sessionUlids = new Set<string>();
   const committed = new Set<string>(); // chunk uuids
   const drift = (kind: DriftKind, what: string, detail: string) => report.drift.push({ kind, what, detail });
 
@@ -108,12 +114,13 @@ export async function verifyStore(
     known.add(seqKey);
     const sm = await manifest<SequenceManifest>(store, sizes, seqKey);
     if (!sm) drift("missing", seqKey, `manifest of sequence "${seq.name}"`);
-    else if (sm.locked !== seq.locked || sm.name !== seq.name) {
-      drift(
-        "mismatch",
-        seqKey,
-        `manifest says ${sm.name} locked=${sm.locked}, catalog ${seq.name} locked=${seq.locked}`,
-      );
+    else if (sm.name !== seq.name) {
+      drift("mismatch", seqKey, `manifest says ${sm.name}, catalog ${seq.name}`);
+    }
+    for (const session of await catalog.listSessions(seq.id)) {
+      report.sessions++;
+      sessionUlids.add(session.ulid);
+      await verifySession(store, sizes, known, { seq, manifest: sm, session }, drift);
     }
     for (const topic of await catalog.listTopics(seq.id)) {
       report.topics++;
@@ -134,6 +141,8 @@ export async function verifyStore(
           tKey,
           `manifest of topic "${topic.name}" disagrees on its lock or committed chunks`,
         );
+      } else if ((tm.session_uuid ?? seq.uuid) !== topic.sessionUuid) {
+        drift("mismatch", tKey, `manifest of topic "${topic.name}" names another session`);
       }
       if (topic.schemaKey) {
         known.add(topic.schemaKey);
@@ -174,8 +183,9 @@ export async function verifyStore(
     }
     if (known.has(key)) continue;
     const k = parseStoreKey(key);
-    const dead = [k.sequence, k.topic].find((u) => u && tombstones.has(u));
-    if (dead && !sequenceUuids.has(dead) && !topicUuids.has(dead)) {
+    const session = k.kind === "session-manifest" ? k.session : null;
+    const dead = [k.sequence, k.topic, session].find((u) => u && tombstones.has(u));
+    if (dead && !sequenceUuids.has(dead) && !topicUuids.has(dead) && !sessionUlids.has(dead)) {
       drift(
         "deleted",
         key,
@@ -185,6 +195,8 @@ export async function verifyStore(
       drift("orphan", key, "sequence unknown to the catalog");
     } else if (k.topic !== null && !topicUuids.has(k.topic)) {
       drift("orphan", key, "topic unknown to the catalog");
+    } else if (session !== null) {
+      drift("orphan", key, "session unknown to the catalog");
     } else if (k.kind === "notification") continue; // a notification of a known sequence or topic
     else if ((k.kind === "chunk" || k.kind === "chunk-manifest") && !committed.has(k.chunk)) {
       const topic = topicUuids.get(k.topic);
@@ -199,7 +211,7 @@ export async function verifyStore(
   // Tombstones last, once the leftovers they guard are gone.
   for (const [uuid, key] of tombstones) {
     if (pending.tombstones.has(key)) continue;
-    if (sequenceUuids.has(uuid) || topicUuids.has(uuid)) {
+    if (sequenceUuids.has(uuid) || topicUuids.has(uuid) || sessionUlids.has(uuid)) {
       drift(
         "mismatch",
         key,
@@ -212,6 +224,41 @@ export async function verifyStore(
       );}
   }
   return report;
+}
+
+/**
+ * A session's manifest says what the catalog says (uuid, times). The implicit session of a sequence
+ * written before sessions existed has none until it changes: the legacy rules then say what it must be.
+ */
+async function verifySession(
+  store: ObjectStore,
+  sizes: Map<string, number>,
+  known: Set<string>,
+  { seq, manifest: sm, session }: { seq: Sequence; manifest: SequenceManifest | null; session: Session },
+  drift: (kind: DriftKind, what: string, detail: string) => void,
+): Promise<void> {
+  const key = sessionManifestKey(seq.uuid, session.ulid);
+  known.add(key);
+  const m = await manifest<SessionManifest>(store, sizes, key);
+  const expected: StoredSession | null = m
+    ? {
+      uuid: m.uuid,
+      ulid: m.ulid,
+      createdNs: BigInt(m.created_ns),
+      completedNs: m.completed_ns === null ? null : BigInt(m.completed_ns),
+    }
+    : sm && sm.version < 2 && session.uuid === seq.uuid
+    ? legacySession(sm)
+    : null;
+  const label = `session "${seq.name}:${session.ulid}"`;
+  if (!expected) drift("missing", key, `manifest of ${label}`);
+  else if (
+    expected.uuid !== session.uuid || expected.ulid !== session.ulid ||
+    expected.createdNs !== session.createdNs ||
+    expected.completedNs !== session.completedNs
+  ) {
+    drift("mismatch", key, `the store describes ${label} differently (uuid, times or completion)`);
+  }
 }
 
 /** Every catalog layer has its object (the built-in default layer may not), and every object a layer. */

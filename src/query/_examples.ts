@@ -1,6 +1,6 @@
 /**
- * The query examples of protocol section 9.7 (and two the grammar also takes), as JSON text: shared by
- * the parser's tests and the query fuzzer's seeds.
+ * The query examples of protocol section 9.7 (and two the grammar also takes), and those of the 2026
+ * protocol's section 9.7, as JSON text: shared by the parser's tests and the query fuzzer's seeds.
  *
  * @module
  */
@@ -17,4 +17,16 @@ export const PROTOCOL_QUERY_EXAMPLES: readonly string[] = [
   `{"topic": {"user_metadata": {"bias_stability": {"$gt": 0.01}, "serial_number": {"$eq": "X"}}}}`,
   `{"ontology": {"imu.timestamp_ns": {"$between": [100, 500]}}}`,
   `{"sequence": {"name": {"$in": ["s1"]}}, "topic": {"name": {"$in": ["/a/b", "/c"]}}}`,
+];
+
+/** 2026 protocol 9.7: what the 0.4.0 SDK builders send. */
+export const PROTOCOL_2026_QUERY_EXAMPLES: readonly string[] = [
+  `{"ontology": {"imu.acceleration.x": {"$gt": 0}, "include_timestamp_range": true}}`,
+  `{"ontology": {"gps.timestamp_ns": {"$geq": 1700000000260000000}, "gps.status.service": {"$eq": 2}}}`,
+  `{"ontology": {"imu.acceleration.x": {"$between": [0.0, 1.0]}}, "topic": {"locator": {"$match": "camera/left"}}}`,
+  `{"sequence": {"locator": {"$eq": "s"}, "created_at_ns": {"$leq": 1776870000000000000}}}`,
+  `{"topic": {"ontology_tag": {"$eq": "imu"}, "created_at_ns": {"$between": [1000000000, 2000000000]}, "user_metadata": {"bias_stability": {"$between": [0.005, 0.015]}}}}`,
+  `{"sequence": {"user_metadata": {"visibility": {"$eq": "team-01"}}}, "topic": {"locator": {"$eq": "/front/imu"}}}`,
+  `{"topic": {"locator": {"$in": ["/topic11", "/topic12", "/topic21"]}, "ontology_tag": {"$eq": "image"}}}`,
+  `{"ontology": {"pressure.value": {"$geq": 100}}}`,
 ];

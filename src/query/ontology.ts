@@ -4,11 +4,16 @@
  * in scan workers) until one row satisfies all of the group's conditions. A sequence is kept only when
  * every group matched one of its topics; its topics are the union of the groups' matches.
  *
+ * With 2026 `include_timestamp_range`, a topic's scan does not stop at its first match: every
+ * candidate chunk is scanned, and the topic's range is the exact [min, max] `timestamp_ns` of all rows
+ * that satisfy its group's conditions together.
+ *
  * @module
  */
 import type { Catalog } from "../catalog/catalog.ts";
-import type { CatalogFilter, ChunkCandidate, QueryItem, TagGroup } from "../catalog/query.ts";
+import type { CatalogFilter, ChunkCandidate, QueryItem, QueryTopic, TagGroup } from "../catalog/query.ts";
 import type { ChunkScanner } from "../arrow/parquet_pool.ts";
+import { widenRange } from "../arrow/row_filter.ts";
 import { DataLossError, NotFoundError } from "../errors.ts";
 import type { ObjectStore } from "../store/store.ts";
 import type { OntologyCondition } from "./types.ts";
@@ -17,7 +22,10 @@ export interface OntologyDeps {
   catalog: Catalog;
   store: ObjectStore;
   scanner: ChunkScanner;
-  /** Topics scanned at once (each reads its chunks in order, stopping at the first match). */
+  /**
+   * Chunks scanned at once: topics, each reading its chunks in order and stopping at the first match;
+   * with timestamp ranges, chunks (every candidate is read).
+   */
   scanConcurrency: number;
 }
 
@@ -38,6 +46,16 @@ export function groupByTag(conditions: readonly OntologyCondition[]): TagGroup[]
   return [...groups].map(([tag, list]) => ({ tag, conditions: list.map(({ path, op }) => ({ path, op })) }));
 }
 
+/** How to evaluate: whether to compute timestamp ranges, and where to count the work. */
+export interface OntologyOptions {
+  /** Give each matched topic the `timestamp_ns` range of its matching rows (2026 9.4). */
+  includeTimestampRange?: boolean;
+  /** Receives how many chunks were candidates and how many were scanned. */
+  counters?: ScanCounters;
+}
+
+type TimeRange = [bigint, bigint];
+
 /**
  * Answers an ontology query restricted to the topics `filter` selects (all topics when it has no
  * condition). Sequences ruled out by an earlier group are not scanned for later ones.
@@ -47,19 +65,23 @@ export async function evaluateOntology(
   deps: OntologyDeps,
   filter: CatalogFilter,
   conditions: readonly OntologyCondition[],
-  counters: ScanCounters = { candidates: 0, scanned: 0 },
+  opts: OntologyOptions = {},
 ): Promise<QueryItem[]> {
-  let kept: Map<string, string[]> | null = null; // sequence → matched topics, in discovery order
+  const counters = opts.counters ?? { candidates: 0, scanned: 0 };
+  const ranges = opts.includeTimestampRange ?? false;
+  let kept: Map<string, QueryTopic[]> | null = null; // sequence → matched topics, in discovery order
   for (const group of groupByTag(conditions)) {
     let candidates = await deps.catalog.findChunkCandidates(filter, group);
     if (kept !== null) candidates = candidates.filter((c) => kept!.has(c.sequence));
     counters.candidates += candidates.length;
-    const matched = await matchingTopics(deps, candidates, group, counters);
-    const next = new Map<string, string[]>();
-    for (const [topic, sequence] of matched) {
+    const matched = ranges
+      ? await topicRanges(deps, candidates, group, counters)
+      : await matchingTopics(deps, candidates, group, counters);
+    const next = new Map<string, QueryTopic[]>();
+    for (const [name, { sequence, timestampRange }] of matched) {
       if (kept !== null && !kept.has(sequence)) continue;
       const topics = next.get(sequence) ?? [...(kept?.get(sequence) ?? [])];
-      if (!topics.includes(topic)) topics.push(topic);
+      if (!topics.some((t) => t.name === name)) topics.push({ name, ontologyTag: group.tag, timestampRange });
       next.set(sequence, topics);
     }
     kept = next;
@@ -68,35 +90,86 @@ export async function evaluateOntology(
   return [...(kept ?? [])].map(([sequence, topics]) => ({ sequence, topics }));
 }
 
-/** Topics (→ their sequence) with a chunk holding a matching row, in candidate order. */
+/** A matched topic: its sequence, and its rows' time range when ranges were asked for. */
+type Matches = Map<string, { sequence: string; timestampRange: TimeRange | null }>;
+
+/** Topics with a chunk holding a matching row, in candidate order; each stops at its first match. */
 async function matchingTopics(
   deps: OntologyDeps,
   candidates: ChunkCandidate[],
   group: TagGroup,
   counters: ScanCounters,
-): Promise<Map<string, string>> {
+): Promise<Matches> {
+  const byTopic = groupByTopic(candidates);
+  const found = new Set<string>();
+  await runAll(deps.scanConcurrency, [...byTopic.values()], async (chunks, failed) => {
+    for (const chunk of chunks) {
+      counters.scanned++;
+      if (await scanChunk(deps, chunk, (bytes) => deps.scanner.anyRowMatches(bytes, group.conditions))) {
+        found.add(chunk.topic);
+        return;
+      }
+      if (failed()) return;
+    }
+  });
+  // Candidate order, not completion order: answers do not depend on scheduling.
+  return new Map(
+    [...byTopic].flatMap(([topic, chunks]) =>
+      found.has(topic) ? [[topic, { sequence: chunks[0].sequence, timestampRange: null }]] : []
+    ),
+  );
+}
+
+/** Topics with a matching row and the exact time range of all their matching rows: every chunk scanned. */
+async function topicRanges(
+  deps: OntologyDeps,
+  candidates: ChunkCandidate[],
+  group: TagGroup,
+  counters: ScanCounters,
+): Promise<Matches> {
+  const found = new Map<string, TimeRange | null>(); // topic → range, for topics with a matching row
+  // Chunks are independent here (the union of ranges is order-free): scanned in parallel across topics.
+  await runAll(deps.scanConcurrency, candidates, async (chunk) => {
+    counters.scanned++;
+    const match = await scanChunk(deps, chunk, (bytes) => deps.scanner.matchRows(bytes, group.conditions));
+    if (match.matched) {
+      found.set(chunk.topic, widenRange(found.get(chunk.topic) ?? null, match.timestampRange));
+    }
+  });
+  return new Map(
+    [...groupByTopic(candidates)].flatMap(([topic, chunks]) =>
+      found.has(topic) ? [[topic, { sequence: chunks[0].sequence, timestampRange: found.get(topic)! }]] : []
+    ),
+  );
+}
+
+function groupByTopic(candidates: readonly ChunkCandidate[]): Map<string, ChunkCandidate[]> {
   const byTopic = new Map<string, ChunkCandidate[]>();
   for (const c of candidates) {
     const list = byTopic.get(c.topic);
     if (list) list.push(c);
     else byTopic.set(c.topic, [c]);
   }
-  const queue = [...byTopic.values()];
-  const found = new Set<string>();
+  return byTopic;
+}
+
+/**
+ * Runs `work` over `items`, at most `concurrency` at once. The first failure stops taking new items,
+ * waits for the running ones (`failed()` tells them to stop early) and is rethrown.
+ */
+async function runAll<T>(
+  concurrency: number,
+  items: readonly T[],
+  work: (item: T, failed: () => boolean) => Promise<void>,
+): Promise<void> {
+  const queue = [...items];
   let failed = false;
   const runner = async () => {
-    for (let chunks = queue.shift(); chunks && !failed; chunks = queue.shift()) {
-      for (const chunk of chunks) {
-        counters.scanned++;
-        if (await scanChunk(deps, chunk, group)) {
-          found.add(chunk.topic);
-          break;
-        }
-        if (failed) return;
-      }
+    for (let item = queue.shift(); item !== undefined && !failed; item = queue.shift()) {
+      await work(item, () => failed);
     }
   };
-  const runners = Array.from({ length: Math.max(1, Math.min(deps.scanConcurrency, queue.length)) }, runner);
+  const runners = Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, runner);
   try {
     await Promise.all(runners);
   } catch (err) {
@@ -104,13 +177,14 @@ async function matchingTopics(
     await Promise.allSettled(runners);
     throw err;
   }
-  // Candidate order, not completion order: answers do not depend on scheduling.
-  return new Map(
-    [...byTopic].flatMap(([topic, chunks]) => found.has(topic) ? [[topic, chunks[0].sequence]] : []),
-  );
 }
 
-async function scanChunk(deps: OntologyDeps, chunk: ChunkCandidate, group: TagGroup): Promise<boolean> {
+/** Fetches one candidate chunk and hands it to `read` (a scan), naming the chunk in data-loss errors. */
+async function scanChunk<T>(
+  deps: OntologyDeps,
+  chunk: ChunkCandidate,
+  read: (bytes: Uint8Array) => Promise<T>,
+): Promise<T> {
   let bytes: Uint8Array;
   try {
     bytes = await deps.store.get(chunk.key);
@@ -122,7 +196,7 @@ async function scanChunk(deps: OntologyDeps, chunk: ChunkCandidate, group: TagGr
     );
   }
   try {
-    return await deps.scanner.anyRowMatches(bytes, group.conditions);
+    return await read(bytes);
   } catch (err) {
     if (!(err instanceof DataLossError)) throw err;
     throw new DataLossError(

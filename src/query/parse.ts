@@ -1,30 +1,39 @@
 /**
- * `parseQuery()`: the `query` action's JSON body (protocol 9.1–9.3) to a typed `Query`, refusing
- * anything outside the grammar with an `InvalidArgumentError` that names the offending key.
+ * `parseQuery()`: the `query` action's JSON body to a typed `Query`, in either grammar: 0.1.0
+ * (protocol 9.1–9.3: `name`, `created_timestamp` in ms) or 2026 (2026 protocol 9.1–9.4: `locator`,
+ * `created_at_ns` in ns, `ontology.include_timestamp_range`). Anything outside the grammar, or a body
+ * mixing both (`dialect.ts`), is refused with an `InvalidArgumentError` that names the offending key.
  *
  * @module
  */
-import { InvalidArgumentError } from "../errors.ts";
-import { isRawJson } from "../model/json.ts";
 import type { JsonValue } from "../model/types.ts";
+import {
+  describe,
+  expectScalar,
+  expectString,
+  fail,
+  kind,
+  notAllowed,
+  range,
+  readOperator,
+  section,
+  toScalar,
+} from "./_grammar.ts";
+import { INCLUDE_TIMESTAMP_RANGE, queryDialect } from "./dialect.ts";
 import type {
   JsonObject,
   MetaCondition,
   MetaOp,
   OntologyCondition,
   OntologyOp,
-  OperatorName,
   Query,
-  Scalar,
+  QueryDialect,
   SequenceFilter,
   TextOp,
   TimeOp,
   TopicFilter,
 } from "./types.ts";
 
-const OPERATORS: ReadonlySet<string> = new Set<OperatorName>(
-  ["eq", "neq", "lt", "leq", "gt", "geq", "between", "in", "match", "ex", "nex"],
-);
 const SECTIONS = ["sequence", "topic", "ontology"];
 
 /**
@@ -35,33 +44,41 @@ export function parseQuery(body: JsonObject): Query {
   for (const key of Object.keys(body)) {
     if (!SECTIONS.includes(key)) fail(key, "unknown section");
   }
+  const dialect = queryDialect(body);
+  const ontology = body.ontology === undefined
+    ? { conditions: [], includeTimestampRange: false }
+    : parseOntology(section("ontology", body.ontology));
   return {
-    sequence: body.sequence === undefined ? null : parseSequence(section("sequence", body.sequence)),
-    topic: body.topic === undefined ? null : parseTopic(section("topic", body.topic)),
-    ontology: body.ontology === undefined ? [] : parseOntology(section("ontology", body.ontology)),
+    sequence: body.sequence === undefined ? null : parseSequence(section("sequence", body.sequence), dialect),
+    topic: body.topic === undefined ? null : parseTopic(section("topic", body.topic), dialect),
+    ontology: ontology.conditions,
+    includeTimestampRange: ontology.includeTimestampRange,
+    dialect,
   };
 }
 
-function parseSequence(fields: JsonObject): SequenceFilter {
+function parseSequence(fields: JsonObject, dialect: QueryDialect | null): SequenceFilter {
   const out: SequenceFilter = { userMetadata: [] };
   for (const [field, value] of Object.entries(fields)) {
     const key = `sequence.${field}`;
-    if (field === "name") out.name = textOp(key, value);
-    else if (field === "created_timestamp") out.createdMs = timeOp(key, value);
+    if (field === "name" || field === "locator") out.name = textOp(key, value, dialect);
+    else if (field === "created_timestamp") out.createdMs = timeOp(key, value, "milliseconds");
+    else if (field === "created_at_ns") out.createdNs = timeOp(key, value, "nanoseconds");
     else if (field === "user_metadata") out.userMetadata = metaConditions(key, section(key, value));
     else fail(key, "unknown field");
   }
   return out;
 }
 
-function parseTopic(fields: JsonObject): TopicFilter {
+function parseTopic(fields: JsonObject, dialect: QueryDialect | null): TopicFilter {
   const out: TopicFilter = { userMetadata: [] };
   for (const [field, value] of Object.entries(fields)) {
     const key = `topic.${field}`;
-    if (field === "name") out.name = textOp(key, value);
-    else if (field === "created_timestamp") out.createdMs = timeOp(key, value);
-    else if (field === "ontology_tag") out.ontologyTag = textOp(key, value);
-    else if (field === "serialization_format") out.serializationFormat = textOp(key, value);
+    if (field === "name" || field === "locator") out.name = textOp(key, value, dialect);
+    else if (field === "created_timestamp") out.createdMs = timeOp(key, value, "milliseconds");
+    else if (field === "created_at_ns") out.createdNs = timeOp(key, value, "nanoseconds");
+    else if (field === "ontology_tag") out.ontologyTag = textOp(key, value, dialect);
+    else if (field === "serialization_format") out.serializationFormat = textOp(key, value, dialect);
     else if (field === "user_metadata") out.userMetadata = metaConditions(key, section(key, value));
     else fail(key, "unknown field");
   }
@@ -76,19 +93,30 @@ function metaConditions(prefix: string, entries: JsonObject): MetaCondition[] {
   });
 }
 
-function parseOntology(entries: JsonObject): OntologyCondition[] {
-  return Object.entries(entries).map(([field, value]) => {
+function parseOntology(
+  entries: JsonObject,
+): { conditions: OntologyCondition[]; includeTimestampRange: boolean } {
+  let includeTimestampRange = false;
+  const conditions: OntologyCondition[] = [];
+  for (const [field, value] of Object.entries(entries)) {
     const key = `ontology.${field}`;
+    if (field === INCLUDE_TIMESTAMP_RANGE) {
+      if (typeof value !== "boolean") fail(key, `expected a boolean, got ${describe(value)}`);
+      includeTimestampRange = value;
+      continue;
+    }
     const [tag, ...path] = field.split(".");
     if (path.length === 0) fail(key, 'expected "<ontology_tag>.<field>"');
     if (tag === "" || path.includes("")) fail(key, "empty segment in the key");
-    return { tag, path, op: ontologyOp(key, value) };
-  });
+    conditions.push({ tag, path, op: ontologyOp(key, value) });
+  }
+  return { conditions, includeTimestampRange };
 }
 
 // Operators per field kind (table 9.2)
 
-function textOp(key: string, value: JsonValue): TextOp {
+/** A text field. `$in` takes an empty list in 0.1.0 (the SDK sends one; it selects nothing), not in 2026. */
+function textOp(key: string, value: JsonValue, dialect: QueryDialect | null): TextOp {
   const { name, arg } = readOperator(key, value);
   switch (name) {
     case "eq":
@@ -97,6 +125,7 @@ function textOp(key: string, value: JsonValue): TextOp {
       return { op: name, value: expectString(key, name, arg) };
     case "in":
       if (!Array.isArray(arg)) fail(key, `$in expects an array of strings, got ${describe(arg)}`);
+      if (arg.length === 0 && dialect === "v2026") fail(key, "$in expects a non-empty array of strings");
       return { op: name, values: arg.map((v) => expectString(key, name, v)) };
     case "ex":
     case "nex":
@@ -106,11 +135,11 @@ function textOp(key: string, value: JsonValue): TextOp {
   }
 }
 
-function timeOp(key: string, value: JsonValue): TimeOp {
+function timeOp(key: string, value: JsonValue, unit: "milliseconds" | "nanoseconds"): TimeOp {
   const { name, arg } = readOperator(key, value);
   const integer = (v: JsonValue | undefined): bigint => {
     const s = toScalar(v);
-    if (typeof s !== "bigint") fail(key, `$${name} expects an integer (milliseconds), got ${describe(v)}`);
+    if (typeof s !== "bigint") fail(key, `$${name} expects an integer (${unit}), got ${describe(v)}`);
     return s;
   };
   switch (name) {
@@ -180,88 +209,4 @@ function ontologyOp(key: string, value: JsonValue): OntologyOp {
     default:
       return notAllowed(key, name);
   }
-}
-
-// Building blocks
-
-/** Reads `{"$op": arg}`, `"$ex"`, `"$nex"` or `{"$ex": null}`; `arg` is undefined for ex/nex. */
-function readOperator(key: string, value: JsonValue): { name: OperatorName; arg: JsonValue | undefined } {
-  if (value === "$ex" || value === "$nex") return { name: value.slice(1) as OperatorName, arg: undefined };
-  if (!isObject(value)) fail(key, `expected an operator object, got ${describe(value)}`);
-  const keys = Object.keys(value);
-  if (keys.length !== 1) fail(key, `an operator object must have exactly one key, got ${keys.length}`);
-  const op = keys[0];
-  const name = op.slice(1);
-  if (!op.startsWith("$") || !OPERATORS.has(name)) fail(key, `unknown operator "${op}"`);
-  if (name === "ex" || name === "nex") {
-    if (value[op] !== null) fail(key, `${op} takes null, got ${describe(value[op])}`);
-    return { name, arg: undefined };
-  }
-  return { name: name as OperatorName, arg: value[op] };
-}
-
-/** `$between [a, b]` with `a <= b`, each bound checked by `item`. */
-function range<T extends Scalar>(key: string, arg: JsonValue | undefined, item: (v: JsonValue) => T): [T, T] {
-  if (!Array.isArray(arg) || arg.length !== 2) {
-    fail(key, `$between expects an array of two values, got ${describe(arg)}`);
-  }
-  const low = item(arg[0]);
-  const high = item(arg[1]);
-  if (kind(low) === kind(high) && low > high) fail(key, "$between has an empty range");
-  return [low, high];
-}
-
-function expectString(key: string, op: string, v: JsonValue | undefined): string {
-  if (typeof v !== "string") fail(key, `$${op} expects a string, got ${describe(v)}`);
-  return v;
-}
-
-function expectScalar(key: string, op: string, v: JsonValue | undefined): Scalar {
-  const s = toScalar(v);
-  if (s === undefined) fail(key, `$${op} expects a string, number or boolean, got ${describe(v)}`);
-  return s;
-}
-
-/** A JSON scalar as a typed value: integers (raw JSON ones included) become `bigint`. */
-function toScalar(v: JsonValue | undefined): Scalar | undefined {
-  if (isRawJson(v)) return BigInt(JSON.stringify(v));
-  if (typeof v === "number") return Number.isInteger(v) ? BigInt(v) : v;
-  if (typeof v === "string" || typeof v === "boolean") return v;
-  return undefined;
-}
-
-/** Numbers of both kinds compare with each other; strings and booleans only with their own kind. */
-function kind(s: Scalar): "number" | "string" | "boolean" {
-  return typeof s === "bigint" || typeof s === "number"
-    ? "number"
-    : typeof s === "string"
-    ? "string"
-    : "boolean";
-}
-
-function section(key: string, value: JsonValue): JsonObject {
-  if (!isObject(value)) fail(key, `expected an object, got ${describe(value)}`);
-  return value;
-}
-
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !isRawJson(v);
-}
-
-function describe(v: JsonValue | undefined): string {
-  if (v === undefined) return "nothing";
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (isRawJson(v)) return "an integer";
-  if (typeof v === "object") return "an object";
-  if (typeof v === "number") return Number.isInteger(v) ? "an integer" : "a float";
-  return `a ${typeof v}`;
-}
-
-function notAllowed(key: string, op: OperatorName): never {
-  fail(key, `$${op} is not allowed`);
-}
-
-function fail(key: string, reason: string): never {
-  throw new InvalidArgumentError(`Invalid query: "${key}": ${reason}`);
 }

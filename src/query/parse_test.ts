@@ -49,6 +49,11 @@ const TABLE: [field: string, value: string, allowed: string[]][] = [
   ["sequence.created_timestamp", "1765000000500", ORDERED_OPS],
   ["topic.name", `"/front/imu"`, TEXT_OPS],
   ["topic.created_timestamp", "1765000000500", ORDERED_OPS],
+  // 2026 (2026 protocol 9.2)
+  ["sequence.locator", `"run"`, TEXT_OPS],
+  ["sequence.created_at_ns", "1776870000000000000", ORDERED_OPS],
+  ["topic.locator", `"/front/imu"`, TEXT_OPS],
+  ["topic.created_at_ns", "1776870000000000000", ORDERED_OPS],
   ["topic.ontology_tag", `"imu"`, TEXT_OPS],
   ["topic.serialization_format", `"ragged"`, TEXT_OPS],
   ["sequence.user_metadata.a.b", `"x"`, ["eq", "neq", "ex", "nex"]],
@@ -106,9 +111,17 @@ Deno.test("parseQuery: builds the typed AST", () => {
         { tag: "imu", path: ["header", "stamp", "sec"], op: { op: "between", low: 1n, high: 2.5 } },
         { tag: "imu", path: ["frame"], op: { op: "eq", value: "x" } },
       ],
+      includeTimestampRange: false,
+      dialect: "v1",
     },
   );
-  assert.deepEqual(parse("{}"), { sequence: null, topic: null, ontology: [] });
+  assert.deepEqual(parse("{}"), {
+    sequence: null,
+    topic: null,
+    ontology: [],
+    includeTimestampRange: false,
+    dialect: null,
+  });
 });
 
 Deno.test("parseQuery: integers stay exact and distinct from floats", () => {

@@ -11,7 +11,7 @@
  * @module
  */
 import type { JsonValue, ValueCondition } from "../model/types.ts";
-import type { CatalogFilter } from "../catalog/query.ts";
+import type { CatalogFilter, QueryItem } from "../catalog/query.ts";
 
 export type {
   CatalogFilter,
@@ -19,6 +19,7 @@ export type {
   MetaOp,
   Numeric,
   QueryItem,
+  QueryTopic,
   SequenceFilter,
   TextOp,
   TimeOp,
@@ -49,7 +50,26 @@ export interface OntologyCondition extends ValueCondition {
   tag: string;
 }
 
+/**
+ * Which SDK generation a query body is written in (2026 protocol section 15): `v1` for the 0.1.0
+ * grammar (`name`, `created_timestamp` in ms), `v2026` for the 0.4.0 one (`locator`, `created_at_ns`,
+ * `include_timestamp_range`).
+ */
+export type QueryDialect = "v1" | "v2026";
+
 /** A parsed query; sections absent from the body are null (ontology: empty). */
 export interface Query extends CatalogFilter {
   ontology: OntologyCondition[];
+  /** 2026 `ontology.include_timestamp_range`: answer each ontology-matched topic's row time range. */
+  includeTimestampRange: boolean;
+  /** What the body proves (a key only one grammar has), or null when it reads the same in both. */
+  dialect: QueryDialect | null;
+}
+
+/** The answer of `runQuery()`, for either protocol's renderer (`render.ts`). */
+export interface QueryResult {
+  /** The dialect the query body proved, or null when it is neutral (see {@linkcode Query.dialect}). */
+  dialect: QueryDialect | null;
+  /** One item per sequence with at least one selected topic. */
+  items: QueryItem[];
 }

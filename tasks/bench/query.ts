@@ -28,6 +28,7 @@ import { type QueryDeps, runQuery } from "../../src/query/run.ts";
 import type { JsonObject } from "../../src/query/types.ts";
 import { FsStore } from "../../src/store/fs_store.ts";
 import { createTopicWithData } from "../../tests/_topics.ts";
+import { topicIn, zeroOneSequence } from "../../tests/_catalog_fixtures.ts";
 
 const TAGS = ["imu", "gps", "camera", "lidar", "odom", "imu", "joint", "battery", "radar", "imu"];
 const DATA_TOPICS = 20;
@@ -90,21 +91,15 @@ async function populate(catalog: Catalog, store: FsStore, sequences: number, log
         });
       }
     } else {
-      const seq = await catalog.createSequence({
-        uuid: crypto.randomUUID(),
-        name: seqName(n),
+      const seq = await zeroOneSequence(catalog, seqName(n), {
         userMetadata: meta,
-        createdMs: 1_765_000_000_000 + n,
+        createdNs: BigInt(1_765_000_000_000 + n) * 1_000_000n,
       });
       for (let k = 0; k < TAGS.length; k++) {
-        await catalog.createTopic({
-          uuid: crypto.randomUUID(),
-          sequenceId: seq.id,
-          name: `${seq.name}/sensor_${k}`,
-          serializationFormat: "default",
+        await topicIn(catalog, seq, `sensor_${k}`, {
           ontologyTag: TAGS[k],
           userMetadata: topicMeta(k),
-          createdMs: 1_765_000_000_000 + n,
+          createdNs: BigInt(1_765_000_000_000 + n) * 1_000_000n,
         });
       }
     }
@@ -190,7 +185,7 @@ export async function benchQuery(
         const answer = await runQuery(deps, json, counters);
         const ms = performance.now() - t0;
         if (i >= 2) times.push(ms); // two warm-up runs (worker start, plan caches)
-        items = answer.length;
+        items = answer.items.length;
       }
       times.sort((a, b) => a - b);
       const p50 = percentile(times, 0.5), p95 = percentile(times, 0.95);

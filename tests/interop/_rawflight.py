@@ -311,6 +311,8 @@ class RawCall:
     code: int = -1
     message: str = ""
     messages: list[bytes] = field(default_factory=list)
+    # The compressed-flag byte of each response message (1: compressed with the `grpc-encoding`).
+    flags: list[int] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     reset: int | None = None
 
@@ -369,17 +371,20 @@ class _Connection:
             pass
 
 
-def _grpc_frame(message: bytes) -> bytes:
-    return b"\x00" + struct.pack(">I", len(message)) + message
+def _grpc_frame(message: bytes | tuple[int, bytes]) -> bytes:
+    flag, payload = message if isinstance(message, tuple) else (0, message)
+    return bytes([flag]) + struct.pack(">I", len(payload)) + payload
 
 
-def call(url: str, method: str, messages: list[bytes], *, timeout: float = 20.0,
-         frame_size: int = 16384) -> RawCall:
+def call(url: str, method: str, messages: list[bytes | tuple[int, bytes]], *, timeout: float = 20.0,
+         frame_size: int = 16384, headers: list[tuple[str, str]] = ()) -> RawCall:
     """Sends `messages` (already-encoded protobufs) on one call of `method`, half-closes, and reads
     the whole answer. Stops sending early if the server ends the call first.
 
     The gRPC messages are concatenated and cut into DATA frames of `frame_size` bytes (the HTTP/2 default
-    maximum, always allowed), so message boundaries fall anywhere inside frames, as with real clients."""
+    maximum, always allowed), so message boundaries fall anywhere inside frames, as with real clients.
+    A message given as `(flag, payload)` is sent with that compressed-flag byte (payload already
+    compressed, e.g. with `headers=[("grpc-encoding", "gzip")]`); `headers` are added to the request's."""
     conn = _Connection(url, timeout)
     conn.max_frame = frame_size
     result = RawCall()
@@ -444,6 +449,7 @@ def call(url: str, method: str, messages: list[bytes], *, timeout: float = 20.0,
                 if len(data_buf) < 5 + n:
                     break
                 result.messages.append(bytes(data_buf[5:5 + n]))
+                result.flags.append(data_buf[0])
                 del data_buf[:5 + n]
             if flags & _END_STREAM:
                 done = True
@@ -453,6 +459,7 @@ def call(url: str, method: str, messages: list[bytes], *, timeout: float = 20.0,
         conn.send(_HEADERS, _END_HEADERS, stream, _hpack_encode([
             (":method", "POST"), (":scheme", "http"), (":path", SERVICE + method),
             (":authority", conn.authority), ("content-type", "application/grpc"), ("te", "trailers"),
+            *headers,
         ]))
         payload = b"".join(_grpc_frame(m) for m in messages)
         pos = 0

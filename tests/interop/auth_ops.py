@@ -5,7 +5,8 @@ result per call: {"code": "OK" or the gRPC status, "value": ..., "message": ...,
   auth_ops.py OPS_JSON [--tls-root CERT_PEM]
 
 OPS_JSON is a list of objects {"op": NAME, "token": TOKEN or null, ...arguments}; "authorization" instead
-of "token" sends that exact metadata value; "timeout" (seconds, default 30) bounds the call.
+of "token" sends that exact metadata value; "api_key_token" sends `mosaico-api-key-token` metadata (the
+2026 SDK's header; alone, or beside either of the others); "timeout" (seconds, default 30) bounds the call.
 
   list                               ListFlights → sorted sequence names
   create_sequence name               sequence_create → its key
@@ -54,6 +55,8 @@ def options(op: dict) -> flight.FlightCallOptions:
         headers.append((b"authorization", op["authorization"].encode()))
     elif op.get("token") is not None:
         headers.append((b"authorization", f"Bearer {op['token']}".encode()))
+    if op.get("api_key_token") is not None:
+        headers.append((b"mosaico-api-key-token", op["api_key_token"].encode()))
     return flight.FlightCallOptions(headers=headers, timeout=op.get("timeout", 30))
 
 

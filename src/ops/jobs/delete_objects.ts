@@ -11,6 +11,7 @@ import { parseDeleteObjects } from "../../model/job_payloads.ts";
 import type { JsonValue } from "../../model/types.ts";
 import type { ObjectStore } from "../../store/store.ts";
 import { crashPoint } from "../../crash_points.ts";
+import { resourceInCatalog } from "../_resources.ts";
 
 export async function deleteObjects(
   deps: { catalog: Catalog; store: ObjectStore },
@@ -21,7 +22,7 @@ export async function deleteObjects(
   const p = parseDeleteObjects(payload);
   if (p.resource) {
     const { uuid, prefix, tombstone } = p.resource;
-    if (await catalog.getSequenceByUuid(uuid) || await catalog.getTopicByUuid(uuid)) {
+    if (await resourceInCatalog(catalog, uuid)) {
       // Cannot happen for a job enqueued by its deletion; a hand-made or re-enqueued job must not
       // remove what the catalog shows.
       ctx.log.warn("not removing the objects of a resource the catalog still holds", { prefix });
