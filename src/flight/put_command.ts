@@ -35,19 +35,7 @@ export function parsePutCommand(
   descriptor: FlightDescriptor | null,
   opts: { limits?: LocatorLimits; maxCmdBytes?: number } = {},
 ): PutCommand {
-  if (descriptor === null) {
-    throw new InvalidArgumentError("Invalid DoPut request: the first message has no descriptor");
-  }
-  if (descriptor.type !== "cmd") {
-    throw new InvalidArgumentError(
-      `Invalid DoPut request: the descriptor must be of type CMD, not ${descriptor.type.toUpperCase()}`,
-    );
-  }
-  const obj = decodeJsonObject(descriptor.cmd, { what: WHAT, part: "cmd" }, {
-    maxBytes: opts.maxCmdBytes ?? MAX_PUT_COMMAND_BYTES,
-    maxDepth: 64,
-  });
-  const fields = new JsonFields(obj, WHAT);
+  const fields = decodePutDescriptor(descriptor, WHAT, opts.maxCmdBytes);
   for (const kind of fields.keys()) {
     if (kind !== "topic") {
       throw new InvalidArgumentError(`Invalid ${WHAT}: unknown command ${quoteValue(kind)}`);
@@ -58,4 +46,30 @@ export function parsePutCommand(
     topic: topic.parsed("name", (raw) => normalizeTopicName(raw, { limits: opts.limits })),
     key: topic.parsed("key", (raw) => parseKey(raw, "topic")),
   };
+}
+
+/**
+ * The JSON object of a DoPut stream's first descriptor, for both protocol generations' commands: checks it
+ * is there and of type CMD, then decodes its `cmd` (protocol 6.2 order).
+ * @throws InvalidArgumentError for a missing, PATH or UNKNOWN descriptor, or a `cmd` that is not a JSON
+ *   object; ResourceExhaustedError for a `cmd` over `maxCmdBytes` (default {@link MAX_PUT_COMMAND_BYTES}).
+ */
+export function decodePutDescriptor(
+  descriptor: FlightDescriptor | null,
+  what: string,
+  maxCmdBytes = MAX_PUT_COMMAND_BYTES,
+): JsonFields {
+  if (descriptor === null) {
+    throw new InvalidArgumentError("Invalid DoPut request: the first message has no descriptor");
+  }
+  if (descriptor.type !== "cmd") {
+    throw new InvalidArgumentError(
+      `Invalid DoPut request: the descriptor must be of type CMD, not ${descriptor.type.toUpperCase()}`,
+    );
+  }
+  const obj = decodeJsonObject(descriptor.cmd, { what, part: "cmd" }, {
+    maxBytes: maxCmdBytes,
+    maxDepth: 64,
+  });
+  return new JsonFields(obj, what);
 }

@@ -6,12 +6,11 @@
  *
  * @module
  */
-import { InvalidArgumentError } from "../../errors.ts";
 import { parseKey } from "../../model/keys.ts";
 import type { LocatorLimits } from "../../model/locator.ts";
 import { decodeJsonObject, JsonFields } from "../_json_fields.ts";
 import type { FlightDescriptor } from "../messages.ts";
-import { MAX_PUT_COMMAND_BYTES, type PutCommand } from "../put_command.ts";
+import { decodePutDescriptor, type PutCommand } from "../put_command.ts";
 import { readNs, type TimeWindow } from "../ticket.ts";
 import { type Locator, parseLocator, parseTopicLocator } from "./locator.ts";
 
@@ -56,19 +55,7 @@ export function parsePutCommand2026(
   descriptor: FlightDescriptor | null,
   opts: { limits?: LocatorLimits; maxCmdBytes?: number } = {},
 ): PutCommand {
-  if (descriptor === null) {
-    throw new InvalidArgumentError("Invalid DoPut request: the first message has no descriptor");
-  }
-  if (descriptor.type !== "cmd") {
-    throw new InvalidArgumentError(
-      `Invalid DoPut request: the descriptor must be of type CMD, not ${descriptor.type.toUpperCase()}`,
-    );
-  }
-  const obj = decodeJsonObject(descriptor.cmd, { what: PUT, part: "cmd" }, {
-    maxBytes: opts.maxCmdBytes ?? MAX_PUT_COMMAND_BYTES,
-    maxDepth: 64,
-  });
-  const f = new JsonFields(obj, PUT);
+  const f = decodePutDescriptor(descriptor, PUT, opts.maxCmdBytes);
   return {
     topic: f.parsed("resource_locator", (raw) => parseTopicLocator(raw, { limits: opts.limits })),
     key: f.parsed("topic_uuid", (raw) => parseKey(raw, "topic")),
