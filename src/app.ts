@@ -68,6 +68,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     }, {
       limits: { maxMetadataBytes: config.maxMetadataBytes, maxNameBytes: config.maxNameBytes },
       queryDefaultDialect: config.queryDefaultDialect,
+      messageLimits: {
+        maxDecodeBytes: config.maxMessageBytes,
+        maxEncodeBytes: config.maxMessageBytes,
+        targetEncodeBytes: config.readBatchBytes,
+      },
     });
     const handlers = config.apiKeyEnabled
       ? withApiKeys(domainHandlers, new ApiKeyVerifier(catalog, { log: log.child({ component: "auth" }) }))

@@ -194,7 +194,7 @@ export interface NamedItem {
 
 /** Runs one query (JSON text). */
 export function run(deps: QueryDeps, text: string, counters?: ScanCounters): Promise<QueryResult> {
-  return runQuery(deps, parseJsonExact(text) as JsonObject, counters);
+  return runQuery(deps, parseJsonExact(text) as JsonObject, { counters });
 }
 
 /** Runs one query (JSON text); its answer reduced to topic names. */

@@ -25,7 +25,16 @@ async function runPython(args: string[], env: Record<string, string>) {
   return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }
 
-async function runSuite(url: string, env: Record<string, string> = {}, pattern = "test*.py"): Promise<void> {
+/**
+ * Runs the pyarrow suite against `url`; `unskipped` names modules none of whose tests may be skipped (a
+ * configuration made for them, whose skip would hide that they did not run).
+ */
+async function runSuite(
+  url: string,
+  env: Record<string, string> = {},
+  pattern = "test*.py",
+  unskipped: string[] = [],
+): Promise<void> {
   const r = await runPython(["-m", "unittest", "discover", "-s", INTEROP_DIR, "-p", pattern, "-v"], {
     ...env,
     MOSAICOD_URL: url,
@@ -33,6 +42,12 @@ async function runSuite(url: string, env: Record<string, string> = {}, pattern =
   assert.equal(r.code, 0, r.output);
   const ran = /Ran (\d+) tests?/.exec(r.output);
   assert.ok(ran && Number(ran[1]) > 0, `no Python test ran:\n${r.output}`);
+  for (const module of unskipped) {
+    const lines = r.output.split("\n").filter((l) => l.includes(`(${module}.`));
+    assert.ok(lines.length > 0, `no test of ${module} ran:\n${r.output}`);
+    const skipped = lines.filter((l) => /\.\.\. skipped/.test(l));
+    assert.deepEqual(skipped, [], `${module} must run in this configuration`);
+  }
 }
 
 Deno.test("interop: pyarrow suite against the embedded catalog and the local store", async () => {
@@ -107,27 +122,43 @@ Deno.test("interop: two Flight worker threads on the embedded catalog serve the 
   assert.ok(!daemon.logs.some((l) => l.level === "error"), "no error logged");
 });
 
-Deno.test("interop: the 2026 SDK suite with API keys, TLS and gzip both ways (PostgreSQL, local store)", async () => {
+Deno.test("interop: the SDK 0.4 and 0.7 suites with API keys, TLS and gzip both ways (PostgreSQL, local store)", async () => {
   await using db = await freshDatabase();
   await using cert = await selfSignedCertificate();
   const cwd = await Deno.makeTempDir({ prefix: "mosaicod-interop-" });
   try {
     const storage = ["--database-url", db.url];
     // The first key is minted offline, as an operator would: a 2026 "manage" key (every permission).
-    const minted = await mosaicod(cwd, "api-key", "create", ...storage, "--level", "manage");
-    assert.equal(minted.code, 0, minted.stderr);
-    const token = minted.stdout.trim();
+    const mint = async (...how: string[]) => {
+      const minted = await mosaicod(cwd, "api-key", "create", ...storage, ...how);
+      assert.equal(minted.code, 0, minted.stderr);
+      return minted.stdout.trim();
+    };
+    const token = await mint("--level", "manage");
+    // SDK 0.6+ keys: independent permissions, made with the CLI (0.7 delta K2).
+    const keys07 = {
+      MOSAICOD_KEY_READ: await mint("--permissions", "read"),
+      MOSAICOD_KEY_WRITE: await mint("--permissions", "write"),
+      MOSAICOD_KEY_DELETE: await mint("--permissions", "delete"),
+      MOSAICOD_KEY_RW: await mint("--permissions", "read,write"),
+    };
     await using daemon = await startDaemon({
       cwd,
       args: [...storage, "--api-key-enabled", "--grpc-compression", "gzip"],
       env: tlsEnv(cert),
     });
-    // 0.1.0 clients send no key: with keys on, only the 2026 modules apply (test_v2026_*).
-    await runSuite(`grpc+tls://localhost:${daemon.port}`, {
-      MOSAICOD_API_KEY: token,
-      MOSAICOD_TLS_CA: cert.cert,
-      MOSAICOD_GZIP: "1",
-    }, "test_v2026_*.py");
+    // 0.1.0 clients send no key: with keys on, only the 2026-line modules apply (test_v2026_*, test_v07_*).
+    await runSuite(
+      `grpc+tls://localhost:${daemon.port}`,
+      {
+        MOSAICOD_API_KEY: token,
+        MOSAICOD_TLS_CA: cert.cert,
+        MOSAICOD_GZIP: "1",
+        ...keys07,
+      },
+      "test_v*.py",
+      ["test_v2026_keys", "test_v07_keys"],
+    );
     assert.equal(await daemon.stop("SIGTERM"), 0);
   } finally {
     await Deno.remove(cwd, { recursive: true }).catch(() => {});

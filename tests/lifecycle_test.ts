@@ -8,8 +8,7 @@ import type { Catalog } from "../src/catalog/catalog.ts";
 import { FsStore } from "../src/store/fs_store.ts";
 import { silentLogger } from "../src/log.ts";
 import * as lifecycle from "../src/lifecycle/mod.ts";
-import { ParquetPool } from "../src/arrow/parquet_pool.ts";
-import { createJobRunner, DEFAULT_RUNNER_SETTINGS } from "../src/ops/jobs/mod.ts";
+import { runDueJobs } from "./_session_env.ts";
 import { tombstoneKey } from "../src/model/store_layout.ts";
 import type { LifecycleDeps } from "../src/lifecycle/mod.ts";
 import { normalizeTopicName } from "../src/model/locator.ts";
@@ -38,20 +37,6 @@ async function withDeps(makeCatalog: () => Promise<Catalog>, fn: (deps: Lifecycl
     await store[Symbol.asyncDispose]();
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** Runs the due background jobs (here: the deferred removal of deleted objects) like a daemon would. */
-async function runDueJobs(deps: LifecycleDeps): Promise<string[]> {
-  await using decoder = new ParquetPool({ size: 1 });
-  const runner = createJobRunner(
-    { ...deps, decoder, chunkTargetBytes: 1 << 20, rowGroupBytes: 1 << 20 },
-    DEFAULT_RUNNER_SETTINGS,
-  );
-  const outcomes: string[] = [];
-  for (let o = await runner.runOnce(); o; o = await runner.runOnce()) {
-    outcomes.push(`${o.job.kind}:${o.outcome}`);
-  }
-  return outcomes;
 }
 
 async function readJson(deps: LifecycleDeps, key: string): Promise<unknown> {

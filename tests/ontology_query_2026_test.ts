@@ -146,17 +146,20 @@ for (
   });
 }
 
-Deno.test("ontology query 2026: the dialect a body proves comes with the answer", async () => {
+Deno.test("ontology query 2026: the dialect a body was read in comes with the answer", async () => {
   await using env = await freshEnv(freshPgliteCatalog, DATA);
-  const cases: [string, "v1" | "v2026" | null][] = [
+  // Without a dialect from the connection: the oldest one the body allows.
+  const cases: [string, "v1" | "v2026" | "v07"][] = [
     [`{"ontology": {"imu.acceleration.x": {"$gt": 0}, "include_timestamp_range": true}}`, "v2026"],
     [`{"topic": {"locator": {"$match": "imu"}}, "ontology": {"imu.acceleration.x": {"$gt": 0}}}`, "v2026"],
     [`{"topic": {"name": {"$match": "imu"}}, "ontology": {"imu.acceleration.x": {"$gt": 0}}}`, "v1"],
     [`{"sequence": {"created_timestamp": {"$gt": 0}}}`, "v1"],
     [`{"sequence": {"created_at_ns": {"$gt": 0}}}`, "v2026"],
-    [`{"ontology": {"imu.acceleration.x": {"$gt": 0}}}`, null],
-    [`{"topic": {"ontology_tag": {"$eq": "gps"}}}`, null],
-    [`{}`, null],
+    [`{"sequence": {"name": {"$eq": "x"}, "created_at_ns": {"$gt": 0}}}`, "v07"],
+    [`{"ontology": {"imu.acceleration.x": {"$outside": [0, 1]}}}`, "v07"],
+    [`{"ontology": {"imu.acceleration.x": {"$gt": 0}}}`, "v1"],
+    [`{"topic": {"ontology_tag": {"$eq": "gps"}}}`, "v1"],
+    [`{}`, "v1"],
   ];
   for (const [text, dialect] of cases) assert.equal((await run(env.deps, text)).dialect, dialect, text);
 });
@@ -167,7 +170,8 @@ Deno.test("ontology query 2026: bodies mixing both grammars are refused before a
     const text of [
       `{"topic": {"name": {"$eq": "/imu"}}, "ontology": {"imu.x": {"$gt": 0}, "include_timestamp_range": true}}`,
       `{"sequence": {"locator": {"$eq": "s"}, "created_timestamp": {"$gt": 0}}, "ontology": {"imu.x": {"$gt": 0}}}`,
-      `{"topic": {"created_at_ns": {"$gt": 0}, "name": "$ex"}}`,
+      `{"topic": {"created_at_ns": {"$gt": 0}, "created_timestamp": "$ex"}}`,
+      `{"topic": {"locator": "$ex"}, "ontology": {"imu.x": {"$neq": 0}}}`,
       `{"ontology": {"imu.x": {"$gt": 0}, "include_timestamp_range": "yes"}}`,
       `{"topic": {"locator": {"$in": []}}, "ontology": {"imu.x": {"$gt": 0}}}`,
     ]

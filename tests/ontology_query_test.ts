@@ -148,8 +148,13 @@ Deno.test("ontology query: bad ontology keys and operators are refused before an
     const text of [
       `{"ontology": {"imu": {"$eq": 1}}}`,
       `{"ontology": {"imu..x": {"$eq": 1}}}`,
-      `{"ontology": {"imu.acceleration.x": {"$neq": 1}}}`,
-      `{"ontology": {"imu.acceleration.x": {"$in": [1]}}}`,
+      // SDK 0.6/0.7 operators, in a 0.1.0 body
+      `{"topic": {"created_timestamp": "$ex"}, "ontology": {"imu.acceleration.x": {"$neq": 1}}}`,
+      `{"topic": {"created_timestamp": "$ex"}, "ontology": {"imu.acceleration.x": {"$in": [1]}}}`,
+      // ...or malformed ones
+      `{"ontology": {"imu.acceleration.x": {"$in": []}}}`,
+      `{"ontology": {"imu.acceleration.x": {"$outside": [2, 1]}}}`,
+      `{"ontology": {"imu.header.frame_id": {"$match": "[a"}}}`,
       `{"ontology": {"imu.acceleration.x": {"$between": [2, 1]}}}`,
       `{"ontology": {"imu.acceleration.x": {"$between": [1, "a"]}}}`,
       `{"ontology": {"imu.acceleration.x": {"$eq": null}}}`,

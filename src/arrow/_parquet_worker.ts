@@ -4,6 +4,8 @@
  *   first batch with a row satisfying all of them, and answers whether there was one;
  * - `match`: the same conditions over every batch, also reading `timestamp_ns`: whether a row
  *   satisfied them all, and the `timestamp_ns` range of all rows that did;
+ * - `intervals`: the same conditions over every batch, also reading `timestamp_ns`: the time clusters
+ *   of the rows that satisfied them all (`match_intervals.ts`), flattened to a transferred array;
  * - `decode`: the whole chunk, answered as Arrow IPC buffers (transferred, not copied). Decoded whole:
  *   row group by row group measured slower and left more wasm memory behind (fragmentation).
  *
@@ -16,6 +18,7 @@
 import { InvalidArgumentError } from "../errors.ts";
 import type { ValueCondition } from "../model/types.ts";
 import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./parquet_pool.ts";
+import { matchIntervals } from "./match_intervals.ts";
 import { decodeParquetColumns, decodeParquetToIpc } from "./parquet.ts";
 import { anyRowMatches, conditionColumns, matchRows, type RowMatch, widenRange } from "./row_filter.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
@@ -29,6 +32,9 @@ self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
       answer = { id: req.id, matched: await scan(req.bytes, req.conditions) };
     } else if (req.kind === "match") {
       answer = { id: req.id, match: await match(req.bytes, req.conditions) };
+    } else if (req.kind === "intervals") {
+      answer = { id: req.id, intervals: await intervals(req.bytes, req.conditions, req.gapNs) };
+      transfer = [answer.intervals.buffer as ArrayBuffer];
     } else {
       const ipc = await decodeParquetToIpc(req.bytes, { batchRows: req.batchRows });
       const decoded = { schema: owned(ipc.schema), batches: ipc.batches.map(owned) };
@@ -67,6 +73,17 @@ async function match(bytes: Uint8Array, conditions: readonly ValueCondition[]): 
   // ingest never writes): the plain scan still answers whether a row matches.
   if (batches === 0) out.matched = await scan(bytes, conditions);
   return out;
+}
+
+async function intervals(
+  bytes: Uint8Array,
+  conditions: readonly ValueCondition[],
+  gapNs: bigint | null,
+): Promise<BigInt64Array> {
+  const columns = [...new Set([...conditionColumns(conditions), TIMESTAMP_COLUMN])];
+  // A chunk lacking a column yields no batch: no cluster, as no row can match.
+  const clusters = await matchIntervals(decodeParquetColumns(bytes, columns), conditions, gapNs);
+  return BigInt64Array.from(clusters.flat());
 }
 
 // Loaded: from now on a crash is the reader failing on a chunk, not a worker that could not start.

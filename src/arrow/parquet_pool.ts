@@ -17,15 +17,26 @@ import type { RecordBatch } from "apache-arrow";
 import { DataLossError } from "../errors.ts";
 import type { ValueCondition } from "../model/types.ts";
 import { batchesFromIpc, type DecodedChunkIpc } from "./parquet.ts";
+import type { TimeInterval } from "./match_intervals.ts";
 import type { RowMatch } from "./row_filter.ts";
 
 export type { RowMatch } from "./row_filter.ts";
+export type { TimeInterval } from "./match_intervals.ts";
 
 /** Something that can tell whether a Parquet chunk has a row satisfying every condition. */
 export interface ChunkScanner {
   anyRowMatches(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<boolean>;
   /** Whether some row satisfies every condition, and the `timestamp_ns` range of all such rows. */
   matchRows(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<RowMatch>;
+  /**
+   * The time clusters of the rows satisfying every condition (`match_intervals.ts`): matching
+   * `timestamp_ns` values at most `gapNs` apart share one (null: one cluster), in time order.
+   */
+  matchIntervals(
+    bytes: Uint8Array,
+    conditions: readonly ValueCondition[],
+    opts: { gapNs: bigint | null },
+  ): Promise<TimeInterval[]>;
 }
 
 /** Something that decodes a whole Parquet chunk to record batches with its stored schema. */
@@ -37,12 +48,21 @@ export interface ChunkDecoder {
 export type ParquetRequest =
   | { id: number; kind: "scan"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
   | { id: number; kind: "match"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
+  | {
+    id: number;
+    kind: "intervals";
+    bytes: Uint8Array;
+    conditions: readonly ValueCondition[];
+    gapNs: bigint | null;
+  }
   | { id: number; kind: "decode"; bytes: Uint8Array; batchRows?: number };
 
 /** The answer to one request (transferred), or why the chunk could not be read. */
 export type ParquetAnswer =
   | { id: number; matched: boolean }
   | { id: number; match: RowMatch }
+  /** Clusters as `[start0, end0, start1, end1, …]`, transferred. */
+  | { id: number; intervals: BigInt64Array }
   | { id: number; decoded: DecodedChunkIpc }
   | { id: number; error: string; unreadable: boolean };
 
@@ -119,6 +139,28 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
     });
     if (!("match" in answer)) throw new Error("Chunk scan worker answered another request");
     return answer.match;
+  }
+
+  /**
+   * Scans one chunk through all its rows (only the condition columns and `timestamp_ns`) for the time
+   * clusters of the rows satisfying every condition. Same transfer rule and errors as
+   * {@linkcode anyRowMatches}.
+   */
+  async matchIntervals(
+    bytes: Uint8Array,
+    conditions: readonly ValueCondition[],
+    opts: { gapNs: bigint | null },
+  ): Promise<TimeInterval[]> {
+    const answer = await this.#request({
+      id: this.#nextId++,
+      kind: "intervals",
+      bytes: owned(bytes),
+      conditions,
+      gapNs: opts.gapNs,
+    });
+    if (!("intervals" in answer)) throw new Error("Chunk scan worker answered another request");
+    const flat = answer.intervals;
+    return Array.from({ length: flat.length >> 1 }, (_, i): TimeInterval => [flat[2 * i], flat[2 * i + 1]]);
   }
 
   /**

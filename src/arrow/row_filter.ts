@@ -1,15 +1,20 @@
 /**
- * Row predicates for ontology queries (protocol 9.4): does at least one row of a batch satisfy every
- * condition at once, and (2026 `include_timestamp_range`) which `timestamp_ns` range do those rows
- * span? Evaluated straight over Arrow buffers, one condition at a time, each narrowing a byte mask of
- * candidate rows.
+ * Row predicates for ontology queries (protocol 9.4, 0.7 delta Q5/Q7): does at least one row of a batch
+ * satisfy every condition at once, and (2026 `include_timestamp_range`) which `timestamp_ns` range do
+ * those rows span? Evaluated straight over Arrow buffers, one condition at a time, each narrowing a
+ * byte mask of candidate rows.
  *
- * Comparison rules, the same ones the chunk statistics (`stats.ts`) prune with:
+ * Comparison rules (`_row_compare.ts`), which the chunk statistics (`stats.ts`) prune consistently with:
  * - numeric columns (int/uint of every width, float16/32/64, bool as 0/1) compare with integers,
  *   floats and booleans (as 0/1). int64/uint64 and integer query values compare exactly, beyond 2^53
- *   too; NaN matches nothing.
- * - utf8/large_utf8 compare with strings in UTF-8 byte order; date/time/timestamp columns compare with
- *   strings through their statistics text (`2024-05-01T12:00:00.500`).
+ *   too; NaN matches nothing (not `$neq`, not `$outside` either).
+ * - utf8/large_utf8 compare with strings in UTF-8 byte order; `glob` (SDK 0.6/0.7 `$match`) is a
+ *   full match of the text (`model/glob.ts`) and applies to these columns only.
+ * - date/time/timestamp columns compare with strings: decimal integers as the raw stored value, ISO
+ *   8601 dates, date-times and times of day as instants, exactly; other strings through the
+ *   statistics text (`2024-05-01T12:00:00.500`).
+ * - `neq` holds for a value that compares and differs; `in` when some operand is equal; `outside`
+ *   below the low bound or above the high one.
  * - any other pairing (a string against a number column, a list column…) never matches, nor does a
  *   null value, a value under a null struct, or a path the schema lacks.
  *
@@ -17,19 +22,16 @@
  *
  * @module
  */
-import {
-  type Data,
-  DataType,
-  type Field,
-  Precision,
-  type RecordBatch,
-  type Schema,
-  Type,
-} from "apache-arrow";
-import type { Scalar, ValueCondition, ValueOp } from "../model/types.ts";
-import { combineMask, compareUtf8, type RowMask, scanWide } from "./_stats_scan.ts";
-import { isTemporal, temporalToText } from "./_temporal_text.ts";
+import { type Data, DataType, type Field, type RecordBatch, type Schema } from "apache-arrow";
+import { globMatcher, parseGlob } from "../model/glob.ts";
+import type { ValueCondition, ValueOp } from "../model/types.ts";
+import { comparator, isText, textReader } from "./_row_compare.ts";
+import { combineMask, type RowMask, scanWide } from "./_stats_scan.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
+
+export { compareExact } from "./_row_compare.ts";
+/** UTF-8 byte (code point) order of two strings: the order of every string comparison in queries. */
+export { compareUtf8 } from "./_stats_scan.ts";
 
 /** Whether some row of `batch` satisfies all `conditions` (an empty list matches any non-empty batch). */
 export function anyRowMatches(batch: RecordBatch, conditions: readonly ValueCondition[]): boolean {
@@ -62,6 +64,28 @@ export function matchRows(batch: RecordBatch, conditions: readonly ValueConditio
   const { minIndex, maxIndex } = scanWide(values, rows.length, mask);
   if (minIndex < 0) return { matched: true, timestampRange: null };
   return { matched: true, timestampRange: [BigInt(values[minIndex]), BigInt(values[maxIndex])] };
+}
+
+/**
+ * The `timestamp_ns` values of the rows of `batch` that satisfy every condition, in row order (empty when
+ * none does, or when the data has no top-level signed 64-bit `timestamp_ns`, which ingest never lets in).
+ */
+export function matchingTimestamps(batch: RecordBatch, conditions: readonly ValueCondition[]): BigInt64Array {
+  const rows = matchingRows(batch, conditions);
+  const leaf = rows === null ? null : findLeaf(batch, [TIMESTAMP_COLUMN]);
+  const type = leaf?.data.type;
+  if (rows === null || leaf === null || !DataType.isInt(type) || type.bitWidth !== 64 || !type.isSigned) {
+    return new BigInt64Array(0);
+  }
+  const valid = leaf.valid;
+  const values = leaf.data.values as BigInt64Array;
+  let count = 0;
+  for (let i = 0; i < rows.length; i++) if (rows[i] && (valid === null || valid[i])) count++;
+  const out = new BigInt64Array(count);
+  for (let i = 0, j = 0; i < rows.length; i++) {
+    if (rows[i] && (valid === null || valid[i])) out[j++] = values[i];
+  }
+  return out;
 }
 
 /** The union of two ranges (null: none). */
@@ -140,20 +164,46 @@ function narrow(rows: Uint8Array, { data, valid }: Leaf, op: ValueOp): Uint8Arra
   return out;
 }
 
-/** `cmp(row)` gives the sign of value − operand (NaN when incomparable); the op decides from it. */
-function rowTest(data: Data, op: ValueOp): ((i: number) => boolean) | null {
+/** A row test: whether row `i`'s (valid) value satisfies an operator. */
+type RowTest = (i: number) => boolean;
+
+/** The test of `op` on a column's rows, or null when no row of the column can satisfy it. */
+function rowTest(data: Data, op: ValueOp): RowTest | null {
+  if (op.op === "glob") {
+    if (!isText(data)) return null;
+    const matches = globMatcher(parseGlob(op.pattern)), text = textReader(data);
+    return (i) => matches(text(i));
+  }
+  if (op.op === "in" && isText(data) && op.values.every((v) => typeof v === "string")) {
+    const set = new Set(op.values), text = textReader(data);
+    return (i) => set.has(text(i));
+  }
   const compareTo = comparator(data);
   if (compareTo === null) return null;
-  if (op.op === "between") {
-    const low = compareTo(op.low), high = compareTo(op.high);
-    if (low === null || high === null) return null;
-    return (i) => low(i) >= 0 && high(i) <= 0;
+  switch (op.op) {
+    case "between":
+    case "outside": {
+      const low = compareTo(op.low), high = compareTo(op.high);
+      if (low === null || high === null) return null;
+      // NaN signs fail both: a NaN value is never inside nor outside.
+      return op.op === "between" ? (i) => low(i) >= 0 && high(i) <= 0 : (i) => low(i) < 0 || high(i) > 0;
+    }
+    case "in": {
+      const tests = op.values.map(compareTo).filter((c) => c !== null);
+      if (tests.length === 0) return null;
+      return (i) => tests.some((cmp) => cmp(i) === 0);
+    }
   }
   const cmp = compareTo(op.value);
   if (cmp === null) return null;
   switch (op.op) {
     case "eq":
       return (i) => cmp(i) === 0;
+    case "neq":
+      return (i) => {
+        const c = cmp(i);
+        return c < 0 || c > 0; // NaN is not "different": it matches nothing
+      };
     case "lt":
       return (i) => cmp(i) < 0;
     case "leq":
@@ -163,81 +213,4 @@ function rowTest(data: Data, op: ValueOp): ((i: number) => boolean) | null {
     case "geq":
       return (i) => cmp(i) >= 0;
   }
-}
-
-type RowCompare = (i: number) => number;
-
-/** For a column, a function from an operand to a row comparison, or null when the column never matches. */
-function comparator(data: Data): ((operand: Scalar) => RowCompare | null) | null {
-  const type = data.type;
-  const values = data.values;
-  if (isTemporal(type)) {
-    return (operand) => {
-      if (typeof operand !== "string") return null;
-      return (i) => compareUtf8(temporalToText(type, BigInt(values[i])), operand);
-    };
-  }
-  if (DataType.isInt(type) && type.bitWidth === 64) {
-    const wide = values as BigInt64Array | BigUint64Array;
-    return numeric((v) => (i) => compareExact(wide[i], v));
-  }
-  if (DataType.isInt(type) || DataType.isFloat(type)) {
-    const narrow = DataType.isFloat(type) && type.precision === Precision.HALF
-      ? new Float16Array(values.buffer, values.byteOffset, values.length)
-      : values as ArrayLike<number>;
-    return numeric((v) =>
-      typeof v === "number" ? (i) => compareNumbers(narrow[i], v) : (i) => -compareExact(v, narrow[i])
-    );
-  }
-  if (DataType.isBool(type)) {
-    const bits = values as Uint8Array, offset = data.offset;
-    return numeric((v) => (i) => {
-      const bit = offset + i;
-      return compareExact(BigInt((bits[bit >> 3] >> (bit & 7)) & 1), v);
-    });
-  }
-  if (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8) {
-    const bytes = values as Uint8Array, offsets = data.valueOffsets as Int32Array | BigInt64Array;
-    return (operand) => {
-      if (typeof operand !== "string") return null;
-      const target = new TextEncoder().encode(operand);
-      return (i) => compareBytes(bytes, Number(offsets[i]), Number(offsets[i + 1]), target);
-    };
-  }
-  return null;
-}
-
-/** Numeric columns take numbers and booleans (as 0/1); strings never match them. */
-function numeric(
-  make: (v: number | bigint) => RowCompare,
-): (operand: Scalar) => RowCompare | null {
-  return (operand) => {
-    if (typeof operand === "string") return null;
-    if (typeof operand === "boolean") return make(operand ? 1n : 0n);
-    return make(operand);
-  };
-}
-
-function compareNumbers(x: number, v: number): number {
-  return x < v ? -1 : x > v ? 1 : x === v ? 0 : NaN;
-}
-
-/** Sign of `x − v` computed exactly, for an integer `x` and any number `v` (NaN when `v` is NaN). */
-export function compareExact(x: bigint, v: number | bigint): number {
-  if (typeof v === "bigint") return x < v ? -1 : x > v ? 1 : 0;
-  if (Number.isNaN(v)) return NaN;
-  if (v === Infinity) return -1;
-  if (v === -Infinity) return 1;
-  if (Number.isInteger(v)) return compareExact(x, BigInt(v));
-  return x <= BigInt(Math.floor(v)) ? -1 : 1; // v has a fraction: x is never equal to it
-}
-
-/** Sign of `bytes[start..end) − target` in byte order. */
-function compareBytes(bytes: Uint8Array, start: number, end: number, target: Uint8Array): number {
-  const len = end - start, common = Math.min(len, target.length);
-  for (let k = 0; k < common; k++) {
-    const d = bytes[start + k] - target[k];
-    if (d !== 0) return d;
-  }
-  return len - target.length;
 }

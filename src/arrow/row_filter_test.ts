@@ -34,7 +34,7 @@ const cond = (path: string, op: ValueOp): ValueCondition => ({ path: path.split(
 const op = (name: "eq" | "lt" | "leq" | "gt" | "geq", value: Scalar): ValueOp => ({ op: name, value });
 const between = (low: Scalar, high: Scalar): ValueOp => ({ op: "between", low, high });
 
-const describeOp = (o: ValueOp) => o.op === "between" ? `between ${o.low} ${o.high}` : `${o.op} ${o.value}`;
+const describeOp = (o: ValueOp) => JSON.stringify(o, (_, v) => typeof v === "bigint" ? `${v}n` : v);
 const describe = (c: ValueCondition) => `${c.path.join(".")} ${describeOp(c.op)}`;
 
 /** Checks each op against column `x` of `batch`; a failure lists every case, so all mismatches show. */
@@ -225,18 +225,31 @@ Deno.test("anyRowMatches() compares utf8 and large_utf8 columns in UTF-8 byte or
   }
 });
 
-Deno.test("anyRowMatches() compares date and time columns with strings through their text form", async (t) => {
+Deno.test("anyRowMatches() compares date and time columns with ISO 8601 and decimal strings exactly", async (t) => {
   await t.step("timestamp[ms]", () => {
     const x = makeData({ type: new TimestampMillisecond(), data: BigInt64Array.of(0n, 1500n) });
     assertCases(batchOf({ x }), [
       [op("eq", "1970-01-01T00:00:00"), true],
-      [op("eq", "1970-01-01T00:00:01.500"), true], // fractions have 3, 6 or 9 digits
-      [op("eq", "1970-01-01T00:00:01.5"), false],
-      [op("eq", "1970-01-01"), false],
+      [op("eq", "1970-01-01T00:00:01.500"), true],
+      [op("eq", "1970-01-01T00:00:01.5"), true], // instants, not text: any number of fraction digits
+      [op("eq", "1970-01-01T00:00:01.500000"), true], // Python's isoformat()
+      [op("eq", "1970-01-01 00:00:01.5"), true],
+      [op("eq", "1970-01-01T00:00:01.5+00:00"), true],
+      [op("eq", "1970-01-01T01:00:01.5+01:00"), true],
+      [op("eq", "1969-12-31T23:00:01.5-01:00"), true],
+      [op("eq", "1970-01-01T00:00:01.5001"), false], // between two milliseconds
+      [op("gt", "1970-01-01T00:00:01.4999"), true],
+      [op("lt", "1970-01-01T00:00:01.5001"), true],
+      [op("eq", "1970-01-01"), true], // a date is its midnight
+      [op("eq", "1500"), true], // a decimal string is the raw stored value
+      [op("eq", "1.5"), false],
       [op("gt", "1970-01-01T00:00:01"), true],
       [op("gt", "1970-01-01T00:00:01.500"), false],
       [op("lt", "1970-01-01T00:00:00"), false],
       [between("1970-01-01T00:00:00.1", "1970-01-01T00:00:01.4"), false],
+      [{ op: "outside", low: "1970-01-01T00:00:00.1", high: "1970-01-01T00:00:01.4" }, true],
+      [{ op: "neq", value: "1970-01-01T00:00:00" }, true],
+      [{ op: "in", values: ["1970-01-01T00:00:01.5Z", "2000-01-01"] }, true],
       [op("eq", 0), false],
       [op("eq", 0n), false],
       [op("geq", 0), false],
@@ -246,7 +259,9 @@ Deno.test("anyRowMatches() compares date and time columns with strings through t
     const x = makeData({ type: new Timestamp(TimeUnit.NANOSECOND, "UTC"), data: BigInt64Array.of(1n) });
     assertCases(batchOf({ x }), [
       [op("eq", "1970-01-01T00:00:00.000000001Z"), true],
-      [op("eq", "1970-01-01T00:00:00.000000001"), false],
+      [op("eq", "1970-01-01T00:00:00.000000001"), true], // no offset: UTC
+      [op("eq", "1"), true],
+      [op("lt", "1970-01-01T00:00:00.000000002"), true],
     ]);
   });
   await t.step("date32", () => {
@@ -255,7 +270,11 @@ Deno.test("anyRowMatches() compares date and time columns with strings through t
       [op("eq", "2024-05-01"), true],
       [op("eq", "2024-05-02"), false],
       [between("2024-01-01", "2024-12-31"), true],
-      [op("gt", "2024-05-01T00"), false],
+      [op("eq", "2024-05-01T00:00:00"), true],
+      [op("gt", "2024-04-30T23:59:59.999999999"), true],
+      [op("eq", "2024-05-01T00:00:00+02:00"), false], // 22:00 UTC the day before
+      [op("gt", "2024-05-01T00"), false], // not ISO 8601 as read here: compared as text
+      [op("eq", "19844"), true],
       [op("eq", 19844), false],
     ]);
   });
@@ -263,8 +282,10 @@ Deno.test("anyRowMatches() compares date and time columns with strings through t
     const x = makeData({ type: new TimeMillisecond(), data: Int32Array.of(43_200_500) });
     assertCases(batchOf({ x }), [
       [op("eq", "12:00:00.500"), true],
-      [op("eq", "12:00:00.5"), false],
+      [op("eq", "12:00:00.5"), true],
       [op("lt", "12:00:01"), true],
+      [op("eq", "43200500"), true],
+      [op("eq", "2024-05-01T12:00:00.5"), false], // a date-time is not a time of day
     ]);
   });
 });

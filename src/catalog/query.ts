@@ -10,36 +10,59 @@
  *
  * @module
  */
-import type { Scalar, ValueCondition } from "../model/types.ts";
+import type { ValueCondition } from "../model/types.ts";
 import { metaCondition, Params, textCondition, timeCondition } from "./_query_sql.ts";
+import { statsCondition } from "./_stats_sql.ts";
 import type { SqlDriver } from "./driver.ts";
 
-/** An operator on a text column (names, ontology tag, serialization format). */
+/** The comparisons every ordered field takes; on text, ordering is UTF-8 byte order. */
+export type Comparison = "eq" | "neq" | "lt" | "leq" | "gt" | "geq";
+
+/**
+ * An operator on a text column (names, ontology tag, serialization format). `match` is the 0.1.0 and
+ * SDK 0.4 `$match`, a literal substring test; `glob` is the SDK 0.6/0.7 one, a glob full match
+ * (`model/glob.ts`). Ordering operators are SDK 0.6/0.7 only.
+ */
 export type TextOp =
-  | { op: "eq" | "neq" | "match"; value: string }
+  | { op: Comparison; value: string }
+  | { op: "between" | "outside"; low: string; high: string }
+  | { op: "match"; value: string }
+  | { op: "glob"; pattern: string }
   | { op: "in"; values: string[] }
   | { op: "ex" | "nex" };
 
 /** An operator on a creation time (JSON integers only), in the unit of the field it sits on. */
 export type TimeOp =
-  | { op: "eq" | "neq" | "lt" | "leq" | "gt" | "geq"; value: bigint }
-  | { op: "between"; low: bigint; high: bigint }
+  | { op: Comparison; value: bigint }
+  | { op: "between" | "outside"; low: bigint; high: bigint }
+  | { op: "in"; values: bigint[] }
   | { op: "ex" | "nex" };
 
 /** A JSON number: `bigint` for an integer literal, `number` for a float. */
 export type Numeric = number | bigint;
 
-/** An operator on the value at a user-metadata path (9.3). */
+/**
+ * An operator on the value at a user-metadata path (9.3). Ordering takes numbers, and (SDK 0.6/0.7)
+ * strings; `in`, `outside` and `glob` (`$match`) are SDK 0.6/0.7 only.
+ */
 export type MetaOp =
   | { op: "eq" | "neq"; value: string | boolean | Numeric }
-  | { op: "lt" | "leq" | "gt" | "geq"; value: Numeric }
-  | { op: "between"; low: Numeric; high: Numeric }
+  | { op: "lt" | "leq" | "gt" | "geq"; value: Numeric | string }
+  | { op: "between" | "outside"; low: Numeric; high: Numeric }
+  | { op: "between" | "outside"; low: string; high: string }
+  | { op: "in"; values: (string | boolean | Numeric)[] }
+  | { op: "glob"; pattern: string }
   | { op: "ex" | "nex" };
 
-/** `"a.b.c": {...}` in a `user_metadata` section: `path` is `["a", "b", "c"]`. */
+/**
+ * `"a.b.c": {...}` in a `user_metadata` section: `path` is `["a", "b", "c"]`. With `wildcards` (SDK
+ * 0.6/0.7), a `*` segment stands for any one member or element and `**` for any number of levels
+ * (none included); the condition then holds when some value the path reaches satisfies it.
+ */
 export interface MetaCondition {
   path: string[];
   op: MetaOp;
+  wildcards?: true;
 }
 
 export interface SequenceFilter {
@@ -142,8 +165,8 @@ export interface TagGroup {
  * hold a matching row, by topic then chunk order. A chunk is ruled out when, for some condition, its
  * statistics for that column cannot contain a satisfying value: no statistics (the column is missing
  * or not comparable), another kind (a string against numbers), only nulls, or a min/max range on the
- * wrong side. Bounds are compared non-strictly and numbers as float64 (as the statistics are stored),
- * so pruning never drops a chunk that has a match; the scan decides exactly.
+ * wrong side (`_stats_sql.ts`, per operator). Pruning never drops a chunk that has a match; the scan
+ * decides exactly.
  */
 export async function findChunkCandidates(
   db: SqlDriver,
@@ -197,39 +220,6 @@ function catalogConditions(b: Params, filter: CatalogFilter): string[] {
     for (const c of topic.userMetadata) where.push(metaCondition(b, "t.user_metadata", c));
   }
   return where;
-}
-
-/** Whether chunk `c`'s statistics admit a value satisfying `op` (see findChunkCandidates). */
-function statsCondition(b: Params, { path, op }: ValueCondition): string {
-  const operand = op.op === "between" ? op.low : op.value;
-  const text = typeof operand === "string";
-  // Text in UTF-8 byte order (how the statistics were computed): the "C" collation.
-  const [kind, min, max, cast] = text
-    ? ["text", `cs.min_text COLLATE "C"`, `cs.max_text COLLATE "C"`, `::text COLLATE "C"`]
-    : ["numeric", "cs.min_num", "cs.max_num", "::text::float8"];
-  const param = (v: Scalar) => b.add(typeof v === "boolean" ? (v ? "1" : "0") : String(v)) + cast;
-  let range: string;
-  switch (op.op) {
-    case "eq": {
-      const v = param(op.value);
-      range = `${min} <= ${v} AND ${max} >= ${v}`;
-      break;
-    }
-    case "lt":
-    case "leq":
-      range = `${min} <= ${param(op.value)}`;
-      break;
-    case "gt":
-    case "geq":
-      range = `${max} >= ${param(op.value)}`;
-      break;
-    case "between":
-      range = `${min} <= ${param(op.high)} AND ${max} >= ${param(op.low)}`;
-      break;
-  }
-  return `EXISTS (SELECT 1 FROM chunk_stats cs
-       WHERE cs.chunk_id = c.id AND cs.column_name = ${b.add(path.join("."))}::text
-         AND cs.kind = '${kind}' AND ${range})`;
 }
 
 /** The topic locator without its sequence: `/front/imu` for `run_01/front/imu`. */

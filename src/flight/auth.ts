@@ -1,7 +1,7 @@
 /**
  * API key enforcement at the wire edge (`--api-key-enabled`): which permission each call needs, decided
- * from the RPC and, for DoAction, the action name (0.1.0 and 2026 tables); and a wrapper that checks the
- * caller's key before a handler runs. The key itself is checked in `auth/api_keys.ts`.
+ * from the RPC and, for DoAction, the action name (0.1.0, 2026 and SDK 0.6/0.7 tables); and a wrapper that
+ * checks the caller's key before a handler runs. The key itself is checked in `auth/api_keys.ts`.
  *
  * Order (2026 protocol, 11.2): authentication comes first: a call without a usable key is UNAUTHENTICATED
  * whatever it asks, and learns nothing else. Then the permission: for every RPC but DoAction before the
@@ -21,6 +21,7 @@ import { decodeAction } from "./messages.ts";
 import type { CallContext, FlightHandlers } from "./server.ts";
 import { FLIGHT_RPCS, type FlightRpc } from "./service_def.ts";
 import type { ActionName2026 } from "./v2026/actions.ts";
+import type { ActionName07 } from "./v07/actions.ts";
 
 /**
  * The permission each action needs. Typed over every action name, so a new action cannot be added
@@ -75,14 +76,26 @@ export const ACTION_PERMISSIONS_2026: Readonly<Record<ActionName2026, ApiKeyPerm
   });
 
 /**
+ * The permission each SDK 0.6/0.7-only action needs (0.7 delta, K3): `info`, the connection probe, any
+ * valid key; the clustering actions `read`, as the daemon asks.
+ */
+export const ACTION_PERMISSIONS_07: Readonly<Record<ActionName07, ApiKeyPermission | null>> = Object.freeze({
+  info: null,
+  topic_filter_clusterize: "read",
+  topic_filter_intersect: "read",
+});
+
+/**
  * The permission an action of `dialect` needs; null for a name the dialect lacks (refused as unknown by
- * its parser before any permission matters) or one that needs only a valid key.
+ * its parser before any permission matters) or one that needs only a valid key. `v2026` and `v07`
+ * share the 2026 table; the 0.6/0.7-only names are in their own.
  */
 export function actionPermission(dialect: Dialect, action: string): ApiKeyPermission | null {
-  const table: Readonly<Record<string, ApiKeyPermission | null>> = dialect === "v1"
-    ? ACTION_PERMISSIONS
-    : ACTION_PERMISSIONS_2026;
-  return Object.hasOwn(table, action) ? table[action] : null;
+  const tables: Readonly<Record<string, ApiKeyPermission | null>>[] = dialect === "v1"
+    ? [ACTION_PERMISSIONS]
+    : [ACTION_PERMISSIONS_07, ACTION_PERMISSIONS_2026];
+  const table = tables.find((t) => Object.hasOwn(t, action));
+  return table === undefined ? null : table[action];
 }
 
 /**
@@ -122,9 +135,11 @@ export function requiredPermission(
   } catch {
     return { permission: null, what: rpc }; // malformed: the handler reports it
   }
-  // A shared name needs the same permission in both tables.
-  const permission = actionPermission("v1", type) ?? actionPermission("v2026", type);
-  const known = Object.hasOwn(ACTION_PERMISSIONS, type) || Object.hasOwn(ACTION_PERMISSIONS_2026, type);
+  // A shared name needs the same permission in every table.
+  const permission = actionPermission("v1", type) ?? actionPermission("v07", type);
+  const known = [ACTION_PERMISSIONS, ACTION_PERMISSIONS_2026, ACTION_PERMISSIONS_07].some((t) =>
+    Object.hasOwn(t, type)
+  );
   return known ? { permission, what: type } : { permission: null, what: rpc };
 }
 

@@ -110,6 +110,6 @@ export async function dispatchAction(engines: ActionDeps, req: ActionRequest): P
       return { layers: layers.map((l) => ({ name: l.name, description: l.description })) };
     }
     case "query":
-      return renderQueryItemsV1((await runQuery(engines.query, req.query)).items);
+      return renderQueryItemsV1((await runQuery(engines.query, req.query, { dialect: "v1" })).items);
   }
 }

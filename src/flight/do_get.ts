@@ -22,18 +22,20 @@ import { decodeBytesMessage } from "./messages.ts";
 import type { CallContext } from "./server.ts";
 import { parseTicket, type TopicRead } from "./ticket.ts";
 import { doGetWindow } from "./v2026/do_get.ts";
+import type { ConnectionDialect } from "./dialect.ts";
 
 /** Streams one topic, or the catalog's events, as FlightData messages. */
 export async function* doGet(
   deps: ReadDeps,
   req: Uint8Array,
   ctx: CallContext,
-  opts: { limits?: LocatorLimits } = {},
+  opts: { limits?: LocatorLimits; connection?: ConnectionDialect | null } = {},
 ): AsyncGenerator<FramedMessage> {
   const ticket = parseTicket(decodeBytesMessage(req), { limits: opts.limits });
   if (ticket.kind === "events") yield* streamEvents(deps, ticket.subscription, ctx);
-  else if (ticket.kind === "window") yield* doGetWindow(deps, ticket, ctx); // 2026 protocol
-  else yield* streamTopic(deps, ticket, ctx);
+  else if (ticket.kind === "window") {
+    yield* doGetWindow(deps, ticket, ctx, { connection: opts.connection }); // 2026 line
+  } else yield* streamTopic(deps, ticket, ctx);
 }
 
 async function* streamTopic(deps: ReadDeps, { topic, range }: TopicRead, ctx: CallContext) {

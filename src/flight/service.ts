@@ -2,10 +2,13 @@
  * The Flight RPC handlers: decode the request once, call one domain function, encode the answer.
  * No SQL, no store access and no Arrow internals here; those live below `flight/`.
  *
- * Two protocols share the port (2026 protocol, section 15): each call goes to the 0.1.0 adapter (this
- * folder) or the 2026 one (`v2026/`) as its request shows (`v2026/route.ts`), and every call that shows
- * it teaches the connection's dialect (`dialect.ts`); a `query` that shows nothing is answered in that
- * dialect, else in the configured default (2026 unless `--query-default-dialect v1`).
+ * Three SDK generations share the port (2026 protocol, section 15; 0.7 delta, section 6): each call goes
+ * to the 0.1.0 adapter (this folder) or the 2026-line one (`v2026/`, with what only SDK 0.6/0.7 has in
+ * `v07/`) as its request shows (`v2026/route.ts`), and every call that shows something teaches the
+ * connection's dialect (`dialect.ts`). Where SDK 0.4 and 0.6/0.7 need different answers to the same
+ * request (`session_create`, sequence sessions, schema metadata), the connection's dialect decides; a
+ * `query` that shows nothing is answered in that dialect, else in the configured default (2026 unless
+ * `--query-default-dialect v1`).
  *
  * @module
  */
@@ -13,8 +16,9 @@ import { InvalidArgumentError, UnimplementedError } from "../errors.ts";
 import { DEFAULT_LOCATOR_LIMITS, type LocatorLimits } from "../model/locator.ts";
 import { type LifecycleDeps, listSequences } from "../lifecycle/mod.ts";
 import type { IngestDeps } from "../ingest/mod.ts";
-import type { ReadDeps } from "../read/mod.ts";
+import { DEFAULT_TARGET_BATCH_BYTES, type ReadDeps } from "../read/mod.ts";
 import type { QueryDeps } from "../query/run.ts";
+import { resolveQueryDialect } from "../query/dialect.ts";
 import {
   decodeAction,
   decodeBytesMessage,
@@ -25,7 +29,8 @@ import {
 import type { CallContext, FlightHandlers } from "./server.ts";
 import { type ActionLimits, DEFAULT_ACTION_LIMITS, encodeActionResult, parseAction } from "./actions.ts";
 import { authorizeAction } from "./auth.ts";
-import { type Dialect, DialectMemory } from "./dialect.ts";
+import { type ConnectionDialect, DialectMemory, type DialectProof } from "./dialect.ts";
+import { decodeJsonObject } from "./_json_fields.ts";
 import { dispatchAction } from "./do_action.ts";
 import { doGet } from "./do_get.ts";
 import { doPut, type PutCommandParser } from "./do_put.ts";
@@ -37,6 +42,9 @@ import { parsePutCommand2026 } from "./v2026/commands.ts";
 import { runAction2026 } from "./v2026/do_action.ts";
 import { getFlightInfo2026 } from "./v2026/flight_info.ts";
 import { infoDialect, putDialect, routeAction, ticketDialect } from "./v2026/route.ts";
+import { isActionName07, parseAction07 } from "./v07/actions.ts";
+import { type MessageLimits, runAction07 } from "./v07/do_action.ts";
+import { getSchema07 } from "./v07/get_schema.ts";
 
 /** What the Flight layer needs from the domain: the dependencies of each part. */
 export interface FlightDomain {
@@ -58,6 +66,13 @@ export interface RequestLimits {
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({
   maxMetadataBytes: DEFAULT_ACTION_LIMITS.maxMetadataBytes,
   maxNameBytes: DEFAULT_LOCATOR_LIMITS.maxBytes,
+});
+
+/** The config defaults: 64 MiB messages both ways, 4 MiB read batches. */
+export const DEFAULT_MESSAGE_LIMITS: MessageLimits = Object.freeze({
+  maxDecodeBytes: 64 * 1024 * 1024,
+  maxEncodeBytes: 64 * 1024 * 1024,
+  targetEncodeBytes: DEFAULT_TARGET_BATCH_BYTES,
 });
 
 /** Room an action body needs next to its metadata (names, keys, JSON punctuation). */
@@ -93,9 +108,14 @@ export interface FlightHandlersOptions {
    * The answer shape of a `query` whose body and connection prove no dialect (`--query-default-dialect`):
    * 2026 by default (the current SDK), `v1` for fleets of 0.1.0 clients.
    */
-  queryDefaultDialect?: Dialect;
+  queryDefaultDialect?: "v1" | "v2026";
   /** What each connection proved (default: a fresh memory of 4096 connections). */
   dialects?: DialectMemory;
+  /**
+   * The gRPC message sizes the server is started with (`--max-message-bytes`, `--read-batch-bytes`),
+   * which `info` reports: SDK 0.7 sizes its uploads from them. Default {@link DEFAULT_MESSAGE_LIMITS}.
+   */
+  messageLimits?: MessageLimits;
 }
 
 /** Builds the handlers over a domain implementation. */
@@ -103,31 +123,46 @@ export function createFlightHandlers(domain: FlightDomain, opts: FlightHandlersO
   const limits = requestLimits(opts.limits ?? DEFAULT_REQUEST_LIMITS);
   const dialects = opts.dialects ?? new DialectMemory();
   const queryDefault = opts.queryDefaultDialect ?? "v2026";
-  const learn = (ctx: CallContext, dialect: Dialect | null) => {
-    if (dialect !== null) dialects.remember(ctx.peer, dialect);
-  };
+  const messageLimits = opts.messageLimits ?? DEFAULT_MESSAGE_LIMITS;
+  /** Records what the call showed (null: nothing); returns what the connection has proved so far. */
+  const learn = (ctx: CallContext, proof: DialectProof | null): ConnectionDialect | null =>
+    proof === null ? dialects.connection(ctx.peer) : dialects.learn(ctx.peer, proof);
   const parsePut = (ctx: CallContext): PutCommandParser => (descriptor, parseOpts) => {
-    const dialect = putDialect(descriptor);
-    learn(ctx, dialect);
-    return dialect === "v2026"
+    const proof = putDialect(descriptor);
+    learn(ctx, proof);
+    return proof === "2026-line"
       ? parsePutCommand2026(descriptor, parseOpts)
       : parsePutCommand(descriptor, parseOpts);
   };
-  const action = async (req: Uint8Array, ctx: CallContext): Promise<Uint8Array> => {
+  /** The Result bodies of one action, in order (one, except for the clustering actions of SDK 0.6+). */
+  const action = async (req: Uint8Array, ctx: CallContext): Promise<Uint8Array[]> => {
     const { type, body } = decodeAction(req);
     const json = { maxBytes: limits.action.maxBodyBytes, maxDepth: limits.action.maxJsonDepth };
     const route = routeAction(type, body, json);
-    learn(ctx, route === "neutral" ? null : route);
-    const dialect = route === "neutral" ? dialects.recall(ctx.peer) ?? queryDefault : route;
+    const connection = learn(ctx, route === "neutral" ? null : route)?.dialect ?? null;
+    // A query is read in the dialect its body shows, else the connection's, else the default.
+    const dialect = type === "query"
+      ? resolveQueryDialect(
+        decodeJsonObject(body, { what: "query request", part: "body" }, json),
+        connection,
+        queryDefault,
+      )
+      : connection ?? queryDefault;
     // Parse, then check the permission, then run (2026 protocol, 11.2).
     if (dialect === "v1") {
       const request = parseAction(type, body, limits.action);
       authorizeAction(ctx, "v1", request.action);
-      return encodeBytesMessage(encodeActionResult(request.action, await dispatchAction(domain, request)));
+      return [encodeActionResult(request.action, await dispatchAction(domain, request))];
+    }
+    if (isActionName07(type)) {
+      const request = parseAction07(type, body, limits.action);
+      authorizeAction(ctx, "v07", request.action);
+      return await runAction07(domain.query, request, { limits: messageLimits });
     }
     const request = parseAction2026(type, body, limits.action);
-    authorizeAction(ctx, "v2026", request.action);
-    return encodeBytesMessage(encodeActionResult2026(request.action, await runAction2026(domain, request)));
+    authorizeAction(ctx, dialect, request.action);
+    const response = await runAction2026(domain, request, { dialect });
+    return [encodeActionResult2026(request.action, response)];
   };
   return {
     // deno-lint-ignore require-yield
@@ -154,18 +189,27 @@ export function createFlightHandlers(domain: FlightDomain, opts: FlightHandlersO
     },
     GetFlightInfo: async (req: Uint8Array, ctx: CallContext) => {
       const descriptor = decodeDescriptor(req);
-      const dialect = infoDialect(descriptor);
-      learn(ctx, dialect);
-      return dialect === "v2026"
-        ? await getFlightInfo2026(domain.lifecycle, descriptor, { limits: limits.locator })
+      const proof = infoDialect(descriptor);
+      const connection = learn(ctx, proof);
+      return proof === "2026-line"
+        ? await getFlightInfo2026(domain, descriptor, {
+          limits: limits.locator,
+          connection,
+          signal: ctx.signal,
+        })
         : await getFlightInfo(domain.lifecycle, req, { limits: limits.locator });
     },
     PollFlightInfo: () => Promise.resolve(unimplemented("PollFlightInfo")),
-    GetSchema: () => Promise.resolve(unimplemented("GetSchema")),
+    GetSchema: async (req: Uint8Array, ctx: CallContext) => {
+      const descriptor = decodeDescriptor(req);
+      learn(ctx, "v07"); // only SDK 0.7 calls it (B3)
+      return await getSchema07(domain.lifecycle, descriptor, { limits: limits.locator });
+    },
     async *DoGet(req: Uint8Array, ctx: CallContext) {
       const ticket = parseTicket(decodeBytesMessage(req), { limits: limits.locator });
-      learn(ctx, ticketDialect(ticket));
-      yield* doGet(domain.read, req, ctx, { limits: limits.locator }); // parses it again: tickets are small
+      const connection = learn(ctx, ticketDialect(ticket));
+      // Parses it again: tickets are small.
+      yield* doGet(domain.read, req, ctx, { limits: limits.locator, connection });
     },
     // deno-lint-ignore require-yield
     async *DoPut(reqs: AsyncIterable<Uint8Array>, ctx: CallContext) {
@@ -180,7 +224,7 @@ export function createFlightHandlers(domain: FlightDomain, opts: FlightHandlersO
       unimplemented("DoExchange");
     },
     async *DoAction(req: Uint8Array, ctx: CallContext) {
-      yield await action(req, ctx);
+      for (const result of await action(req, ctx)) yield encodeBytesMessage(result);
     },
     // deno-lint-ignore require-yield
     async *ListActions() {

@@ -50,7 +50,7 @@ export function stripSchemaMetadata(schema: Schema): Schema {
 }
 
 /**
- * Canonical bytes of a schema for comparison and for the snapshot: an IPC round trip (so a schema read
+ * Canonical bytes of a schema for comparison: an IPC round trip (so a schema read
  * back from the store and one decoded from the wire encode alike), schema-level metadata dropped,
  * field metadata sorted by key at every depth.
  */
@@ -97,12 +97,15 @@ export async function ensureSchemaSnapshot(
     }
     return current;
   }
+  // The snapshot is the schema as the client sent it (schema-level metadata and field metadata in their
+  // order): GetSchema gives it back verbatim (SDK 0.7 compares whole schemas). Comparisons normalise.
   const key = schemaKey(topic.sequenceUuid, topic.uuid);
-  await deps.store.put(key, wanted, { signal: opts.signal });
+  const verbatim = encodeEncapsulatedSchema(opts.schema);
+  await deps.store.put(key, verbatim, { signal: opts.signal });
   const updated = await deps.catalog.setTopicSchema(topic.id, key);
   // The key is the same for every upload of the topic: a concurrent first upload on another daemon
   // may have replaced the object between our put and our catalog update. Catch it while we can.
-  if (!bytesEqual(await deps.store.get(key, { signal: opts.signal }), wanted)) {
+  if (!bytesEqual(await deps.store.get(key, { signal: opts.signal }), verbatim)) {
     throw new FailedPreconditionError(`Topic "${topic.name}" received another schema concurrently`);
   }
   return updated;

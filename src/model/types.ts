@@ -137,10 +137,16 @@ export interface TimeRange {
 /** A comparable query value: string, boolean, integer (`bigint`, exact) or float (`number`). */
 export type Scalar = string | boolean | number | bigint;
 
-/** A comparison of one data value (protocol 9.4): bounds of `between` are inclusive. */
+/**
+ * A comparison of one data value (protocol 9.4; SDK 0.6/0.7 adds `neq`, `in`, `outside` and `glob`,
+ * its `$match`). `between` bounds are inclusive; `outside` holds strictly below `low` or strictly
+ * above `high`; `in` holds when some value is equal; `glob` is a full match of text (`model/glob.ts`).
+ */
 export type ValueOp =
-  | { op: "eq" | "lt" | "leq" | "gt" | "geq"; value: Scalar }
-  | { op: "between"; low: Scalar; high: Scalar };
+  | { op: "eq" | "neq" | "lt" | "leq" | "gt" | "geq"; value: Scalar }
+  | { op: "between" | "outside"; low: Scalar; high: Scalar }
+  | { op: "in"; values: Scalar[] }
+  | { op: "glob"; pattern: string };
 
 /** A condition on the data column at `path` (struct children: `["header", "stamp", "sec"]`). */
 export interface ValueCondition {

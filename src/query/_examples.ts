@@ -1,6 +1,7 @@
 /**
- * The query examples of protocol section 9.7 (and two the grammar also takes), and those of the 2026
- * protocol's section 9.7, as JSON text: shared by the parser's tests and the query fuzzer's seeds.
+ * The query examples of protocol section 9.7 (and two the grammar also takes), those of the 2026
+ * protocol's section 9.7, and SDK 0.6/0.7 shapes (0.7 delta section 4), as JSON text: shared by the
+ * parser's tests and the query fuzzer's seeds.
  *
  * @module
  */
@@ -29,4 +30,16 @@ export const PROTOCOL_2026_QUERY_EXAMPLES: readonly string[] = [
   `{"sequence": {"user_metadata": {"visibility": {"$eq": "team-01"}}}, "topic": {"locator": {"$eq": "/front/imu"}}}`,
   `{"topic": {"locator": {"$in": ["/topic11", "/topic12", "/topic21"]}, "ontology_tag": {"$eq": "image"}}}`,
   `{"ontology": {"pressure.value": {"$geq": 100}}}`,
+];
+
+/** SDK 0.6/0.7 (0.7 delta Q1, Q4, Q5, Q7): bodies its builders send, as read from the changelogs. */
+export const PROTOCOL_07_QUERY_EXAMPLES: readonly string[] = [
+  `{"sequence": {"name": {"$match": "test_*"}}}`,
+  `{"topic": {"name": {"$in": ["/front/imu", "/gps"]}}}`,
+  `{"ontology": {"imu.acceleration.x": {"$outside": [-1.0, 1.0]}}}`,
+  `{"ontology": {"gps.status.service": {"$in": [1, 2]}}, "topic": {"name": {"$match": "*/gps"}}}`,
+  `{"sequence": {"user_metadata": {"robot.*": {"$match": "rov*"}}}}`,
+  `{"topic": {"user_metadata": {"firmware": {"$geq": "2.0"}}, "ontology_tag": {"$eq": "imu"}}}`,
+  `{"ontology": {"imu.header.frame_id": {"$neq": "base"}, "imu.stamp": {"$geq": "2024-05-01T12:00:00.500000+00:00"}}}`,
+  `{"sequence": {"name": {"$eq": "s"}, "created_at_ns": {"$outside": [0, 1776870000000000000]}}}`,
 ];

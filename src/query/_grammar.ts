@@ -7,10 +7,11 @@
 import { InvalidArgumentError } from "../errors.ts";
 import { isRawJson } from "../model/json.ts";
 import type { JsonValue } from "../model/types.ts";
+import { compareExact, compareUtf8 } from "../arrow/row_filter.ts";
 import type { JsonObject, OperatorName, Scalar } from "./types.ts";
 
 const OPERATORS: ReadonlySet<string> = new Set<OperatorName>(
-  ["eq", "neq", "lt", "leq", "gt", "geq", "between", "in", "match", "ex", "nex"],
+  ["eq", "neq", "lt", "leq", "gt", "geq", "between", "in", "match", "outside", "ex", "nex"],
 );
 
 /** Reads `{"$op": arg}`, `"$ex"`, `"$nex"` or `{"$ex": null}`; `arg` is undefined for ex/nex. */
@@ -32,25 +33,53 @@ export function readOperator(
   return { name: name as OperatorName, arg: value[op] };
 }
 
-/** `$between [a, b]` with `a <= b`, each bound checked by `item`. */
+/**
+ * `$between [a, b]` (inclusive) or `$outside [a, b]` (below `a` or above `b`) with `a <= b`, each bound
+ * checked by `item`. Strings order by UTF-8 bytes, as every string comparison does.
+ */
 export function range<T extends Scalar>(
   key: string,
+  op: "between" | "outside",
   arg: JsonValue | undefined,
   item: (v: JsonValue) => T,
 ): [T, T] {
   if (!Array.isArray(arg) || arg.length !== 2) {
-    fail(key, `$between expects an array of two values, got ${describe(arg)}`);
+    fail(key, `$${op} expects an array of two values, got ${describe(arg)}`);
   }
   const low = item(arg[0]);
   const high = item(arg[1]);
-  if (kind(low) === kind(high) && low > high) fail(key, "$between has an empty range");
+  if (kind(low) === kind(high) && compareScalars(low, high) > 0) {
+    fail(
+      key,
+      op === "between" ? "$between has an empty range" : "$outside needs its first bound <= its second",
+    );
+  }
   return [low, high];
+}
+
+/** Sign of `a - b` for two scalars of one kind: numbers exactly, strings by UTF-8 bytes, false < true. */
+export function compareScalars(a: Scalar, b: Scalar): number {
+  if (typeof a === "string" && typeof b === "string") return compareUtf8(a, b);
+  if (typeof a === "bigint" && typeof b === "bigint") return a < b ? -1 : a > b ? 1 : 0;
+  const x = Number(a), y = Number(b);
+  // A bigint against a float: exact through compareExact (below 2^53 both are exact anyway).
+  if (typeof a === "bigint" && typeof b === "number") return compareExact(a, b);
+  if (typeof a === "number" && typeof b === "bigint") return -compareExact(b, a);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** `v` when it is a string; refuses anything else. */
 export function expectString(key: string, op: string, v: JsonValue | undefined): string {
   if (typeof v !== "string") fail(key, `$${op} expects a string, got ${describe(v)}`);
   return v;
+}
+
+/** `$in [v, ...]`: a non-empty array, each value checked by `item`. */
+export function list<T>(key: string, arg: JsonValue | undefined, item: (v: JsonValue) => T): T[] {
+  if (!Array.isArray(arg) || arg.length === 0) {
+    fail(key, `$in expects a non-empty array, got ${describe(arg)}`);
+  }
+  return arg.map(item);
 }
 
 /** `v` as a typed scalar (string, number, boolean); refuses null, arrays and objects. */

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
-import { PROTOCOL_2026_QUERY_EXAMPLES, PROTOCOL_QUERY_EXAMPLES } from "./_examples.ts";
+import {
+  PROTOCOL_07_QUERY_EXAMPLES,
+  PROTOCOL_2026_QUERY_EXAMPLES,
+  PROTOCOL_QUERY_EXAMPLES,
+} from "./_examples.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { parseJsonExact } from "../model/json.ts";
-import { queryDialect } from "./dialect.ts";
+import { bodyEvidence } from "./dialect.ts";
 import { parseQuery } from "./parse.ts";
 import type { JsonObject } from "./types.ts";
 
@@ -17,46 +21,73 @@ function refuses(text: string, message: string) {
   }, text);
 }
 
-Deno.test("queryDialect: what each protocol example proves", () => {
-  assert.deepEqual(PROTOCOL_QUERY_EXAMPLES.map((t) => queryDialect(json(t))), [
-    null, // ontology only: either SDK sends it byte for byte
-    null,
-    "v1",
-    "v1",
-    null, // ontology and topic user metadata: neutral
-    "v1",
-    "v1",
-    "v1",
-    null,
-    null,
-    "v1",
+/** The dialects a body allows, oldest first. */
+const allows = (text: string) => bodyEvidence(json(text)).allowed.toReversed();
+const ANY = ["v1", "v2026", "v07"];
+const V1_OR_07 = ["v1", "v07"];
+const V2026_OR_07 = ["v2026", "v07"];
+
+Deno.test("bodyEvidence: what each protocol example allows", () => {
+  assert.deepEqual(PROTOCOL_QUERY_EXAMPLES.map(allows), [
+    ANY, // ontology only: every SDK sends it byte for byte
+    ANY,
+    V1_OR_07, // `name`: 0.1.0, and again SDK 0.6/0.7
+    V1_OR_07,
+    ANY, // ontology and topic user metadata: neutral
+    ["v1"], // created_timestamp
+    ["v1"],
+    V1_OR_07,
+    ANY,
+    ANY,
+    V1_OR_07,
   ]);
-  assert.deepEqual(PROTOCOL_2026_QUERY_EXAMPLES.map((t) => queryDialect(json(t))), [
-    "v2026", // include_timestamp_range
-    null,
-    "v2026",
-    "v2026",
-    "v2026", // created_at_ns
-    "v2026",
-    "v2026",
-    null,
+  assert.deepEqual(PROTOCOL_2026_QUERY_EXAMPLES.map(allows), [
+    ["v2026"], // include_timestamp_range
+    ANY,
+    ["v2026"], // locator
+    ["v2026"],
+    V2026_OR_07, // created_at_ns: SDK 0.4, and again SDK 0.6/0.7
+    ["v2026"],
+    ["v2026"],
+    ANY,
+  ]);
+  assert.deepEqual(PROTOCOL_07_QUERY_EXAMPLES.map(allows), [
+    V1_OR_07, // a name $match (its glob look only hints, after the connection)
+    V1_OR_07,
+    ["v07"], // $outside
+    ["v07"], // $in on ontology
+    ["v07"], // `*` key segment
+    ["v07"], // ordering with a string on user metadata
+    ["v07"], // $neq on ontology
+    ["v07"], // name with created_at_ns
   ]);
 });
 
-Deno.test("queryDialect: only section field names and the ontology flag count", () => {
-  const cases: [string, "v1" | "v2026" | null][] = [
-    [`{}`, null],
-    [`{"sequence": {}, "topic": {}, "ontology": {}}`, null],
-    [`{"topic": {"ontology_tag": {"$eq": "imu"}, "serialization_format": "$ex"}}`, null],
-    [`{"sequence": {"user_metadata": {"name": {"$eq": "x"}, "locator": "$ex"}}}`, null],
-    [`{"topic": {"created_timestamp": "$ex"}}`, "v1"],
-    [`{"sequence": {"created_at_ns": "$ex"}}`, "v2026"],
-    [`{"ontology": {"include_timestamp_range": false}}`, "v2026"],
-    [`{"ontology": {"imu.include_timestamp_range": {"$eq": 1}}}`, null],
+Deno.test("bodyEvidence: only section field names, the ontology flag and 0.6+ operators count", () => {
+  const cases: [string, string[]][] = [
+    [`{}`, ANY],
+    [`{"sequence": {}, "topic": {}, "ontology": {}}`, ANY],
+    [`{"topic": {"ontology_tag": {"$eq": "imu"}, "serialization_format": "$ex"}}`, ANY],
+    [`{"sequence": {"user_metadata": {"name": {"$eq": "x"}, "locator": "$ex"}}}`, ANY],
+    [`{"topic": {"created_timestamp": "$ex"}}`, ["v1"]],
+    [`{"sequence": {"created_at_ns": "$ex"}}`, V2026_OR_07],
+    [`{"ontology": {"include_timestamp_range": false}}`, ["v2026"]],
+    [`{"ontology": {"imu.include_timestamp_range": {"$eq": 1}}}`, ANY],
+    [`{"ontology": {"imu.x": {"$outside": 1}}}`, ["v07"]], // the operator counts, its value is parsed later
     // Not objects: left to parseQuery, which refuses them
-    [`{"sequence": ["name"], "topic": "locator", "ontology": null}`, null],
+    [`{"sequence": ["name"], "topic": "locator", "ontology": null}`, ANY],
   ];
-  for (const [text, want] of cases) assert.equal(queryDialect(json(text)), want, text);
+  for (const [text, want] of cases) assert.deepEqual(allows(text), want, text);
+});
+
+Deno.test("parseQuery: every SDK 0.6/0.7 example parses in v07", () => {
+  for (const text of PROTOCOL_07_QUERY_EXAMPLES) {
+    assert.equal(parseQuery(json(text), "v07").dialect, "v07", text);
+  }
+  assert.deepEqual(parseQuery(json(PROTOCOL_07_QUERY_EXAMPLES[0]), "v07").sequence?.name, {
+    op: "glob",
+    pattern: "test_*",
+  });
 });
 
 Deno.test("parseQuery: every 2026 9.7 example parses to the typed AST", () => {
@@ -94,7 +125,7 @@ Deno.test("parseQuery: every 2026 9.7 example parses to the typed AST", () => {
     topic: null,
     ontology: [{ tag: "pressure", path: ["value"], op: { op: "geq", value: 100n } }],
     includeTimestampRange: false,
-    dialect: null,
+    dialect: "v1", // neutral: read as every generation before SDK 0.6 did
   });
 });
 
@@ -102,28 +133,29 @@ Deno.test("parseQuery: a body mixing 0.1.0 and 2026 keys is refused, naming both
   const cases: [string, string][] = [
     [
       `{"sequence": {"name": {"$eq": "s"}, "locator": {"$eq": "s"}}}`,
-      `Invalid query: "sequence.locator": the 2026 key cannot be mixed with the 0.1.0 key "sequence.name"`,
+      `Invalid query: "sequence.locator": the key (SDK 0.4) cannot be mixed with "sequence.name" (0.1.0 or SDK 0.6/0.7)`,
     ],
     [
       `{"topic": {"created_at_ns": {"$gt": 1}, "created_timestamp": {"$gt": 1}}}`,
-      `Invalid query: "topic.created_at_ns": the 2026 key cannot be mixed with the 0.1.0 key "topic.created_timestamp"`,
+      `Invalid query: "topic.created_timestamp": the key (0.1.0) cannot be mixed with "topic.created_at_ns" (SDK 0.4 or SDK 0.6/0.7)`,
     ],
     [
-      `{"sequence": {"name": {"$eq": "s"}, "created_at_ns": {"$gt": 1}}}`,
-      `Invalid query: "sequence.created_at_ns": the 2026 key cannot be mixed with the 0.1.0 key "sequence.name"`,
+      // name (0.1.0 or 0.6/0.7) with created_at_ns (0.4 or 0.6/0.7) is SDK 0.6/0.7; with a 0.1.0 key, nothing
+      `{"sequence": {"name": {"$eq": "s"}, "created_at_ns": {"$gt": 1}}, "topic": {"created_timestamp": "$ex"}}`,
+      `Invalid query: "topic.created_timestamp": the key (0.1.0) cannot be mixed with "sequence.created_at_ns" (SDK 0.4 or SDK 0.6/0.7)`,
     ],
     [
       `{"sequence": {"name": {"$eq": "s"}}, "topic": {"locator": {"$eq": "/a"}}}`,
-      `Invalid query: "topic.locator": the 2026 key cannot be mixed with the 0.1.0 key "sequence.name"`,
+      `Invalid query: "topic.locator": the key (SDK 0.4) cannot be mixed with "sequence.name" (0.1.0 or SDK 0.6/0.7)`,
     ],
     [
       `{"topic": {"created_timestamp": "$ex"}, "ontology": {"include_timestamp_range": true, "imu.x": {"$gt": 0}}}`,
-      `Invalid query: "ontology.include_timestamp_range": the 2026 key cannot be mixed with the 0.1.0 key "topic.created_timestamp"`,
+      `Invalid query: "ontology.include_timestamp_range": the key (SDK 0.4) cannot be mixed with "topic.created_timestamp" (0.1.0)`,
     ],
   ];
   for (const [text, message] of cases) {
     refuses(text, message);
-    assert.throws(() => queryDialect(json(text)), InvalidArgumentError);
+    assert.throws(() => bodyEvidence(json(text)), InvalidArgumentError);
   }
 });
 
@@ -134,7 +166,7 @@ Deno.test("parseQuery: 2026 values and operators are checked like 0.1.0 ones", (
       `Invalid query: "sequence.created_at_ns": $eq expects an integer (nanoseconds), got a float`,
     ],
     [
-      `{"topic": {"created_at_ns": {"$in": [1]}}}`,
+      `{"topic": {"locator": "$ex", "created_at_ns": {"$in": [1]}}}`,
       `Invalid query: "topic.created_at_ns": $in is not allowed`,
     ],
     [
@@ -143,7 +175,7 @@ Deno.test("parseQuery: 2026 values and operators are checked like 0.1.0 ones", (
     ],
     [
       `{"topic": {"locator": {"$lt": "/a"}}}`,
-      `Invalid query: "topic.locator": $lt is not allowed`,
+      `Invalid query: "topic.locator": $lt (SDK 0.6/0.7) cannot be used on this key (SDK 0.4)`,
     ],
     [
       `{"sequence": {"locator": {"$eq": 5}}}`,
@@ -166,10 +198,13 @@ Deno.test("parseQuery: 2026 values and operators are checked like 0.1.0 ones", (
       `{"ontology": {"include_timestamp_range": "true"}}`,
       `Invalid query: "ontology.include_timestamp_range": expected a boolean, got a string`,
     ],
-    [`{"ontology": {"imu.x": {"$match": "a"}}}`, `Invalid query: "ontology.imu.x": $match is not allowed`],
+    [
+      `{"ontology": {"imu.x": {"$match": "a"}, "include_timestamp_range": true}}`,
+      `Invalid query: "ontology.include_timestamp_range": the key (SDK 0.4) cannot be mixed with $match at "ontology.imu.x" (SDK 0.6/0.7)`,
+    ],
     [`{"ontology": {"imu.x": {"$nex": null}}}`, `Invalid query: "ontology.imu.x": $nex is not allowed`],
     [
-      `{"sequence": {"user_metadata": {"a": {"$lt": true}}}}`,
+      `{"sequence": {"locator": "$ex", "user_metadata": {"a": {"$lt": true}}}}`,
       `Invalid query: "sequence.user_metadata.a": $lt expects a number, got a boolean`,
     ],
   ];

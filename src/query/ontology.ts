@@ -180,7 +180,7 @@ async function runAll<T>(
 }
 
 /** Fetches one candidate chunk and hands it to `read` (a scan), naming the chunk in data-loss errors. */
-async function scanChunk<T>(
+export async function scanChunk<T>(
   deps: OntologyDeps,
   chunk: ChunkCandidate,
   read: (bytes: Uint8Array) => Promise<T>,

@@ -3,12 +3,13 @@ import { PROTOCOL_QUERY_EXAMPLES } from "./_examples.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { parseJsonExact } from "../model/json.ts";
 import { parseQuery } from "./parse.ts";
-import type { JsonObject } from "./types.ts";
+import type { JsonObject, QueryDialect } from "./types.ts";
 
-const parse = (text: string) => parseQuery(parseJsonExact(text) as JsonObject);
+const parse = (text: string, dialect?: QueryDialect) =>
+  parseQuery(parseJsonExact(text) as JsonObject, dialect);
 
-function refuses(text: string, message: string | RegExp) {
-  assert.throws(() => parse(text), (err: unknown) => {
+function refuses(text: string, message: string | RegExp, dialect?: QueryDialect) {
+  assert.throws(() => parse(text, dialect), (err: unknown) => {
     assert.ok(err instanceof InvalidArgumentError, `expected InvalidArgumentError, got ${err}`);
     if (typeof message === "string") assert.equal(err.message, message);
     else assert.match(err.message, message);
@@ -36,47 +37,81 @@ const OPS: Record<string, string> = {
   between: `{"$between": [V, V]}`,
   in: `{"$in": [V]}`,
   match: `{"$match": V}`,
+  outside: `{"$outside": [V, V]}`,
   ex: `"$ex"`,
   nex: `{"$nex": null}`,
 };
 
 const TEXT_OPS = ["eq", "neq", "in", "match", "ex", "nex"];
 const ORDERED_OPS = ["eq", "neq", "lt", "leq", "gt", "geq", "between", "ex", "nex"]; // timestamps and numbers
+const ONTOLOGY_OPS = ["eq", "lt", "leq", "gt", "geq", "between"];
+// SDK 0.6/0.7 (0.7 delta Q5): ordering on text, $outside, and wider user-metadata and ontology tables
+const TEXT_OPS_07 = [...TEXT_OPS, "lt", "leq", "gt", "geq", "between", "outside"];
+const TIME_OPS_07 = [...ORDERED_OPS, "outside", "in"];
+const META_OPS_07 = ["eq", "neq", "lt", "leq", "gt", "geq", "between", "outside", "in", "ex", "nex"];
+const META_OPS_07_TEXT = [...META_OPS_07, "match"];
+const ONTOLOGY_OPS_07 = [...ONTOLOGY_OPS, "neq", "in", "outside"];
 
-/** Table 9.2 (and 9.3 for user metadata): field, value used, operators allowed with it. */
-const TABLE: [field: string, value: string, allowed: string[]][] = [
-  ["sequence.name", `"run"`, TEXT_OPS],
-  ["sequence.created_timestamp", "1765000000500", ORDERED_OPS],
-  ["topic.name", `"/front/imu"`, TEXT_OPS],
-  ["topic.created_timestamp", "1765000000500", ORDERED_OPS],
+/**
+ * Table 9.2 (and 9.3 for user metadata) per dialect: field, value used, the dialect it is read in,
+ * operators allowed with it.
+ */
+const TABLE: [field: string, value: string, dialect: QueryDialect, allowed: string[]][] = [
+  ["sequence.name", `"run"`, "v1", TEXT_OPS],
+  ["sequence.created_timestamp", "1765000000500", "v1", ORDERED_OPS],
+  ["topic.name", `"/front/imu"`, "v1", TEXT_OPS],
+  ["topic.created_timestamp", "1765000000500", "v1", ORDERED_OPS],
+  ["topic.ontology_tag", `"imu"`, "v1", TEXT_OPS],
+  ["sequence.user_metadata.a.b", `"x"`, "v1", ["eq", "neq", "ex", "nex"]],
+  ["sequence.user_metadata.a.b", "3", "v1", ORDERED_OPS],
+  ["sequence.user_metadata.a.b", "true", "v1", ["eq", "neq", "ex", "nex"]],
+  ["ontology.imu.acceleration.x", "0.1", "v1", ONTOLOGY_OPS],
+  ["ontology.imu.frame_id", `"base"`, "v1", ONTOLOGY_OPS],
   // 2026 (2026 protocol 9.2)
-  ["sequence.locator", `"run"`, TEXT_OPS],
-  ["sequence.created_at_ns", "1776870000000000000", ORDERED_OPS],
-  ["topic.locator", `"/front/imu"`, TEXT_OPS],
-  ["topic.created_at_ns", "1776870000000000000", ORDERED_OPS],
-  ["topic.ontology_tag", `"imu"`, TEXT_OPS],
-  ["topic.serialization_format", `"ragged"`, TEXT_OPS],
-  ["sequence.user_metadata.a.b", `"x"`, ["eq", "neq", "ex", "nex"]],
-  ["sequence.user_metadata.a.b", "3", ORDERED_OPS],
-  ["sequence.user_metadata.a.b", "0.5", ORDERED_OPS],
-  ["sequence.user_metadata.a.b", "true", ["eq", "neq", "ex", "nex"]],
-  ["topic.user_metadata.a", `"x"`, ["eq", "neq", "ex", "nex"]],
-  ["topic.user_metadata.a", "-2", ORDERED_OPS],
-  ["topic.user_metadata.a", "false", ["eq", "neq", "ex", "nex"]],
-  ["ontology.imu.acceleration.x", "0.1", ["eq", "lt", "leq", "gt", "geq", "between"]],
-  ["ontology.imu.header.stamp.sec", "17", ["eq", "lt", "leq", "gt", "geq", "between"]],
-  ["ontology.gps.status.ok", "true", ["eq", "lt", "leq", "gt", "geq", "between"]],
-  ["ontology.imu.frame_id", `"base"`, ["eq", "lt", "leq", "gt", "geq", "between"]],
+  ["sequence.locator", `"run"`, "v2026", TEXT_OPS],
+  ["sequence.created_at_ns", "1776870000000000000", "v2026", ORDERED_OPS],
+  ["topic.locator", `"/front/imu"`, "v2026", TEXT_OPS],
+  ["topic.created_at_ns", "1776870000000000000", "v2026", ORDERED_OPS],
+  ["topic.ontology_tag", `"imu"`, "v2026", TEXT_OPS],
+  ["topic.serialization_format", `"ragged"`, "v2026", TEXT_OPS],
+  ["sequence.user_metadata.a.b", `"x"`, "v2026", ["eq", "neq", "ex", "nex"]],
+  ["sequence.user_metadata.a.b", "3", "v2026", ORDERED_OPS],
+  ["sequence.user_metadata.a.b", "0.5", "v2026", ORDERED_OPS],
+  ["sequence.user_metadata.a.b", "true", "v2026", ["eq", "neq", "ex", "nex"]],
+  ["topic.user_metadata.a", `"x"`, "v2026", ["eq", "neq", "ex", "nex"]],
+  ["topic.user_metadata.a", "-2", "v2026", ORDERED_OPS],
+  ["topic.user_metadata.a", "false", "v2026", ["eq", "neq", "ex", "nex"]],
+  ["ontology.imu.acceleration.x", "0.1", "v2026", ONTOLOGY_OPS],
+  ["ontology.imu.header.stamp.sec", "17", "v2026", ONTOLOGY_OPS],
+  ["ontology.gps.status.ok", "true", "v2026", ONTOLOGY_OPS],
+  ["ontology.imu.frame_id", `"base"`, "v2026", ONTOLOGY_OPS],
+  // SDK 0.6/0.7 (0.7 delta Q1, Q5)
+  ["sequence.name", `"run"`, "v07", TEXT_OPS_07],
+  ["topic.name", `"/front/imu"`, "v07", TEXT_OPS_07],
+  ["topic.ontology_tag", `"imu"`, "v07", TEXT_OPS_07],
+  ["topic.serialization_format", `"ragged"`, "v07", TEXT_OPS_07],
+  ["sequence.created_at_ns", "1776870000000000000", "v07", TIME_OPS_07],
+  ["topic.created_at_ns", "1776870000000000000", "v07", TIME_OPS_07],
+  ["sequence.user_metadata.a.b", `"x"`, "v07", META_OPS_07_TEXT],
+  ["topic.user_metadata.a", "3", "v07", META_OPS_07],
+  ["topic.user_metadata.a", "0.5", "v07", META_OPS_07],
+  ["topic.user_metadata.a", "true", "v07", ["eq", "neq", "in", "ex", "nex"]],
+  ["topic.user_metadata.*.a", "3", "v07", META_OPS_07],
+  ["ontology.imu.acceleration.x", "0.1", "v07", ONTOLOGY_OPS_07],
+  ["ontology.imu.header.stamp.sec", "17", "v07", ONTOLOGY_OPS_07],
+  ["ontology.gps.status.ok", "true", "v07", ONTOLOGY_OPS_07],
+  ["ontology.imu.frame_id", `"base"`, "v07", [...ONTOLOGY_OPS_07, "match"]],
 ];
 
-for (const [field, value, allowed] of TABLE) {
-  Deno.test(`parseQuery: ${field} with ${value}`, () => {
+for (const [field, value, dialect, allowed] of TABLE) {
+  Deno.test(`parseQuery (${dialect}): ${field} with ${value}`, () => {
     for (const [op, template] of Object.entries(OPS)) {
       const text = body(field, template.replaceAll("V", value));
       if (allowed.includes(op)) {
-        assert.doesNotThrow(() => parse(text), text);
+        assert.doesNotThrow(() => parse(text, dialect), text);
       } else {
-        refuses(text, new RegExp(`^Invalid query: "${field.replaceAll(".", "\\.")}": \\$${op} `));
+        // Refused by the operator table, or because the operator itself is SDK 0.6/0.7 only.
+        refuses(text, new RegExp(`^Invalid query: "${field.replace(/[.*]/g, "\\$&")}": \\$${op} `), dialect);
       }
     }
   });
@@ -120,7 +155,7 @@ Deno.test("parseQuery: builds the typed AST", () => {
     topic: null,
     ontology: [],
     includeTimestampRange: false,
-    dialect: null,
+    dialect: "v1",
   });
 });
 
@@ -238,8 +273,8 @@ Deno.test("parseQuery: refuses what is outside the grammar, naming the key", () 
       `Invalid query: "topic.user_metadata.": empty metadata key`,
     ],
     [
-      `{"topic": {"user_metadata": {"a": {"$lt": "x"}}}}`,
-      `Invalid query: "topic.user_metadata.a": $lt expects a number, got a string`,
+      `{"topic": {"user_metadata": {"a": {"$lt": true}}}}`,
+      `Invalid query: "topic.user_metadata.a": $lt expects a number, got a boolean`,
     ],
     [
       `{"topic": {"user_metadata": {"a": {"$between": [true, false]}}}}`,
@@ -253,18 +288,10 @@ Deno.test("parseQuery: refuses what is outside the grammar, naming the key", () 
       `{"sequence": {"user_metadata": {"a": {"$eq": {"b": 1}}}}}`,
       `Invalid query: "sequence.user_metadata.a": $eq expects a string, number or boolean, got an object`,
     ],
-    [
-      `{"sequence": {"user_metadata": {"a": {"$in": [1]}}}}`,
-      `Invalid query: "sequence.user_metadata.a": $in is not allowed`,
-    ],
-    [
-      `{"sequence": {"user_metadata": {"a": {"$match": "x"}}}}`,
-      `Invalid query: "sequence.user_metadata.a": $match is not allowed`,
-    ],
+
     [`{"ontology": {"imu": {"$eq": 1}}}`, `Invalid query: "ontology.imu": expected "<ontology_tag>.<field>"`],
     [`{"ontology": {"imu..x": {"$eq": 1}}}`, `Invalid query: "ontology.imu..x": empty segment in the key`],
     [`{"ontology": {".x": {"$eq": 1}}}`, `Invalid query: "ontology..x": empty segment in the key`],
-    [`{"ontology": {"imu.x": {"$neq": 1}}}`, `Invalid query: "ontology.imu.x": $neq is not allowed`],
     [`{"ontology": {"imu.x": "$ex"}}`, `Invalid query: "ontology.imu.x": $ex is not allowed`],
     [
       `{"ontology": {"imu.x": {"$between": [1, "b"]}}}`,

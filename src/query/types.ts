@@ -40,6 +40,7 @@ export type OperatorName =
   | "between"
   | "in"
   | "match"
+  | "outside"
   | "ex"
   | "nex";
 
@@ -51,25 +52,26 @@ export interface OntologyCondition extends ValueCondition {
 }
 
 /**
- * Which SDK generation a query body is written in (2026 protocol section 15): `v1` for the 0.1.0
- * grammar (`name`, `created_timestamp` in ms), `v2026` for the 0.4.0 one (`locator`, `created_at_ns`,
- * `include_timestamp_range`).
+ * Which SDK generation a query body is written in (2026 protocol section 15, 0.7 delta section 4):
+ * `v1` for the 0.1.0 grammar (`name`, `created_timestamp` in ms, substring `$match`), `v2026` for SDK
+ * 0.4 (`locator`, `created_at_ns`, `include_timestamp_range`, substring `$match`), `v07` for SDK 0.6/0.7
+ * (`name`, `created_at_ns`, glob `$match`, `$outside`, wider operator tables). See `dialect.ts`.
  */
-export type QueryDialect = "v1" | "v2026";
+export type QueryDialect = "v1" | "v2026" | "v07";
 
 /** A parsed query; sections absent from the body are null (ontology: empty). */
 export interface Query extends CatalogFilter {
   ontology: OntologyCondition[];
   /** 2026 `ontology.include_timestamp_range`: answer each ontology-matched topic's row time range. */
   includeTimestampRange: boolean;
-  /** What the body proves (a key only one grammar has), or null when it reads the same in both. */
-  dialect: QueryDialect | null;
+  /** The dialect the body was read in (`resolveQueryDialect()`). */
+  dialect: QueryDialect;
 }
 
 /** The answer of `runQuery()`, for either protocol's renderer (`render.ts`). */
 export interface QueryResult {
-  /** The dialect the query body proved, or null when it is neutral (see {@linkcode Query.dialect}). */
-  dialect: QueryDialect | null;
+  /** The dialect the query body was read in (see {@linkcode Query.dialect}). */
+  dialect: QueryDialect;
   /** One item per sequence with at least one selected topic. */
   items: QueryItem[];
 }

@@ -1,6 +1,7 @@
 /**
  * The read folder's public surface: opening a topic read (DoGet), the schemas with the `mosaico:`
- * metadata keys that FlightInfo and DoGet share, and the event subscription. Must not import `flight/`.
+ * metadata keys that FlightInfo and DoGet share, the event subscription, and the row count of a time
+ * window. Must not import `flight/`.
  *
  * @module
  */
@@ -21,3 +22,9 @@ export {
   type EventSubscription,
   openEventStream,
 } from "./events.ts";
+export {
+  countTopicWindow,
+  type HalfOpenWindow,
+  type WindowCount,
+  type WindowCountDeps,
+} from "./window_count.ts";

@@ -182,7 +182,7 @@ export async function benchQuery(
       for (let i = 0; i < iterations + 2; i++) {
         counters = { candidates: 0, scanned: 0 };
         const t0 = performance.now();
-        const answer = await runQuery(deps, json, counters);
+        const answer = await runQuery(deps, json, { counters });
         const ms = performance.now() - t0;
         if (i >= 2) times.push(ms); // two warm-up runs (worker start, plan caches)
         items = answer.items.length;

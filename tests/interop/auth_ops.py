@@ -29,7 +29,8 @@ import time
 import pyarrow as pa
 import pyarrow.flight as flight
 
-from _sdk import grpc_code, put_command
+from _common import grpc_code, put_stream_error
+from _sdk import put_command
 
 SCHEMA = pa.schema([
     pa.field("timestamp_ns", pa.int64(), nullable=False),
@@ -68,20 +69,9 @@ def action(client: flight.FlightClient, opts, name: str, body: dict):
 def upload(client: flight.FlightClient, opts, topic: str, key: str, n: int, seed: int) -> dict:
     rows = rows_of(n, seed)
     descriptor = flight.FlightDescriptor.for_command(put_command(topic, key))
-    writer, _ = client.do_put(descriptor, SCHEMA, opts)
-    first = None
-    try:
-        writer.write_batch(pa.RecordBatch.from_pylist(rows, schema=SCHEMA))
-        writer.done_writing()
-    except Exception as err:  # noqa: BLE001 - the status also surfaces on close(), preferred below
-        first = err
-    try:
-        writer.close()
-    except Exception as err:  # noqa: BLE001
-        if first is None or grpc_code(first).startswith("<"):
-            raise err
-    if first is not None:
-        raise first
+    err = put_stream_error(client, descriptor, SCHEMA, [pa.RecordBatch.from_pylist(rows, schema=SCHEMA)], opts)
+    if err is not None:
+        raise err
     return {"rows": n, "digest": digest(rows)}
 
 

@@ -277,11 +277,18 @@ class QueryDialect(Mosaico2026TestCase):
     def test_a_connection_that_proved_2026_gets_the_2026_shape_and_the_body_wins(self):
         [item] = self.m.query(self.ambiguous)
         self.assertEqual(item.locators, [f"{self.seq}/t"])
-        # an unambiguous 0.1.0 body is answered in the 0.1.0 shape whatever the connection proved
+        # an unambiguous 0.1.0 body (`created_timestamp`: only 0.1.0 has it) is answered in the 0.1.0 shape
+        # whatever the connection proved
         o = old_client()
         try:
             v1.action_results(o.client, "version", b"{}")
-            old_body = {"topic": {"ontology_tag": {"$eq": self.tag}}, "sequence": {"name": {"$eq": self.seq}}}
+            # `name` alone is 0.1.0's key and SDK 0.6/0.7's: after `version` (SDK 0.4 or 0.6, never 0.1.0)
+            # it is read as SDK 0.6/0.7, whose answer is the 2026 shape
+            name_body = {"topic": {"ontology_tag": {"$eq": self.tag}}, "sequence": {"name": {"$eq": self.seq}}}
+            self.assertEqual(self.raw_items(o, name_body),
+                             [{"sequence": self.seq, "topics": [{"locator": f"{self.seq}/t"}]}])
+            old_body = {"topic": {"ontology_tag": {"$eq": self.tag}},
+                        "sequence": {"name": {"$eq": self.seq}, "created_timestamp": {"$geq": 0}}}
             self.assertEqual(self.raw_items(o, old_body), [{"sequence": self.seq, "topics": [f"{self.seq}/t"]}])
         finally:
             o.close()

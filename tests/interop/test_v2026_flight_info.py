@@ -48,7 +48,9 @@ class SequenceInfo(Mosaico2026TestCase):
     def test_app_metadata_lists_every_session_with_exact_keys_in_ns(self):
         view = self.m.sequence_info(self.name)
         app = json.loads(view.info.app_metadata)
-        self.assertEqual(set(app), {"created_at_ns", "resource_locator", "sessions"})
+        # the 0.4 keys, and maybe the 0.7 `user_metadata` (delta B6: the union serves both SDKs)
+        self.assertLessEqual({"created_at_ns", "resource_locator", "sessions"}, set(app))
+        self.assertLessEqual(set(app), {"created_at_ns", "resource_locator", "sessions", "user_metadata"})
         self.assertEqual(app["resource_locator"], self.name)
         self.assertTrue(self.t_before <= view.created_at_ns <= self.t_after, "created_at_ns is epoch ns")
         s1, s2 = view.session(self.s1), view.session(self.s2)
@@ -159,8 +161,10 @@ class Refusals(Mosaico2026TestCase):
 
     def test_a_session_shaped_locator_is_refused(self):
         name = self.new_sequence("sess")
+        # a well-formed session locator (<seq>:<26-char ULID>, delta A6) of no session
         self.assertStatusIn(("UNIMPLEMENTED", "NOT_FOUND"), self.info,
-                            {"resource_locator": f"{name}:01J0000000000000000000000"})
+                            {"resource_locator": f"{name}:01J00000000000000000000000"})
+        self.assertStatus("INVALID_ARGUMENT", self.info, {"resource_locator": f"{name}:01J0000000000000000000000"})
 
     def test_command_bounds_are_integers_far_above_2_53(self):
         self.assertEqual(json.loads(info_command("a/b", T0, T0 + 1)),

@@ -18,18 +18,21 @@ import {
   type NotifyType,
   SERIALIZATION_FORMATS,
   type SerializationFormat,
+  type SessionRef,
 } from "../../model/types.ts";
 import { decodeJsonObject, JsonFields, type JsonObject } from "../_json_fields.ts";
 import { type ActionLimits, DEFAULT_ACTION_LIMITS, parseOntologyTag } from "../actions.ts";
 import { readNs } from "../ticket.ts";
-import { parseSequenceLocator, parseTopicLocator } from "./locator.ts";
+import { parseSequenceLocator, parseSessionLocator, parseTopicLocator } from "./locator.ts";
 
 /** One 2026 DoAction request, typed. Locators are normalised; uuids canonical (lowercase, hyphenated). */
 export type ActionRequest2026 =
   | { action: "sequence_create"; sequence: string; userMetadata: JsonObject }
   | { action: SequenceOnlyAction2026; sequence: string }
   | { action: TopicOnlyAction2026; topic: TopicName }
-  | { action: "session_finalize" | "session_delete"; sessionUuid: string }
+  | { action: "session_finalize"; sessionUuid: string }
+  /** By its write token (`session_uuid`, SDK 0.4) or its public locator (`locator`, SDK 0.6+). */
+  | { action: "session_delete"; session: SessionRef }
   | {
     action: "topic_create";
     topic: TopicName;
@@ -74,6 +77,18 @@ function sessionUuid(f: JsonFields): string {
   return f.parsed("session_uuid", parseUuid);
 }
 
+/**
+ * `session_delete`'s session: `locator` (`<sequence>:<ulid>`, SDK 0.6+) or `session_uuid` (SDK 0.4);
+ * exactly one of them.
+ */
+function sessionRef(f: JsonFields, limits: ActionLimits): SessionRef {
+  if (f.has("locator") && f.has("session_uuid")) {
+    throw f.error("locator", 'cannot come with "session_uuid": a session is named by one of them');
+  }
+  if (!f.has("locator")) return { uuid: sessionUuid(f) };
+  return f.parsed("locator", (raw) => parseSessionLocator(raw, { limits: limits.locator }));
+}
+
 function metadata(f: JsonFields, limits: ActionLimits): JsonObject {
   return f.object("user_metadata", { maxBytes: limits.maxMetadataBytes });
 }
@@ -113,7 +128,7 @@ const PARSERS: { readonly [A in ActionName2026]: Parser } = {
   sequence_delete: sequenceOnly("sequence_delete"),
   session_create: sequenceOnly("session_create"),
   session_finalize: (f) => ({ action: "session_finalize", sessionUuid: sessionUuid(f) }),
-  session_delete: (f) => ({ action: "session_delete", sessionUuid: sessionUuid(f) }),
+  session_delete: (f, limits) => ({ action: "session_delete", session: sessionRef(f, limits) }),
   // Daemon order (4.3): the uuid, then the locator; the format is a body error like any other.
   topic_create: (f, limits) => {
     const uuid = sessionUuid(f);
@@ -195,10 +210,10 @@ function definedOnly(opts: Partial<ActionLimits>): Partial<ActionLimits> {
 const utf8 = new TextEncoder();
 
 /**
- * Encodes the single Result body (section 3): compact JSON `{"action":<name>,"response":<value>}`, with
- * `"response":null` for actions that answer nothing. Integers the response holds as raw JSON (exact ns)
+ * Encodes one Result body (section 3): compact JSON `{"action":<name>,"response":<value>}`, with
+ * `"response":null` for actions that answer nothing (the SDK 0.6/0.7 actions use the same envelope). Integers the response holds as raw JSON (exact ns)
  * are written verbatim.
  */
-export function encodeActionResult2026(action: ActionName2026, response: JsonValue): Uint8Array {
+export function encodeActionResult2026(action: string, response: JsonValue): Uint8Array {
   return utf8.encode(JSON.stringify({ action, response }));
 }

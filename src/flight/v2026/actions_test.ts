@@ -48,7 +48,14 @@ Deno.test("parseAction2026() parses every action as the 0.4.0 SDK sends it", () 
     ["sequence_delete", { locator: "run_01" }, { action: "sequence_delete", sequence: "run_01" }],
     ["session_create", { locator: "run_01" }, { action: "session_create", sequence: "run_01" }],
     ["session_finalize", { session_uuid: UUID }, { action: "session_finalize", sessionUuid: UUID }],
-    ["session_delete", { session_uuid: UUID.toUpperCase() }, { action: "session_delete", sessionUuid: UUID }],
+    ["session_delete", { session_uuid: UUID.toUpperCase() }, {
+      action: "session_delete",
+      session: { uuid: UUID },
+    }],
+    ["session_delete", { locator: "/run_01:01jabcdefghjkmnpqrstvwxyz0" }, {
+      action: "session_delete",
+      session: { sequence: "run_01", ulid: "01JABCDEFGHJKMNPQRSTVWXYZ0" },
+    }],
     ["topic_create", {
       locator: "run_01/front/imu",
       session_uuid: UUID.replaceAll("-", ""),
@@ -119,7 +126,11 @@ Deno.test("parseAction2026() parses every action as the 0.4.0 SDK sends it", () 
     }],
     ["version", {}, { action: "version" }],
   ];
-  assert.deepEqual(cases.map(([name]) => name).sort(), [...ACTION_NAMES_2026].sort(), "every action covered");
+  assert.deepEqual(
+    [...new Set(cases.map(([name]) => name))].sort(),
+    [...ACTION_NAMES_2026].sort(),
+    "every action covered",
+  );
   for (const [name, body, expected] of cases) assert.deepEqual(parse(name, body), expected, name);
 });
 

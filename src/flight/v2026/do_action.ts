@@ -5,6 +5,10 @@
  * unknown resource as an error (NOT_FOUND here), where 0.1.0 answered an empty notification list; and its
  * deletes ignore locks.
  *
+ * SDK 0.6/0.7 sends the same names; where its answer differs, the connection's dialect decides (0.7
+ * delta, section 6): `session_create` answers `{"uuid", "locator"}` to a `v07` connection and exactly
+ * `{"uuid"}` to any other (SDK 0.4 builds a one-field dataclass from it).
+ *
  * @module
  */
 import { apiKeyStatus, createApiKey, revokeApiKey } from "../../auth/key_admin.ts";
@@ -12,7 +16,7 @@ import * as lifecycle from "../../lifecycle/mod.ts";
 import { requireSequence, requireTopic } from "../../lifecycle/deps.ts";
 import type { LifecycleDeps } from "../../lifecycle/deps.ts";
 import { expandHierarchical } from "../../model/api_keys.ts";
-import type { JsonValue, Notification } from "../../model/types.ts";
+import type { JsonValue, Notification, Session } from "../../model/types.ts";
 import { renderQueryItems2026 } from "../../query/render.ts";
 import { type QueryDeps, runQuery } from "../../query/run.ts";
 import { DAEMON_VERSION } from "../../version.ts";
@@ -26,9 +30,17 @@ export interface ActionDeps2026 {
   query: QueryDeps;
 }
 
-/** Performs the request; returns the `response` value (null for actions that answer nothing). */
-export async function runAction2026(engines: ActionDeps2026, req: ActionRequest2026): Promise<JsonValue> {
+/**
+ * Performs the request; returns the `response` value (null for actions that answer nothing).
+ * @param opts.dialect the connection's dialect, `v2026` (SDK 0.4, the default) or `v07` (SDK 0.6/0.7).
+ */
+export async function runAction2026(
+  engines: ActionDeps2026,
+  req: ActionRequest2026,
+  opts: { dialect?: "v2026" | "v07" } = {},
+): Promise<JsonValue> {
   const deps = engines.lifecycle;
+  const dialect = opts.dialect ?? "v2026";
   switch (req.action) {
     case "sequence_create":
       await lifecycle.createSequence(deps, {
@@ -40,13 +52,17 @@ export async function runAction2026(engines: ActionDeps2026, req: ActionRequest2
     case "sequence_delete":
       await lifecycle.deleteSequence(deps, { sequence: req.sequence, ignoreLocks: true });
       return null;
-    case "session_create":
-      return { uuid: (await lifecycle.createSession(deps, { sequence: req.sequence })).uuid };
+    case "session_create": {
+      const session = await lifecycle.createSession(deps, { sequence: req.sequence });
+      return dialect === "v07"
+        ? { uuid: session.uuid, locator: sessionLocator(session) }
+        : { uuid: session.uuid };
+    }
     case "session_finalize":
       await lifecycle.finalizeSession(deps, { session: { uuid: req.sessionUuid } });
       return null;
     case "session_delete":
-      await lifecycle.deleteSession(deps, { session: { uuid: req.sessionUuid } });
+      await lifecycle.deleteSession(deps, { session: req.session });
       return null;
     case "topic_create": {
       const { action: _, ...request } = req;
@@ -84,7 +100,7 @@ export async function runAction2026(engines: ActionDeps2026, req: ActionRequest2
       await lifecycle.purgeNotifications(deps, { topic: req.topic });
       return null;
     case "query":
-      return toJson(renderQueryItems2026((await runQuery(engines.query, req.query)).items));
+      return toJson(renderQueryItems2026((await runQuery(engines.query, req.query, { dialect })).items));
     case "api_key_create": {
       const { token } = await createApiKey(deps.catalog, {
         permissions: expandHierarchical(req.level),
@@ -108,6 +124,11 @@ export async function runAction2026(engines: ActionDeps2026, req: ActionRequest2
     case "version":
       return versionResponse(DAEMON_VERSION);
   }
+}
+
+/** A session's public locator, `<sequence>:<ulid>` (SDK 0.6+). */
+export function sessionLocator(session: Pick<Session, "sequenceName" | "ulid">): string {
+  return `${session.sequenceName}:${session.ulid}`;
 }
 
 /** The `*_notification_list` answer (4.6): every notification, oldest first. */

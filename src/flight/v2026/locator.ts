@@ -19,12 +19,13 @@ import {
   quoteValue,
   type TopicName,
 } from "../../model/locator.ts";
+import { parseUlid } from "../../model/ulid.ts";
 
 /** A parsed 2026 locator. */
 export type Locator =
   | { readonly kind: "sequence"; readonly sequence: string }
   | { readonly kind: "topic"; readonly topic: TopicName }
-  /** `<sequence>:<id>`: a session by its public id (unused by SDK 0.4.0). */
+  /** `<sequence>:<id>`: a session by its public id, a ULID (SDK 0.6+; unused by SDK 0.4.0). */
   | { readonly kind: "session"; readonly sequence: string; readonly id: string };
 
 export type LocatorKind = Locator["kind"];
@@ -50,6 +51,31 @@ export function parseLocator(raw: string, opts: { limits?: LocatorLimits } = {})
     limits: opts.limits,
   });
   return { kind, sequence, id };
+}
+
+/**
+ * Parses a locator that must name a session, `<sequence>:<ulid>` (SDK 0.6+); the ULID in any case, made
+ * canonical (uppercase). @throws InvalidArgumentError otherwise.
+ */
+export function parseSessionLocator(
+  raw: string,
+  opts: { limits?: LocatorLimits } = {},
+): { sequence: string; ulid: string } {
+  const loc = parseExpected(raw, "session", opts.limits) as { sequence: string; id: string };
+  return { sequence: loc.sequence, ulid: sessionUlid(raw, loc.id) };
+}
+
+/** The canonical ULID of a session locator's id. @throws InvalidArgumentError when it is not a ULID. */
+export function sessionUlid(raw: string, id: string): string {
+  const ulid = parseUlid(id);
+  if (ulid === null) {
+    throw new InvalidArgumentError(
+      `Invalid session locator ${quoteValue(raw)}: its id ${
+        quoteValue(id)
+      } is not a ULID (26 base-32 characters)`,
+    );
+  }
+  return ulid;
 }
 
 /** Parses a locator that must name a sequence. @throws InvalidArgumentError otherwise. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { assertThrowsError } from "../../../tests/_assert.ts";
 import { InvalidArgumentError } from "../../errors.ts";
-import { parseLocator, parseSequenceLocator, parseTopicLocator } from "./locator.ts";
+import { parseLocator, parseSequenceLocator, parseSessionLocator, parseTopicLocator } from "./locator.ts";
 
 const topic = (full: string) => {
   const i = full.indexOf("/");
@@ -63,4 +63,18 @@ Deno.test("v2026 locators: the project's name rules apply (segments, control cha
   // Names a 0.1.0 client could create stay addressable (the daemon's extra character ban is not copied).
   assert.equal(parseSequenceLocator("run 01"), "run 01");
   assert.deepEqual(parseTopicLocator("seq/ns:imu"), topic("seq/ns:imu"));
+});
+
+Deno.test("parseSessionLocator(): <sequence>:<ulid>, the ULID made uppercase; anything else refused", () => {
+  assert.deepEqual(parseSessionLocator(" /run_01:01jabcdefghjkmnpqrstvwxyz0"), {
+    sequence: "run_01",
+    ulid: "01JABCDEFGHJKMNPQRSTVWXYZ0",
+  });
+  assertThrowsError(
+    () => parseSessionLocator("run_01:not-a-ulid"),
+    InvalidArgumentError,
+    'Invalid session locator "run_01:not-a-ulid": its id "not-a-ulid" is not a ULID (26 base-32 characters)',
+  );
+  assertThrowsError(() => parseSessionLocator("run_01"), InvalidArgumentError, /names a sequence/);
+  assertThrowsError(() => parseSessionLocator("run_01/a:b"), InvalidArgumentError, /names a topic/);
 });

@@ -10,7 +10,7 @@ import {
   authorizeAction,
   requiredPermission,
 } from "../auth.ts";
-import { DialectMemory } from "../dialect.ts";
+import { DialectMemory, wantsSchemaKeys } from "../dialect.ts";
 import { encodeAction, type FlightDescriptor } from "../messages.ts";
 import type { CallContext } from "../server.ts";
 import { encodeEventsTicket, encodeRangeTicket, encodeWindowTicket, parseTicket } from "../ticket.ts";
@@ -39,11 +39,15 @@ Deno.test("routeAction(): names only one protocol has decide alone, whatever the
   ) {
     assert.equal(route(name, "not even json"), "v1", name);
   }
-  for (
-    const name of ["session_create", "session_delete", "topic_notification_list", "api_key_status", "version"]
-  ) {
+  for (const name of ["session_create", "session_finalize", "topic_notification_list"]) {
+    assert.equal(route(name, "not even json"), "2026-line", name);
+  }
+  for (const name of ["api_key_create", "api_key_status", "api_key_revoke", "version"]) {
     assert.equal(route(name, "not even json"), "v2026", name);
   }
+  assert.equal(route("info", "not even json"), "v07-probe");
+  assert.equal(route("topic_filter_clusterize", "{}"), "v07");
+  assert.equal(route("topic_filter_intersect", "{}"), "v07");
   assertThrowsError(
     () => route("drop_everything", {}),
     InvalidArgumentError,
@@ -55,7 +59,7 @@ Deno.test("routeAction(): names only one protocol has decide alone, whatever the
 Deno.test("routeAction(): the four shared names decide by body key, name (0.1.0) or locator (2026)", () => {
   for (const name of ["sequence_create", "sequence_delete", "topic_create", "topic_delete"]) {
     assert.equal(route(name, { name: "s", user_metadata: {} }), "v1", name);
-    assert.equal(route(name, { locator: "s", user_metadata: {} }), "v2026", name);
+    assert.equal(route(name, { locator: "s", user_metadata: {} }), "2026-line", name);
     assertThrowsError(
       () => route(name, {}),
       InvalidArgumentError,
@@ -71,12 +75,30 @@ Deno.test("routeAction(): the four shared names decide by body key, name (0.1.0)
   );
 });
 
+Deno.test("routeAction(): session_delete decides by key, session_uuid (SDK 0.4) or locator (SDK 0.6+)", () => {
+  assert.equal(route("session_delete", { session_uuid: "u" }), "v2026");
+  assert.equal(route("session_delete", { locator: "s:01JABCDEFGHJKMNPQRSTVWXYZ0" }), "v07");
+  // Both, neither or no JSON object: left to the parser, which refuses them.
+  assert.equal(route("session_delete", { session_uuid: "u", locator: "s:x" }), "2026-line");
+  assert.equal(route("session_delete", {}), "2026-line");
+  assert.equal(route("session_delete", "[1"), "2026-line");
+});
+
 Deno.test("routeAction(): a query decides by its section keys, neutral without them", () => {
   assert.equal(route("query", { ontology: { "imu.acceleration.x": { $geq: 0.01 } } }), "neutral");
   assert.equal(route("query", { topic: { ontology_tag: { $eq: "imu" } } }), "neutral");
-  assert.equal(route("query", { sequence: { name: { $eq: "s" } } }), "v1");
-  assert.equal(route("query", { topic: { created_at_ns: { $gt: 0 } } }), "v2026");
-  assert.equal(route("query", { ontology: { "imu.x": { $gt: 0 }, include_timestamp_range: true } }), "v2026");
+  // `name` is 0.1.0's and SDK 0.6/0.7's: the connection decides; with `created_timestamp` 0.1.0, with
+  // `created_at_ns` SDK 0.6/0.7.
+  assert.equal(route("query", { sequence: { name: { $eq: "s" } } }), "neutral");
+  assert.equal(route("query", { sequence: { name: { $eq: "s" }, created_timestamp: { $gt: 0 } } }), "v1");
+  assert.equal(route("query", { sequence: { name: { $eq: "s" }, created_at_ns: { $gt: 0 } } }), "v07");
+  assert.equal(route("query", { sequence: { locator: { $eq: "s" } } }), "v2026");
+  assert.equal(route("query", { topic: { created_at_ns: { $gt: 0 } } }), "2026-line");
+  assert.equal(
+    route("query", { ontology: { "imu.x": { $gt: 0 }, include_timestamp_range: true } }),
+    "v2026",
+    "SDK 0.6 dropped the flag",
+  );
   assertThrowsError(
     () => route("query", { sequence: { name: { $eq: "s" } }, topic: { locator: { $eq: "/a" } } }),
     InvalidArgumentError,
@@ -86,14 +108,14 @@ Deno.test("routeAction(): a query decides by its section keys, neutral without t
 
 Deno.test("infoDialect() / putDialect() / ticketDialect() read the descriptor, command and ticket kind", () => {
   assert.equal(infoDialect({ type: "path", cmd: new Uint8Array(0), path: ["s"] }), "v1");
-  assert.equal(infoDialect(cmd({ resource_locator: "s" })), "v2026");
+  assert.equal(infoDialect(cmd({ resource_locator: "s" })), "2026-line");
   assert.equal(infoDialect(cmd({ topic_range: { name: "s/t" } })), null);
   assert.equal(infoDialect(cmd({ events: {} })), null);
   assert.equal(infoDialect(cmd("garbage")), null);
   assert.equal(infoDialect({ type: "unknown", cmd: new Uint8Array(0), path: [] }), null);
 
-  assert.equal(putDialect(cmd({ resource_locator: "s/t", topic_uuid: "u" })), "v2026");
-  assert.equal(putDialect(cmd({ topic_uuid: "u" })), "v2026");
+  assert.equal(putDialect(cmd({ resource_locator: "s/t", topic_uuid: "u" })), "2026-line");
+  assert.equal(putDialect(cmd({ topic_uuid: "u" })), "2026-line");
   assert.equal(putDialect(cmd({ topic: { name: "s/t", key: "k" } })), "v1");
   assert.equal(putDialect(cmd({})), null);
   assert.equal(putDialect(cmd("{")), null);
@@ -106,7 +128,7 @@ Deno.test("infoDialect() / putDialect() / ticketDialect() read the descriptor, c
   assert.equal(putDialect({ type: "path", cmd: new Uint8Array(0), path: ["s/t"] }), null);
 
   const window = { startNs: null, endNs: null };
-  assert.equal(ticketDialect(parseTicket(encodeWindowTicket("s/t", window))), "v2026");
+  assert.equal(ticketDialect(parseTicket(encodeWindowTicket("s/t", window))), "2026-line");
   assert.equal(ticketDialect(parseTicket(enc.encode("s/t"))), "v1");
   assert.equal(ticketDialect(parseTicket(encodeRangeTicket("s/t", window))), null);
   assert.equal(
@@ -128,6 +150,25 @@ Deno.test("DialectMemory: remembers per peer, forgets the least recently used be
   memory.remember("ipv4:127.0.0.1:1", "v2026"); // the last proof wins
   assert.equal(memory.recall("ipv4:127.0.0.1:1"), "v2026");
   assert.throws(() => new DialectMemory(0), RangeError);
+});
+
+Deno.test("DialectMemory.learn(): 2026-line calls keep v07, make anything else v2026; info marks SDK 0.7", () => {
+  const memory = new DialectMemory();
+  const peer = "ipv4:127.0.0.1:9";
+  assert.deepEqual(memory.learn(peer, "2026-line"), { dialect: "v2026", probed: false });
+  assert.deepEqual(memory.learn(peer, "v07"), { dialect: "v07", probed: false }); // e.g. GetSchema
+  assert.deepEqual(memory.learn(peer, "2026-line"), { dialect: "v07", probed: false });
+  assert.deepEqual(memory.learn(peer, "v07-probe"), { dialect: "v07", probed: true });
+  assert.deepEqual(memory.learn(peer, "2026-line"), { dialect: "v07", probed: true });
+  assert.deepEqual(memory.learn(peer, "v07"), { dialect: "v07", probed: true });
+  assert.equal(wantsSchemaKeys(memory.connection(peer)), false);
+  assert.deepEqual(memory.learn(peer, "v2026"), { dialect: "v2026", probed: false }); // e.g. version
+  assert.equal(wantsSchemaKeys(memory.connection(peer)), true);
+  assert.deepEqual(memory.learn(peer, "v1"), { dialect: "v1", probed: false });
+  assert.deepEqual(memory.learn(peer, "2026-line"), { dialect: "v2026", probed: false });
+  assert.equal(memory.recall(peer), "v2026");
+  assert.equal(wantsSchemaKeys(null), true);
+  assert.equal(wantsSchemaKeys({ dialect: "v07", probed: false }), true, "SDK 0.6 reads them");
 });
 
 Deno.test("auth: every 2026 action has its 11.3 permission; shared names need the same in both", () => {
