@@ -10,6 +10,7 @@ import { Catalog } from "./catalog/catalog.ts";
 import { openStore } from "./store/mod.ts";
 import type { ObjectStore } from "./store/store.ts";
 import { FlightServer, hostPort } from "./flight/server.ts";
+import { NativeFlightServer } from "./flight/native_server.ts";
 import { createFlightHandlers } from "./flight/service.ts";
 import { withApiKeys } from "./flight/auth.ts";
 import { loadTlsMaterial } from "./flight/tls.ts";
@@ -83,7 +84,8 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       store,
       async serve({ signal, onListening }) {
         if (signal.aborted) return;
-        const server = await FlightServer.start(handlers, {
+        const Server = config.transport === "native" ? NativeFlightServer : FlightServer;
+        const server = await Server.start(handlers, {
           host: config.host,
           port: config.port,
           maxMessageBytes: config.maxMessageBytes,
@@ -99,6 +101,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
           catalog: config.catalog.kind,
           store: store.location,
           apiKeys: config.apiKeyEnabled,
+          transport: config.transport,
         });
         onListening?.(server.port);
         await new Promise<void>((resolve) =>

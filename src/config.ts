@@ -69,12 +69,17 @@ export interface Config {
   tls: TlsConfig | null;
   /** Gzip responses for clients that accept it ("gzip") or never ("none"); compressed requests always work. */
   grpcCompression: "gzip" | "none";
+  /** The Flight server's HTTP/2 and gRPC: grpc-js on `node:http2`, or our own (`src/transport/`). */
+  transport: Transport;
   /**
    * The answer shape of a `query` whose body and connection prove no protocol (2026 protocol, section
    * 15): `v2026` (the current SDK) unless fleets of 0.1.0 clients need `v1`.
    */
   queryDefaultDialect: "v1" | "v2026";
 }
+
+/** Which gRPC and HTTP/2 implementation serves Flight. */
+export type Transport = "grpc-js" | "native";
 
 /** The TLS certificate chain and private key files (PEM), read at start. */
 export interface TlsConfig {
@@ -166,6 +171,12 @@ export const SERVER_OPTIONS = {
     env: "MOSAICOD_MAX_NAME_BYTES",
     help: "longest sequence, topic or layer name in UTF-8 bytes (each /-separated segment at most 255)",
     default: "512",
+  },
+  transport: {
+    type: "string",
+    env: "MOSAICOD_TRANSPORT",
+    help: "grpc-js | native: the Flight server's gRPC and HTTP/2, grpc-js on node:http2 or our own",
+    default: "grpc-js",
   },
   "max-conn-streams": {
     type: "string",
@@ -376,6 +387,7 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     apiKeyEnabled: parseBoolOption(v, "api-key-enabled"),
     tls: loadTlsConfig(v),
     grpcCompression: parseCompressionOption(v),
+    transport: parseTransportOption(v),
     queryDefaultDialect: parseDialectOption(v),
   });
 }
@@ -386,6 +398,12 @@ function parseDialectOption(v: OptionValues<typeof SERVER_OPTIONS>): "v1" | "v20
   throw new ConfigError(
     `${v["--source"]["query-default-dialect"]} must be v1 or v2026, got "${v["query-default-dialect"]}"`,
   );
+}
+
+function parseTransportOption(v: OptionValues<typeof SERVER_OPTIONS>): Transport {
+  const raw = v.transport?.trim().toLowerCase();
+  if (raw === "grpc-js" || raw === "native") return raw;
+  throw new ConfigError(`${v["--source"].transport} must be grpc-js or native, got "${v.transport}"`);
 }
 
 function parseCompressionOption(v: OptionValues<typeof SERVER_OPTIONS>): "gzip" | "none" {

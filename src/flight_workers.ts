@@ -87,6 +87,7 @@ export async function serveWithWorkers(
     catalog: config.catalog.kind,
     store: store.location,
     apiKeys: config.apiKeyEnabled,
+    transport: config.transport,
   });
   onListening?.(port);
   if (!signal.aborted) {

@@ -11,6 +11,9 @@
  *   only, compared with the baseline's single-stream `get`); implies `put`.
  * - `sdk`: the SDK's shape, four topics uploaded at once, each on its own connection, `--bytes` in all.
  * - `query`: `benchQuery()` of tasks/bench/query.ts, when that file exists.
+ * - `transport`: the Flight transport alone (tasks/bench/transport.ts): a DoPut the server reads and drops,
+ *   and a DoGet of pre-encoded messages, against the baseline and mosaicod's grpc-js and native transports
+ *   serving fake-work handlers (no catalog, no store).
  *
  * Each transfer phase runs against the baseline server, then against the daemon, which runs as a child
  * process with exactly the `start` task's permissions in a fresh temporary directory. The servers' CPU
@@ -24,13 +27,14 @@ import { parseArgs } from "node:util";
 import { capture, measure, type PhaseCost } from "./bench/_proc.ts";
 import { type BenchResults, formatComparison, formatPhases, type PhaseRow } from "./bench/_report.ts";
 import { startBaseline, startMosaicod } from "./bench/_servers.ts";
+import { benchTransport } from "./bench/transport.ts";
 
 const HELP = `Usage: deno task bench [options]
        deno task bench --compare A.json B.json
 
   --quick               128 MiB per transfer phase instead of 1 GiB (for development)
   --bytes N             bytes per transfer phase, e.g. 268435456, 512MiB, 2GiB (overrides --quick)
-  --sections LIST       any of put,get,striped,sdk,query (default: all; get and striped imply put)
+  --sections LIST       any of put,get,striped,sdk,query,transport (default: all; get and striped imply put)
   --database-url URL    run the daemon on this PostgreSQL catalog instead of the embedded one
   --workers N           the daemon's Flight worker threads (its default: 1 embedded, one per core PostgreSQL)
   --out FILE            results file (default: bench-results/<date>.json)
@@ -39,12 +43,12 @@ const HELP = `Usage: deno task bench [options]
 const MiB = 1024 ** 2;
 const CLIENT = fileURLToPath(new URL("./bench/client.py", import.meta.url));
 const QUERY_MODULE = new URL("./bench/query.ts", import.meta.url);
-const SECTIONS = ["put", "get", "striped", "sdk", "query"] as const;
+const SECTIONS = ["put", "get", "striped", "sdk", "query", "transport"] as const;
 const STRIPES = 4;
 const SDK_STREAMS = 4;
 
 type Section = typeof SECTIONS[number];
-type TransferSection = Exclude<Section, "query">;
+type TransferSection = Exclude<Section, "query" | "transport">;
 
 interface Options {
   quick: boolean;
@@ -207,6 +211,7 @@ async function run(opts: Options): Promise<BenchResults> {
     outcome.notes.push("put: run because get reads its data");
   }
   const phases = transfers.length ? await runTransfers(transfers, opts) : [];
+  if (opts.sections.includes("transport")) phases.push(...await benchTransport(opts.bytes, log));
   for (const p of phases.filter((p) => p.check !== "ok")) {
     outcome.errors.push(`${p.section} ${p.server}: ${p.check}`);
   }

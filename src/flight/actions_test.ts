@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { assertThrowsError } from "../../tests/_assert.ts";
+import { assertThrowsError, pyJson, topicParts } from "../../tests/_assert.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import {
   ACTION_NAMES,
@@ -14,15 +14,6 @@ const KEY = "d6dfc7a3-951b-4eaa-9f5f-3e7a4a49ebc3";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Encodes a body the way the SDK does (Python json.dumps: spaces, non-ASCII escaped). */
-function pyJson(value: unknown): Uint8Array {
-  const text = JSON.stringify(value, null, 1).replace(/\n\s*/g, " ").replace(
-    /[\u0080-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-  return enc.encode(text);
-}
-
 function parse(type: string, body: unknown): ActionRequest {
   return parseAction(type, typeof body === "string" ? enc.encode(body) : pyJson(body));
 }
@@ -31,10 +22,7 @@ function assertInvalid(type: string, body: unknown, message: string | RegExp): v
   assertThrowsError(() => parse(type, body), InvalidArgumentError, message);
 }
 
-const topicName = (full: string) => {
-  const i = full.indexOf("/");
-  return { full, sequence: full.slice(0, i), relative: full.slice(i) };
-};
+const topicName = topicParts;
 
 Deno.test("parseAction() parses sequence_create as the SDK sends it", () => {
   const meta = { status: "raw", nested: { "ünï": [1, 2.5, true, null] } };

@@ -22,6 +22,10 @@ import zlib from "node:zlib";
 import interceptorsExports from "@grpc/grpc-js/build/src/server-interceptors.js";
 import { FramedMessage } from "./flight_data.ts";
 import type { Logger } from "../log.ts";
+import { acceptsGzip, MIN_COMPRESSED_BYTES } from "../transport/grpc/compression.ts";
+
+// The rules both transports share live with ours; re-exported for the grpc-js side's users.
+export { acceptsGzip, MIN_COMPRESSED_BYTES };
 
 /** What the server does to responses: gzip them for clients that accept it, or never compress. */
 export type ResponseCompression = "gzip" | "none";
@@ -29,8 +33,6 @@ export type ResponseCompression = "gzip" | "none";
 /** Server option (grpc-js hands every server option to each call) naming the response compression. */
 export const RESPONSE_COMPRESSION_OPTION = "mosaicod.response_compression";
 
-/** Messages smaller than this are sent uncompressed even on a gzip call (gzip adds ~20 bytes). */
-export const MIN_COMPRESSED_BYTES = 1024;
 
 const gzip = promisify(zlib.gzip) as (data: Uint8Array, opts: zlib.ZlibOptions) => Promise<Buffer>;
 
@@ -115,12 +117,6 @@ export function applyCompressionPatch(log: Logger, framedSendPatched: boolean): 
   };
   applied = true;
   return applied;
-}
-
-/** Whether a `grpc-accept-encoding` value (`identity,deflate,gzip`) lists gzip. */
-export function acceptsGzip(value: string | string[] | undefined): boolean {
-  const text = Array.isArray(value) ? value.join(",") : value ?? "";
-  return text.split(",").some((e) => e.trim().toLowerCase() === "gzip");
 }
 
 /** The stream's response headers will say `grpc-encoding: gzip` (metadata cannot carry `grpc-` keys). */

@@ -21,6 +21,7 @@ import {
   type ResponseCompression,
 } from "./grpc_compression.ts";
 import { toGrpcStatus } from "./status.ts";
+import { CallSet } from "../transport/grpc/call_set.ts";
 
 /** What a handler knows about its call. */
 export interface CallContext {
@@ -207,45 +208,6 @@ export class FlightServer {
 /** Least time shutdown waits for handlers to return once the connections are closed. */
 const SHUTDOWN_HANDLER_GRACE_MS = 2000;
 
-/** The calls in progress (their abort controllers), and a way to wait until there are none. */
-class CallSet {
-  readonly #live = new Set<AbortController>();
-  #waiters: (() => void)[] = [];
-
-  get size(): number {
-    return this.#live.size;
-  }
-
-  add(ac: AbortController): void {
-    this.#live.add(ac);
-  }
-
-  delete(ac: AbortController): void {
-    this.#live.delete(ac);
-    if (this.#live.size === 0) { for (const wake of this.#waiters.splice(0)) wake(); }
-  }
-
-  abortAll(reason: Error): void {
-    for (const ac of this.#live) ac.abort(reason);
-  }
-
-  /** Resolves true once no call is in progress, or false after `timeoutMs`. */
-  whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#live.size === 0) return Promise.resolve(true);
-    const { promise, resolve } = Promise.withResolvers<boolean>();
-    const wake = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    const timer = setTimeout(() => {
-      this.#waiters = this.#waiters.filter((w) => w !== wake);
-      resolve(false);
-    }, timeoutMs);
-    this.#waiters.push(wake);
-    return promise;
-  }
-}
-
 /**
  * Server TLS credentials, without client certificates. The root store is empty on purpose: without one,
  * grpc-js passes its default roots as `ca`, which the server does not need (it asks for no client
@@ -280,13 +242,13 @@ export function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** A bind error as a short reason. */
+/** A bind error (from `node:net` or `Deno.listen`) as a short reason. */
 export function bindFailure(err: Error): string {
-  return /EADDRINUSE/.test(err.message)
+  return err instanceof Deno.errors.AddrInUse || /EADDRINUSE/.test(err.message)
     ? "address already in use"
-    : /EACCES/.test(err.message)
+    : err instanceof Deno.errors.PermissionDenied || /EACCES/.test(err.message)
     ? "permission denied"
-    : /EADDRNOTAVAIL|ENOTFOUND|EAI_|EINVAL/.test(err.message)
+    : err instanceof Deno.errors.AddrNotAvailable || /EADDRNOTAVAIL|ENOTFOUND|EAI_|EINVAL/.test(err.message)
     ? "address not available on this machine"
     : err.message;
 }

@@ -183,7 +183,11 @@ function intersect(clues: readonly Clue[]): QueryDialect[] {
  */
 export function checkReadableAs(clues: readonly Clue[], dialect: QueryDialect): void {
   const clue = clues.find((c) => !c.allows.includes(dialect));
-  if (clue !== undefined) fail(clue.key, `${label(clue)} cannot be read as ${NAMES[dialect]}`);
+  if (clue === undefined) return;
+  if (clue.op !== undefined && clue.op.startsWith("$")) {
+    fail(clue.key, `${clue.op} is not allowed here in ${NAMES[dialect]} (only ${list(clue)} has it)`);
+  }
+  fail(clue.key, `${label(clue)} cannot be read as ${NAMES[dialect]}`);
 }
 
 function label(clue: Clue): string {

@@ -140,7 +140,7 @@ Deno.test("parseQuery: a dialect the body excludes is refused, naming the key", 
     [
       `{"ontology": {"imu.x": {"$in": [1]}}}`,
       "v1",
-      `Invalid query: "ontology.imu.x": $in (SDK 0.6/0.7) cannot be read as 0.1.0`,
+      `Invalid query: "ontology.imu.x": $in is not allowed here in 0.1.0 (only SDK 0.6/0.7 has it)`,
     ],
   ];
   for (const [text, dialect, message] of cases) {

@@ -7,8 +7,9 @@
 
 /** One transfer phase against one server. */
 export interface PhaseRow {
-  section: "put" | "get" | "striped" | "sdk";
-  server: "baseline" | "mosaicod";
+  section: "put" | "get" | "striped" | "sdk" | "transport-put" | "transport-get";
+  /** The transport section runs mosaicod's Flight servers alone, by transport: "grpc-js" and "native". */
+  server: "baseline" | "mosaicod" | "grpc-js" | "native";
   /** Concurrent DoPut/DoGet streams, each on its own connection. */
   streams: number;
   /** Arrow bytes moved (sum of the record batches' buffer sizes). */

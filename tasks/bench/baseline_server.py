@@ -6,6 +6,10 @@ mosaicod: the `sequence_create`, `topic_create` and `sequence_finalize` actions,
 of a topic ticket. Nothing is validated or persisted; `sequence_create` drops the tables of the previous
 sequence, so that memory holds one sequence at a time.
 
+For the transport section (transport_client.py), as mosaicod's fake handlers (tests/_transport_handlers.ts)
+do: DoPut to the path `sink` reads every batch and drops it, answering `{"rows", "messages"}` in a
+PutResult; DoPut to `pool` keeps its batches; DoGet of the ticket `{"repeat": n}` sends the pool n times.
+
 Prints `{"port": N}` on stdout once listening on 127.0.0.1 and closes stdout, then serves until killed.
 """
 import json
@@ -20,6 +24,7 @@ class BaselineServer(flight.FlightServerBase):
     def __init__(self) -> None:
         super().__init__("grpc://127.0.0.1:0")
         self.tables: dict[str, pa.Table] = {}  # topic name -> everything uploaded to it
+        self.pool: list[pa.RecordBatch] = []  # the transport section's DoGet data
 
     def do_action(self, context, action):
         if action.type == "sequence_create":
@@ -31,8 +36,22 @@ class BaselineServer(flight.FlightServerBase):
         return [json.dumps(reply).encode()]
 
     def do_put(self, context, descriptor, reader, writer):
+        if descriptor.descriptor_type == flight.DescriptorType.PATH:
+            self.transport_put(descriptor.path[0], reader, writer)
+            return
         name = json.loads(descriptor.command)["topic"]["name"]
         self.tables[name] = reader.read_all()
+
+    def transport_put(self, kind: bytes, reader, writer) -> None:
+        if kind == b"pool":
+            self.pool = [chunk.data for chunk in reader]
+            writer.write(pa.py_buffer(json.dumps({"messages": len(self.pool) + 1}).encode()))
+            return
+        rows = messages = 0
+        for chunk in reader:  # each batch dropped once counted
+            rows += chunk.data.num_rows
+            messages += 1
+        writer.write(pa.py_buffer(json.dumps({"rows": rows, "messages": messages + 1}).encode()))
 
     def get_flight_info(self, context, descriptor):
         name = descriptor.path[0].decode()
@@ -47,6 +66,10 @@ class BaselineServer(flight.FlightServerBase):
                                  -1, -1)
 
     def do_get(self, context, ticket):
+        if ticket.ticket.startswith(b"{"):
+            repeat = json.loads(ticket.ticket)["repeat"]
+            pool = self.pool
+            return flight.GeneratorStream(pool[0].schema, (b for _ in range(repeat) for b in pool))
         return flight.RecordBatchStream(self.tables[ticket.ticket.decode()])
 
 

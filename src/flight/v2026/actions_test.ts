@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { assertThrowsError } from "../../../tests/_assert.ts";
+import { assertThrowsError, pyJson, topicParts } from "../../../tests/_assert.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "../../errors.ts";
 import {
   ACTION_NAMES_2026,
@@ -15,15 +15,6 @@ const UUID = "0b5c6a0e-1f7a-4c8e-9a53-3d2f0c7b9e21";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** A body the way the SDK writes it (Python json.dumps: `", "` and `": "` separators, non-ASCII escaped). */
-function pyJson(value: unknown): Uint8Array {
-  const text = JSON.stringify(value, null, 1).replace(/\n\s*/g, " ").replace(
-    /[\u0080-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-  return enc.encode(text);
-}
-
 function parse(type: string, body: unknown): ActionRequest2026 {
   return parseAction2026(type, typeof body === "string" ? enc.encode(body) : pyJson(body));
 }
@@ -32,10 +23,7 @@ function assertInvalid(type: string, body: unknown, message: string | RegExp): v
   assertThrowsError(() => parse(type, body), InvalidArgumentError, message);
 }
 
-const topic = (full: string) => {
-  const i = full.indexOf("/");
-  return { full, sequence: full.slice(0, i), relative: full.slice(i) };
-};
+const topic = topicParts;
 
 Deno.test("parseAction2026() parses every action as the 0.4.0 SDK sends it", () => {
   const meta = { visibility: "team-01", "ünï": [1, 2.5, true, null] };

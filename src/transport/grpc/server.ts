@@ -1,0 +1,152 @@
+/**
+ * A gRPC server over our HTTP/2 server: checks each request (`POST`, `content-type: application/grpc…`,
+ * a known path, a valid `grpc-timeout`), routes it to its method's handler, counts the calls in progress
+ * and drains them on close. Knows nothing of the services it serves: handlers work on message bytes and
+ * the service maps its own errors (`toStatus`). Must not import from `src/flight/` or the domain.
+ *
+ * @module
+ */
+import type { Logger } from "../../log.ts";
+import { type Http2Limits, Http2Server, type Http2ServerStream } from "../http2/mod.ts";
+import { type CallSettings, type GrpcCall, type GrpcHandler, headerValue, serveCall } from "./call.ts";
+import { CallSet } from "./call_set.ts";
+import { acceptsGzip } from "./compression.ts";
+import { GrpcCode, type GrpcStatus, statusFields } from "./status.ts";
+import { parseGrpcTimeout } from "./timeout.ts";
+
+export interface GrpcServerOptions {
+  host: string;
+  port: number;
+  /** Listen with SO_REUSEPORT (several worker threads on one port). */
+  reusePort?: boolean;
+  /** Serve TLS (ALPN h2) with this PEM certificate chain and private key; plaintext without. */
+  tls?: { certChain: Uint8Array; privateKey: Uint8Array } | null;
+  /** HTTP/2 limits beyond the defaults (`maxConcurrentStreams`, …). */
+  limits?: Partial<Http2Limits>;
+  /** Largest message received or sent (after inflating, for a compressed one). */
+  maxMessageBytes: number;
+  /** Gzip responses for clients that accept gzip ("gzip"), or never ("none", the default). */
+  responseCompression?: "gzip" | "none";
+  /** Where a request message's bulk payload starts (see `message_reader.ts`): placed 8-byte aligned. */
+  bodyOffset?: (head: Uint8Array) => number;
+  /** Maps an error a handler threw to the status its call ends with. */
+  toStatus: (err: unknown, call: GrpcCall) => GrpcStatus;
+  log: Logger;
+}
+
+/** Least time close waits for handlers to return once the connections are closed. */
+const CLOSE_HANDLER_GRACE_MS = 2000;
+
+/** A running gRPC server. */
+export class GrpcServer {
+  readonly #http2: Http2Server;
+  readonly #calls: CallSet;
+  readonly #log: Logger;
+
+  private constructor(http2: Http2Server, calls: CallSet, log: Logger) {
+    this.#http2 = http2;
+    this.#calls = calls;
+    this.#log = log;
+  }
+
+  /**
+   * Binds the port and serves `routes` (path `/package.Service/Method` → handler).
+   * @throws what `Deno.listen` throws when the address cannot be bound.
+   */
+  static async listen(routes: ReadonlyMap<string, GrpcHandler>, opts: GrpcServerOptions): Promise<GrpcServer> {
+    const calls = new CallSet();
+    const http2 = await Http2Server.listen(
+      { host: opts.host, port: opts.port, reusePort: opts.reusePort, tls: opts.tls, limits: opts.limits, log: opts.log },
+      (stream) => onStream(stream, routes, { opts, calls }),
+    );
+    return new GrpcServer(http2, calls, opts.log);
+  }
+
+  get host(): string {
+    return this.#http2.host;
+  }
+
+  get port(): number {
+    return this.#http2.port;
+  }
+
+  /** Number of calls in progress (handlers running). */
+  get activeCalls(): number {
+    return this.#calls.size;
+  }
+
+  /**
+   * Stops taking calls (two-step GOAWAY), waits for the calls in progress up to `timeoutMs`, then closes
+   * every connection and cancels the calls left (their handlers see an aborted signal), and waits a little
+   * more for those handlers to return, so that nothing they use is closed under them.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    const started = performance.now();
+    await this.#http2.close(timeoutMs);
+    if (this.#calls.size > 0) {
+      this.#log.warn("shutdown deadline reached, cancelling calls", { calls: this.#calls.size });
+      this.#calls.abortAll(new Error("server shutting down"));
+    }
+    const left = Math.max(CLOSE_HANDLER_GRACE_MS, timeoutMs - (performance.now() - started));
+    if (!(await this.#calls.whenIdle(left))) {
+      this.#log.warn("handlers still running after shutdown", { calls: this.#calls.size });
+    }
+  }
+}
+
+/** Checks a new request and starts its call, or answers it at once. */
+function onStream(
+  stream: Http2ServerStream,
+  routes: ReadonlyMap<string, GrpcHandler>,
+  { opts, calls }: { opts: GrpcServerOptions; calls: CallSet },
+): void {
+  const headers = stream.headers;
+  if (headerValue(headers, ":method") !== "POST") {
+    return refuse(stream, [[":status", "405"], ["allow", "POST"]]);
+  }
+  if (!isGrpcContentType(headerValue(headers, "content-type"))) return refuse(stream, [[":status", "415"]]);
+  const path = headerValue(headers, ":path") ?? "";
+  const handler = routes.get(path);
+  if (handler === undefined) {
+    return refuseCall(stream, {
+      code: GrpcCode.UNIMPLEMENTED,
+      details: `The server does not implement the method ${path}`,
+    });
+  }
+  const timeout = headerValue(headers, "grpc-timeout");
+  const timeoutMs = timeout === null ? null : parseGrpcTimeout(timeout);
+  if (timeout !== null && timeoutMs === null) {
+    return refuseCall(stream, { code: GrpcCode.INTERNAL, details: `Invalid grpc-timeout value "${timeout}"` });
+  }
+  const settings: CallSettings = {
+    maxMessageBytes: opts.maxMessageBytes,
+    gzipResponses: opts.responseCompression === "gzip" && acceptsGzip(headerValue(headers, "grpc-accept-encoding")),
+    requestEncoding: (headerValue(headers, "grpc-encoding") ?? "identity").trim().toLowerCase(),
+    timeoutMs,
+    bodyOffset: opts.bodyOffset,
+    toStatus: opts.toStatus,
+  };
+  const ac = new AbortController();
+  calls.add(ac);
+  serveCall(stream, handler, { ac, settings })
+    .catch((err) => opts.log.debug("call failed", { path, err }))
+    .finally(() => calls.delete(ac));
+}
+
+/** `application/grpc`, alone or with a subtype (`+proto`) or parameters (`;charset=…`). */
+function isGrpcContentType(value: string | null): boolean {
+  if (value === null) return false;
+  const v = value.trim().toLowerCase();
+  return v === "application/grpc" || v.startsWith("application/grpc+") || v.startsWith("application/grpc;");
+}
+
+/** An HTTP-level refusal (not a gRPC request at all). */
+function refuse(stream: Http2ServerStream, fields: [string, string][]): void {
+  stream.sendHeaders(fields, { endStream: true });
+  stream.reset(0);
+}
+
+/** A gRPC call refused before it starts: trailers-only response with its status. */
+function refuseCall(stream: Http2ServerStream, status: GrpcStatus): void {
+  refuse(stream, [[":status", "200"], ["content-type", "application/grpc+proto"], ...statusFields(status)]);
+}
