@@ -175,8 +175,9 @@ export const SERVER_OPTIONS = {
   transport: {
     type: "string",
     env: "MOSAICOD_TRANSPORT",
-    help: "grpc-js | native: the Flight server's gRPC and HTTP/2, grpc-js on node:http2 or our own",
-    default: "grpc-js",
+    help:
+      "native | grpc-js: the Flight server's gRPC and HTTP/2, our own (src/transport/) or grpc-js on node:http2",
+    default: "native",
   },
   "max-conn-streams": {
     type: "string",

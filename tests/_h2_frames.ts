@@ -97,7 +97,7 @@ export function settingsFrame(entries: readonly (readonly [number, number])[] = 
 }
 
 export const settingsAck = (): Uint8Array => frame(FRAME.SETTINGS, FLAG.ACK, 0);
-export const pingFrame = (opaque = new Uint8Array(8), ack = false): Uint8Array =>
+export const pingFrame = (opaque: Uint8Array = new Uint8Array(8), ack = false): Uint8Array =>
   frame(FRAME.PING, ack ? FLAG.ACK : 0, 0, opaque);
 export const rstFrame = (streamId: number, code: number): Uint8Array =>
   frame(FRAME.RST_STREAM, 0, streamId, u32(code));

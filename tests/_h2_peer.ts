@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { errName, FLAG, FRAME, PREFACE, settingsAck, settingsFrame } from "./_h2_frames.ts";
+import { concat } from "../src/_test_fuzz.ts";
+import { errName, FLAG, FRAME, pingFrame, PREFACE, settingsAck, settingsFrame } from "./_h2_frames.ts";
 
 /** A frame received from the server (DATA payloads are dropped: `length` says how long it was). */
 export interface Frame {
@@ -25,12 +26,14 @@ export interface Goaway {
 
 export interface PeerOptions {
   hostname?: string;
-  /** Send the connection preface and a SETTINGS frame (default true). */
+  /** Send the connection preface and a SETTINGS frame, then wait for the server's (default true). */
   preface?: boolean;
   /** Our SETTINGS, sent after the preface. */
   settings?: readonly (readonly [number, number])[];
-  /** Acknowledge the server's SETTINGS (default true). */
+  /** Acknowledge the server's SETTINGS (default: when `preface` is sent, as an ACK must follow one). */
   ackSettings?: boolean;
+  /** Answer the server's PINGs (default false: a peer that has gone away answers none). */
+  ackPings?: boolean;
   /** Read the socket (default true); false: a peer that never reads until `startReading()`. */
   read?: boolean;
 }
@@ -44,6 +47,7 @@ const decoder = new TextDecoder();
 export class H2Peer implements AsyncDisposable {
   readonly #conn: Deno.Conn;
   readonly #ackSettings: boolean;
+  readonly #ackPings: boolean;
   #writing: Promise<unknown> = Promise.resolve();
   #reader: Promise<void> | null = null;
   #pending = new Uint8Array(0);
@@ -62,17 +66,24 @@ export class H2Peer implements AsyncDisposable {
   /** Set when the server closed the connection (EOF or reset), or we did. */
   closed = false;
 
-  private constructor(conn: Deno.Conn, ackSettings: boolean) {
+  private constructor(conn: Deno.Conn, opts: PeerOptions) {
     this.#conn = conn;
-    this.#ackSettings = ackSettings;
+    this.#ackSettings = opts.ackSettings ?? (opts.preface ?? true);
+    this.#ackPings = opts.ackPings ?? false;
   }
 
   /** Connects; sends the preface and our SETTINGS unless told not to; starts reading unless told not to. */
   static async connect(port: number, opts: PeerOptions = {}): Promise<H2Peer> {
     const conn = await Deno.connect({ hostname: opts.hostname ?? "127.0.0.1", port });
-    const peer = new H2Peer(conn, opts.ackSettings ?? true);
+    const peer = new H2Peer(conn, opts);
     if (opts.read ?? true) peer.startReading();
-    if (opts.preface ?? true) await peer.write(PREFACE, settingsFrame(opts.settings ?? []));
+    if (opts.preface ?? true) {
+      await peer.write(PREFACE, settingsFrame(opts.settings ?? []));
+      // Our ACK of the server's SETTINGS then goes before anything the test sends: its limits apply.
+      if (opts.read ?? true) {
+        await peer.until(() => peer.serverSettings !== null, 5000, "the server's SETTINGS");
+      }
+    }
     return peer;
   }
 
@@ -91,7 +102,7 @@ export class H2Peer implements AsyncDisposable {
 
   /** {@link write} giving up ("stalled") when the server has not taken the bytes within `stallMs`. */
   writeWithin(stallMs: number, ...parts: Uint8Array[]): Promise<WriteOutcome> {
-    const bytes = parts.length === 1 ? parts[0] : concat(parts);
+    const bytes = parts.length === 1 ? parts[0] : concat(...parts);
     const run = this.#writing.then(() => this.#writeAll(bytes, stallMs));
     this.#writing = run;
     return run;
@@ -212,7 +223,7 @@ export class H2Peer implements AsyncDisposable {
   }
 
   #parse(bytes: Uint8Array): void {
-    let buf = this.#pending.length ? concat([this.#pending, bytes]) : bytes;
+    let buf = this.#pending.length ? concat(this.#pending, bytes) : bytes;
     while (buf.length >= 9) {
       const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       const length = view.getUint32(0) >>> 8;
@@ -251,6 +262,8 @@ export class H2Peer implements AsyncDisposable {
         }
       }
       if (this.#ackSettings) void this.write(settingsAck());
+    } else if (f.type === FRAME.PING && !(f.flags & FLAG.ACK) && this.#ackPings) {
+      void this.write(pingFrame(f.payload, true));
     }
   }
 
@@ -281,14 +294,4 @@ function isConnectionError(err: unknown): boolean {
   return err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.ConnectionReset ||
     err instanceof Deno.errors.ConnectionAborted || err instanceof Deno.errors.BadResource ||
     err instanceof Deno.errors.Interrupted || err instanceof Deno.errors.NotConnected;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -5,6 +5,7 @@
  * Compressed requests are always accepted, within the message limit (a gzip bomb is refused before it
  * costs memory); responses are gzipped only with `--grpc-compression gzip`, for clients that accept it.
  */
+import { procStatusBytes } from "./_proc_status.ts";
 import assert from "node:assert/strict";
 import { loadConfig } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
@@ -47,11 +48,9 @@ function ops(daemon: Daemon, ...args: string[]): Promise<unknown> {
   return pythonClient("gzip_ops.py", daemon.url, ...args);
 }
 
-/** Peak resident memory of a process so far, in bytes (Linux; read through `cat`: Deno guards /proc). */
-async function peakRssBytes(pid: number): Promise<number> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" }).output();
-  const status = new TextDecoder().decode(out.stdout);
-  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]) * 1024;
+/** Peak resident memory of a process so far, in bytes. */
+function peakRssBytes(pid: number): Promise<number> {
+  return procStatusBytes(pid, "VmHWM");
 }
 
 async function checkRoundtrip(daemon: Daemon, algorithm: number, mib: number): Promise<void> {

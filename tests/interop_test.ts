@@ -55,7 +55,7 @@ Deno.test("interop: pyarrow suite against the embedded catalog and the local sto
   await runSuite(daemon.url);
 });
 
-Deno.test("interop: pyarrow suite against PostgreSQL and S3", async () => {
+Deno.test("interop: pyarrow suite against PostgreSQL and S3, on the grpc-js transport", async () => {
   await using db = await freshDatabase();
   await using s3 = await startS3();
   // Small chunks here, so every topic of the suite over 1 MiB is read back from several chunks.
@@ -68,6 +68,9 @@ Deno.test("interop: pyarrow suite against PostgreSQL and S3", async () => {
       `s3://${s3.bucket}/${s3.prefix}`,
       "--chunk-bytes",
       chunkBytes,
+      // The fallback transport stays covered: this configuration runs on grpc-js.
+      "--transport",
+      "grpc-js",
     ],
     env: {
       MOSAICOD_STORE_ENDPOINT: s3.endpoint,
@@ -77,6 +80,7 @@ Deno.test("interop: pyarrow suite against PostgreSQL and S3", async () => {
   });
   const listening = daemon.logs.find((l) => l.msg === "listening");
   assert.equal(listening?.catalog, "postgres");
+  assert.equal(listening?.transport, "grpc-js");
   assert.equal(listening?.workers, 2);
   await runSuite(daemon.url, { MOSAICOD_CHUNK_BYTES: chunkBytes });
 });

@@ -33,7 +33,6 @@ export type ResponseCompression = "gzip" | "none";
 /** Server option (grpc-js hands every server option to each call) naming the response compression. */
 export const RESPONSE_COMPRESSION_OPTION = "mosaicod.response_compression";
 
-
 const gzip = promisify(zlib.gzip) as (data: Uint8Array, opts: zlib.ZlibOptions) => Promise<Buffer>;
 
 /** Marks a call's HTTP/2 stream whose responses are gzipped. */

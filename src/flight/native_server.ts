@@ -16,7 +16,14 @@ import { UnavailableError } from "../errors.ts";
 import { API_KEY_HEADER } from "../model/api_keys.ts";
 import { type GrpcCall, type GrpcHandler, GrpcServer } from "../transport/grpc/mod.ts";
 import { peekBodyOffset } from "./flight_data.ts";
-import { bindFailure, type CallContext, type FlightHandlers, type FlightServerOptions, hostPort } from "./server.ts";
+import { testHttp2Limits } from "./_http2_test_limits.ts";
+import {
+  bindFailure,
+  type CallContext,
+  type FlightHandlers,
+  type FlightServerOptions,
+  hostPort,
+} from "./server.ts";
 import { FLIGHT_RPCS, FLIGHT_SERVICE_NAME, type FlightRpc, type ResponseMessage } from "./service_def.ts";
 import { toGrpcStatus } from "./status.ts";
 import type { Logger } from "../log.ts";
@@ -50,7 +57,10 @@ export class NativeFlightServer {
       port: opts.port,
       reusePort: opts.reusePort,
       tls: opts.tls,
-      limits: opts.maxConcurrentStreams ? { maxConcurrentStreams: opts.maxConcurrentStreams } : {},
+      limits: {
+        ...testHttp2Limits(),
+        ...(opts.maxConcurrentStreams ? { maxConcurrentStreams: opts.maxConcurrentStreams } : {}),
+      },
       maxMessageBytes: opts.maxMessageBytes,
       responseCompression: opts.responseCompression ?? "none",
       bodyOffset: peekBodyOffset,
@@ -80,7 +90,11 @@ export class NativeFlightServer {
 }
 
 /** The FlightService methods by path, each adapting its handler to `CallContext`. */
-function flightRoutes(handlers: FlightHandlers, log: Logger, stopping: AbortSignal): Map<string, GrpcHandler> {
+function flightRoutes(
+  handlers: FlightHandlers,
+  log: Logger,
+  stopping: AbortSignal,
+): Map<string, GrpcHandler> {
   const routes = new Map<string, GrpcHandler>();
   for (const [name, [requestStream, responseStream]] of Object.entries(FLIGHT_RPCS)) {
     const handler = handlers[name as FlightRpc] as Unary | ServerStream | BidiStream;

@@ -35,7 +35,15 @@ async function startTransportServer(transport: "grpc-js" | "native"): Promise<Se
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const text = await new Response(child.stdout).text();
+  // The first line says the port (or the server died: the stream ends); nothing else is printed.
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    text += value;
+  }
+  await lines.cancel();
   const stop = async () => {
     try {
       child.kill("SIGTERM");

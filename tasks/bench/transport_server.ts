@@ -1,8 +1,8 @@
 /**
  * The mosaicod side of `deno task bench --sections transport`: the fake-work handlers of
  * tests/_transport_handlers.ts served by one of the daemon's two Flight servers (`--transport grpc-js` or
- * `native`) with the daemon's default limits, on a free port of 127.0.0.1. Prints `{"port": N}` on stdout,
- * closes stdout, and serves until SIGTERM. Run as a child process by tasks/bench/transport.ts.
+ * `native`) with the daemon's default limits, on a free port of 127.0.0.1. Prints one line, `{"port": N}`,
+ * on stdout and serves until SIGTERM. Run as a child process by tasks/bench/transport.ts.
  *
  * @module
  */
@@ -32,7 +32,6 @@ async function main(args: string[]): Promise<void> {
   if (!server) throw new Error(`--transport must be grpc-js or native, got "${values.transport}"`);
   const stopped = new Promise<void>((resolve) => Deno.addSignalListener("SIGTERM", () => resolve()));
   console.log(JSON.stringify({ port: server.port }));
-  Deno.stdout.close(); // end of output: the bench stops reading
   await stopped;
   await server.shutdown(1000);
 }

@@ -55,9 +55,6 @@ export interface CallSettings {
   toStatus: (err: unknown, call: GrpcCall) => GrpcStatus;
 }
 
-/** HTTP/2 RST_STREAM code NO_ERROR: the response is complete, the client may stop sending its request. */
-const NO_ERROR = 0;
-
 /**
  * Runs one call to its end. `ac` is the call's controller (the server aborts it when forced down); never
  * rejects.
@@ -80,7 +77,7 @@ export async function serveCall(
   const fail = async (status: GrpcStatus, reason: Error) => {
     if (response.finished) return;
     ac.abort(reason);
-    await finish(stream, response, reader, status);
+    await response.finish(status);
   };
   const onClientGone = () => {
     response.abandon();
@@ -105,7 +102,7 @@ export async function serveCall(
         await raceAbort(response.send(msg), ac.signal);
       }
     }
-    if (!ac.signal.aborted) await finish(stream, response, reader, { code: GrpcCode.OK, details: "" });
+    if (!ac.signal.aborted) await response.finish({ code: GrpcCode.OK, details: "" });
   } catch (err) {
     if (!ac.signal.aborted) {
       const status = err instanceof GrpcError ? err.status : settings.toStatus(err, call);
@@ -121,17 +118,6 @@ export async function serveCall(
 
 /** HTTP/2 RST_STREAM code CANCEL. */
 const CANCEL = 8;
-
-/** Sends the status; a client still sending its request is told to stop (the answer is complete). */
-async function finish(
-  stream: Http2ServerStream,
-  response: GrpcResponse,
-  reader: GrpcMessageReader,
-  status: GrpcStatus,
-): Promise<void> {
-  await response.finish(status);
-  if (!reader.ended && !stream.signal.aborted) stream.reset(NO_ERROR);
-}
 
 /** Starts the handler by its shape; the single request of unary and server-streaming calls comes first. */
 async function run(
@@ -180,9 +166,7 @@ async function* requestsOf(
     for (;;) {
       const msg = await raceAbort(reader.next(), signal);
       if (msg === null) return;
-      yield msg.compressed
-        ? await raceAbort(inflate(msg.bytes, settings), signal)
-        : msg.bytes;
+      yield msg.compressed ? await raceAbort(inflate(msg.bytes, settings), signal) : msg.bytes;
     }
   } catch (err) {
     if (err instanceof GrpcError && !signal.aborted) await fail(err.status, err);

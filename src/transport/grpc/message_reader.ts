@@ -81,7 +81,10 @@ export class GrpcMessageReader {
     if (flag > 1) throw new GrpcError(GrpcCode.INTERNAL, `Invalid gRPC message flag ${flag}`);
     const max = this.#opts.maxMessageBytes;
     if (size > max) {
-      throw new GrpcError(GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (${size} vs ${max})`);
+      throw new GrpcError(
+        GrpcCode.RESOURCE_EXHAUSTED,
+        `Received message larger than max (${size} vs ${max})`,
+      );
     }
     const compressed = flag === 1;
     if (size === 0) return { compressed, bytes: new Uint8Array(0) };

@@ -141,7 +141,10 @@ Deno.test("GrpcMessageReader.next() tells a body cut inside a message from a cle
       assert.equal(err.message, `Truncated request: the stream ended inside a message (${what})`);
     }
   }
-  assert.deepEqual(await readAll(new GrpcMessageReader(body(new Uint8Array(0), [1]), { maxMessageBytes: 9 })), []);
+  assert.deepEqual(
+    await readAll(new GrpcMessageReader(body(new Uint8Array(0), [1]), { maxMessageBytes: 9 })),
+    [],
+  );
 });
 
 Deno.test("GrpcMessageReader.next() passes compressed messages through as they came, and refuses other flags", async () => {

@@ -7,10 +7,9 @@
  *
  * @module
  */
-export { type GrpcServerOptions, GrpcServer } from "./server.ts";
+export { GrpcServer, type GrpcServerOptions } from "./server.ts";
 export type { GrpcCall, GrpcHandler } from "./call.ts";
 export type { OutgoingMessage, PreFramedMessage } from "./response.ts";
-export { GrpcCode, GrpcError, type GrpcStatus, percentDecode, percentEncode } from "./status.ts";
+export { GrpcCode, GrpcError, type GrpcStatus } from "./status.ts";
 export { acceptsGzip, MIN_COMPRESSED_BYTES } from "./compression.ts";
 export { CallSet } from "./call_set.ts";
-export { parseGrpcTimeout } from "./timeout.ts";

@@ -76,13 +76,16 @@ export class GrpcResponse {
 
   /**
    * Ends the call with `status`: in trailers after the messages, or as a trailers-only response when none
-   * was sent. Does nothing when the call already ended. Resolves once the stream took the trailers.
+   * was sent. Does nothing when the call already ended. Resolves once the stream took the trailers. A
+   * client still sending its request is then told to stop (the HTTP/2 layer sends RST_STREAM NO_ERROR).
    */
   async finish(status: GrpcStatus): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
     if (this.#headersSent) return await this.#stream.sendTrailers(statusFields(status));
-    this.#stream.sendHeaders([[":status", "200"], CONTENT_TYPE, ...statusFields(status)], { endStream: true });
+    this.#stream.sendHeaders([[":status", "200"], CONTENT_TYPE, ...statusFields(status)], {
+      endStream: true,
+    });
   }
 
   /** Gives the call up without a status (the client went away): nothing more is sent. */

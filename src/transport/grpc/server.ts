@@ -53,19 +53,31 @@ export class GrpcServer {
    * Binds the port and serves `routes` (path `/package.Service/Method` → handler).
    * @throws what `Deno.listen` throws when the address cannot be bound.
    */
-  static async listen(routes: ReadonlyMap<string, GrpcHandler>, opts: GrpcServerOptions): Promise<GrpcServer> {
+  static async listen(
+    routes: ReadonlyMap<string, GrpcHandler>,
+    opts: GrpcServerOptions,
+  ): Promise<GrpcServer> {
     const calls = new CallSet();
     const http2 = await Http2Server.listen(
-      { host: opts.host, port: opts.port, reusePort: opts.reusePort, tls: opts.tls, limits: opts.limits, log: opts.log },
+      {
+        host: opts.host,
+        port: opts.port,
+        reusePort: opts.reusePort,
+        tls: opts.tls,
+        limits: opts.limits,
+        log: opts.log,
+      },
       (stream) => onStream(stream, routes, { opts, calls }),
     );
     return new GrpcServer(http2, calls, opts.log);
   }
 
+  /** The address it listens on. */
   get host(): string {
     return this.#http2.host;
   }
 
+  /** The port it listens on (the one chosen, for port 0). */
   get port(): number {
     return this.#http2.port;
   }
@@ -82,11 +94,13 @@ export class GrpcServer {
    */
   async close(timeoutMs: number): Promise<void> {
     const started = performance.now();
-    await this.#http2.close(timeoutMs);
-    if (this.#calls.size > 0) {
+    const drained = this.#calls.whenIdle(timeoutMs);
+    const closed = this.#http2.close(timeoutMs);
+    if (!(await drained)) {
       this.#log.warn("shutdown deadline reached, cancelling calls", { calls: this.#calls.size });
       this.#calls.abortAll(new Error("server shutting down"));
     }
+    await closed;
     const left = Math.max(CLOSE_HANDLER_GRACE_MS, timeoutMs - (performance.now() - started));
     if (!(await this.#calls.whenIdle(left))) {
       this.#log.warn("handlers still running after shutdown", { calls: this.#calls.size });
@@ -116,11 +130,15 @@ function onStream(
   const timeout = headerValue(headers, "grpc-timeout");
   const timeoutMs = timeout === null ? null : parseGrpcTimeout(timeout);
   if (timeout !== null && timeoutMs === null) {
-    return refuseCall(stream, { code: GrpcCode.INTERNAL, details: `Invalid grpc-timeout value "${timeout}"` });
+    return refuseCall(stream, {
+      code: GrpcCode.INTERNAL,
+      details: `Invalid grpc-timeout value "${timeout}"`,
+    });
   }
   const settings: CallSettings = {
     maxMessageBytes: opts.maxMessageBytes,
-    gzipResponses: opts.responseCompression === "gzip" && acceptsGzip(headerValue(headers, "grpc-accept-encoding")),
+    gzipResponses: opts.responseCompression === "gzip" &&
+      acceptsGzip(headerValue(headers, "grpc-accept-encoding")),
     requestEncoding: (headerValue(headers, "grpc-encoding") ?? "identity").trim().toLowerCase(),
     timeoutMs,
     bodyOffset: opts.bodyOffset,
@@ -140,10 +158,12 @@ function isGrpcContentType(value: string | null): boolean {
   return v === "application/grpc" || v.startsWith("application/grpc+") || v.startsWith("application/grpc;");
 }
 
-/** An HTTP-level refusal (not a gRPC request at all). */
+/**
+ * An HTTP-level refusal (not a gRPC request at all). A request body still coming is stopped by the HTTP/2
+ * layer (RST_STREAM NO_ERROR after our END_STREAM).
+ */
 function refuse(stream: Http2ServerStream, fields: [string, string][]): void {
   stream.sendHeaders(fields, { endStream: true });
-  stream.reset(0);
 }
 
 /** A gRPC call refused before it starts: trailers-only response with its status. */

@@ -55,19 +55,11 @@ export class GrpcError extends Error {
  * `%` itself written as `%XX`. The result is ASCII, safe as a header value.
  */
 export function percentEncode(text: string): string {
-  let plain = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x25) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return text;
+  if (/^[\x20-\x24\x26-\x7e]*$/.test(text)) return text;
   let out = "";
   for (const b of new TextEncoder().encode(text)) {
-    out += b < 0x20 || b > 0x7e || b === 0x25 ? "%" + b.toString(16).toUpperCase().padStart(2, "0") : String
-      .fromCharCode(b);
+    const plain = b >= 0x20 && b <= 0x7e && b !== 0x25;
+    out += plain ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }

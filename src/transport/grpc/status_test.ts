@@ -3,7 +3,7 @@ import { GrpcCode, GrpcError, percentDecode, percentEncode, statusFields } from 
 import { parseGrpcTimeout } from "./timeout.ts";
 
 Deno.test("percentEncode() escapes bytes outside printable ASCII and %, as UTF-8; percentDecode() reverses it", () => {
-  assert.equal(percentEncode("Cannot find topic \"a/b\""), "Cannot find topic \"a/b\"");
+  assert.equal(percentEncode('Cannot find topic "a/b"'), 'Cannot find topic "a/b"');
   assert.equal(percentEncode("50% done"), "50%25 done");
   assert.equal(percentEncode("line\nnext\t"), "line%0Anext%09");
   assert.equal(percentEncode("caffè ☕"), "caff%C3%A8 %E2%98%95");

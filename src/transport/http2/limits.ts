@@ -83,7 +83,9 @@ const MAX_WINDOW = 2 ** 31 - 1;
 export function resolveLimits(overrides: Partial<Http2Limits> = {}): Readonly<Http2Limits> {
   const limits = { ...DEFAULT_HTTP2_LIMITS, ...overrides };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Limit "${name}" must be a whole number >= 0`);
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`Limit "${name}" must be a whole number >= 0`);
+    }
   }
   const within = (name: keyof Http2Limits, min: number, max: number) => {
     if (limits[name] < min || limits[name] > max) {

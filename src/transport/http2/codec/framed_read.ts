@@ -16,6 +16,11 @@ import { Flag, FRAME_HEADER_BYTES, type FrameHead, FrameType, readFrameHead } fr
 import { type HeadersFrame, parseHeaders } from "../frame/headers.ts";
 import { ErrorCode, Http2ConnectionError } from "../frame/reason.ts";
 
+/** The read half of a socket. */
+export interface ByteReader {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
 /** Where frames go. Every call is synchronous; views are valid until `onBufferRetired` says otherwise. */
 export interface FrameSink {
   /** One complete frame other than HEADERS and CONTINUATION; `payload` is a view of the read buffer. */
@@ -51,7 +56,7 @@ interface PendingBlock {
 
 /** Reads frames from one connection. */
 export class FramedRead {
-  #conn: Deno.Reader;
+  #conn: ByteReader;
   #opts: FramedReadOptions;
   #buf: Uint8Array;
   #start = 0;
@@ -64,7 +69,7 @@ export class FramedRead {
   /** Bytes read from the socket so far. */
   bytesRead = 0;
 
-  constructor(conn: Deno.Reader, opts: FramedReadOptions) {
+  constructor(conn: ByteReader, opts: FramedReadOptions) {
     this.#conn = conn;
     this.#opts = opts;
     this.#nextSize = opts.initialBufferBytes;
@@ -196,7 +201,10 @@ export class FramedRead {
       : FRAME_HEADER_BYTES;
     const tail = this.#buf.length - this.#end;
     // Keep filling the current buffer while the partial frame fits and a read can still be large.
-    if (this.#start + needed <= this.#buf.length && (tail >= 16_384 || (partial > 0 && tail >= needed - partial))) {
+    if (
+      this.#start + needed <= this.#buf.length &&
+      (tail >= 16_384 || (partial > 0 && tail >= needed - partial))
+    ) {
       return;
     }
     const size = Math.max(this.#nextSize, needed);

@@ -13,6 +13,11 @@ const DIRECT_BYTES = 64 * 1024;
 /** Most bytes copied into one batch. */
 const MAX_BATCH_BYTES = 256 * 1024;
 
+/** The write half of a socket. */
+export interface ByteWriter {
+  write(p: Uint8Array): Promise<number>;
+}
+
 interface Waiter {
   offset: number;
   resolve: () => void;
@@ -21,7 +26,7 @@ interface Waiter {
 
 /** The write side of one connection. */
 export class FramedWrite {
-  #conn: Deno.Writer;
+  #conn: ByteWriter;
   #onProgress: () => void;
   #queue: Uint8Array[] = [];
   #head = 0;
@@ -36,7 +41,7 @@ export class FramedWrite {
   lastWriteMs = performance.now();
 
   /** @param onProgress called after each completed write (the queue shrank) */
-  constructor(conn: Deno.Writer, onProgress: () => void) {
+  constructor(conn: ByteWriter, onProgress: () => void) {
     this.#conn = conn;
     this.#onProgress = onProgress;
   }
@@ -125,14 +130,18 @@ export class FramedWrite {
     let end = this.#head + 1;
     let size = first.length;
     if (first.length < DIRECT_BYTES) {
-      while (end < queue.length && queue[end].length < DIRECT_BYTES && size + queue[end].length <= MAX_BATCH_BYTES) {
+      while (
+        end < queue.length && queue[end].length < DIRECT_BYTES && size + queue[end].length <= MAX_BATCH_BYTES
+      ) {
         size += queue[end++].length;
       }
     }
     let batch = first;
     if (end - this.#head > 1) {
       if (this.#scratch === null || this.#scratch.length < size) {
-        this.#scratch = new Uint8Array(Math.min(MAX_BATCH_BYTES, Math.max(size, 2 * (this.#scratch?.length ?? 0))));
+        this.#scratch = new Uint8Array(
+          Math.min(MAX_BATCH_BYTES, Math.max(size, 2 * (this.#scratch?.length ?? 0))),
+        );
       }
       batch = this.#scratch.subarray(0, size);
       let at = 0;

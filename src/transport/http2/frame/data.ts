@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Flag, FRAME_HEADER_BYTES, FrameType, type FrameHead, writeFrameHead } from "./head.ts";
+import { Flag, FRAME_HEADER_BYTES, type FrameHead, FrameType, writeFrameHead } from "./head.ts";
 import { ErrorCode, Http2ConnectionError } from "./reason.ts";
 
 /** A received DATA frame. `data` is a view into the read buffer, padding removed. */
@@ -24,7 +24,9 @@ export function parseData(head: FrameHead, payload: Uint8Array): DataFrame {
 
 /** The payload without its pad-length byte and padding. @throws Http2ConnectionError when padding is too long */
 export function stripPadding(payload: Uint8Array, what: string): Uint8Array {
-  if (payload.length < 1) throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `${what} too short for padding`);
+  if (payload.length < 1) {
+    throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `${what} too short for padding`);
+  }
   const padLength = payload[0];
   if (padLength >= payload.length) {
     throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, `${what} padding longer than the payload`);

@@ -16,7 +16,9 @@ export interface GoAwayFrame {
 /** Parses a GOAWAY (its debug data is ignored). @throws Http2ConnectionError on a stream or short frame */
 export function parseGoAway(head: FrameHead, payload: Uint8Array): GoAwayFrame {
   if (head.streamId !== 0) throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, "GOAWAY on a stream");
-  if (payload.length < 8) throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY shorter than 8 bytes");
+  if (payload.length < 8) {
+    throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY shorter than 8 bytes");
+  }
   return { lastStreamId: readUint32(payload, 0) & 0x7fffffff, errorCode: readUint32(payload, 4) };
 }
 

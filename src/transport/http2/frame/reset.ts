@@ -10,7 +10,9 @@ import { ErrorCode, Http2ConnectionError } from "./reason.ts";
 /** The error code of a RST_STREAM. @throws Http2ConnectionError on stream 0 or a length other than 4 */
 export function parseReset(head: FrameHead, payload: Uint8Array): number {
   if (head.streamId === 0) throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on stream 0");
-  if (payload.length !== 4) throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "RST_STREAM length not 4");
+  if (payload.length !== 4) {
+    throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "RST_STREAM length not 4");
+  }
   return readUint32(payload, 0);
 }
 

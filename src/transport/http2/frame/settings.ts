@@ -6,7 +6,15 @@
  * @module
  */
 
-import { encodeFrame, Flag, type FrameHead, FrameType, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE } from "./head.ts";
+import {
+  encodeFrame,
+  Flag,
+  type FrameHead,
+  FrameType,
+  MAX_MAX_FRAME_SIZE,
+  MAX_WINDOW,
+  MIN_MAX_FRAME_SIZE,
+} from "./head.ts";
 import { ErrorCode, Http2ConnectionError } from "./reason.ts";
 
 /** Setting identifiers of RFC 9113 section 6.5.2. */
@@ -35,7 +43,9 @@ export function parseSettings(head: FrameHead, payload: Uint8Array): SettingsFra
   if (head.streamId !== 0) throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS on a stream");
   const ack = (head.flags & Flag.ACK) !== 0;
   if (ack) {
-    if (payload.length !== 0) throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS ack with a payload");
+    if (payload.length !== 0) {
+      throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS ack with a payload");
+    }
     return { ack, settings: [] };
   }
   if (payload.length % ENTRY_BYTES !== 0) {
@@ -44,7 +54,8 @@ export function parseSettings(head: FrameHead, payload: Uint8Array): SettingsFra
   const settings: Setting[] = [];
   for (let at = 0; at < payload.length; at += ENTRY_BYTES) {
     const id = (payload[at] << 8) | payload[at + 1];
-    const value = ((payload[at + 2] << 24) | (payload[at + 3] << 16) | (payload[at + 4] << 8) | payload[at + 5]) >>> 0;
+    const value =
+      ((payload[at + 2] << 24) | (payload[at + 3] << 16) | (payload[at + 4] << 8) | payload[at + 5]) >>> 0;
     checkSetting(id, value);
     settings.push([id, value]);
   }

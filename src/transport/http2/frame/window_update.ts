@@ -13,7 +13,9 @@ import { ErrorCode, Http2ConnectionError, Http2StreamError } from "./reason.ts";
  * zero increment on a stream
  */
 export function parseWindowUpdate(head: FrameHead, payload: Uint8Array): number {
-  if (payload.length !== 4) throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "WINDOW_UPDATE length not 4");
+  if (payload.length !== 4) {
+    throw new Http2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "WINDOW_UPDATE length not 4");
+  }
   const increment = readUint32(payload, 0) & 0x7fffffff;
   if (increment === 0) {
     if (head.streamId === 0) throw new Http2ConnectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");

@@ -15,7 +15,11 @@ import { STATIC_TABLE_LENGTH, staticName, staticValue } from "./static_table.ts"
 
 /** Limits of one decoder, both in RFC bytes (name + value + 32 per entry). */
 export interface HpackDecoderOptions {
-  /** Our SETTINGS_HEADER_TABLE_SIZE: the table's initial maximum, and the cap on size updates. */
+  /**
+   * Our SETTINGS_HEADER_TABLE_SIZE: the table's initial maximum, and the cap on size updates. Keep it at
+   * 4096 or more: a peer encodes with 4096 until it has seen our SETTINGS, and a decoder table smaller
+   * than the encoder's would evict entries the peer still references.
+   */
   maxDynamicTableSize: number;
   /** Our SETTINGS_MAX_HEADER_LIST_SIZE: a larger list throws HeaderListTooLargeError. */
   maxHeaderListSize: number;
@@ -63,64 +67,33 @@ export class HpackDecoder {
     try {
       this.#readSizeUpdates();
       const fields: HeaderField[] = [];
+      /** List size so far; -1 once past the limit: the rest is parsed but not collected. */
       let listSize = 0;
-      let over = false;
       while (!reader.done) {
         const first = reader.peek();
-        let name: string | null;
-        let value: string | null;
-        if ((first & 0x80) !== 0) {
-          // Indexed field (§6.1): the size is known before anything is allocated.
-          const index = reader.readInteger(7);
-          const size = this.#entrySize(index);
-          if (over || listSize + size > this.#maxListSize) {
-            over = true;
-            continue;
-          }
-          name = this.#name(index);
-          value = this.#value(index);
-          listSize += size;
-          fields.push([name, value]);
-          continue;
-        }
         if ((first & 0xe0) === 0x20) {
           throw new HpackError("Cannot decode header block: a table size update follows a field");
         }
-        // Literal (§6.2): 01 incremental indexing (6-bit index), 0000 without / 0001 never indexed (4-bit).
-        const indexing = (first & 0x40) !== 0;
-        const nameIndex = reader.readInteger(indexing ? 6 : 4);
-        // How long each string may be: what the list has left, or what the table could still hold.
-        const budget = over ? -1 : this.#maxListSize - listSize - ENTRY_OVERHEAD;
-        const tableRoom = indexing ? this.#table.maxSizeBytes - ENTRY_OVERHEAD : -1;
-        const room = Math.max(budget, tableRoom);
-        if (nameIndex === 0) {
-          name = reader.readString(room);
-          if (name !== null && name.length === 0) {
-            throw new HpackError("Cannot decode header block: a field has an empty name");
+        let field: HeaderField | null = null;
+        if ((first & 0x80) !== 0) {
+          // Indexed field (§6.1): its size is known before anything is allocated.
+          const index = reader.readInteger(7);
+          const size = this.#entrySize(index);
+          if (listSize >= 0 && listSize + size <= this.#maxListSize) {
+            field = [this.#name(index), this.#value(index)];
           }
         } else {
-          this.#checkIndex(nameIndex);
-          name = this.#name(nameIndex);
+          field = this.#readLiteral((first & 0x40) !== 0, listSize < 0 ? -1 : this.#maxListSize - listSize);
         }
-        value = reader.readString(name === null ? -1 : room - name.length);
-        if (indexing) {
-          // null means the entry is larger than the table could hold: inserting it empties the table.
-          if (name !== null && value !== null) this.#table.insert(name, value);
-          else this.#table.clear();
-        }
-        if (name === null || value === null) {
-          over = true;
-          continue;
-        }
-        const size = name.length + value.length + ENTRY_OVERHEAD;
-        if (over || listSize + size > this.#maxListSize) {
-          over = true;
+        const size = field === null ? 0 : field[0].length + field[1].length + ENTRY_OVERHEAD;
+        if (field === null || listSize < 0 || listSize + size > this.#maxListSize) {
+          listSize = -1;
           continue;
         }
         listSize += size;
-        fields.push([name, value]);
+        fields.push(field);
       }
-      if (over) throw new HeaderListTooLargeError(this.#maxListSize);
+      if (listSize < 0) throw new HeaderListTooLargeError(this.#maxListSize);
       return fields;
     } catch (err) {
       if (err instanceof HpackError) this.#broken = true;
@@ -128,6 +101,35 @@ export class HpackDecoder {
     } finally {
       reader.release();
     }
+  }
+
+  /**
+   * A literal field (§6.2): 01 with incremental indexing (6-bit name index), 0000 without and 0001 never
+   * indexed (4-bit). Returns null, having read it and updated the table, when its strings are longer
+   * than `budgetBytes` (what the list has left, or -1) allows: refused strings are not materialised
+   * unless the table needs them.
+   */
+  #readLiteral(indexing: boolean, budgetBytes: number): HeaderField | null {
+    const reader = this.#reader;
+    const nameIndex = reader.readInteger(indexing ? 6 : 4);
+    const budget = budgetBytes - ENTRY_OVERHEAD;
+    const tableRoom = indexing ? this.#table.maxSizeBytes - ENTRY_OVERHEAD : -1;
+    const room = Math.max(budget, tableRoom);
+    let name: string | null;
+    if (nameIndex === 0) {
+      name = reader.readString(room);
+      if (name === "") throw new HpackError("Cannot decode header block: a field has an empty name");
+    } else {
+      this.#checkIndex(nameIndex);
+      name = this.#name(nameIndex);
+    }
+    const value = name === null ? reader.readString(-1) : reader.readString(room - name.length);
+    if (indexing) {
+      // null means the entry is larger than the table could hold: inserting it empties the table.
+      if (name !== null && value !== null) this.#table.insert(name, value);
+      else this.#table.clear();
+    }
+    return name === null || value === null ? null : [name, value];
   }
 
   /** Dynamic table size updates (§6.3), allowed only before the first field of a block. */

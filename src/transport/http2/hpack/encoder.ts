@@ -65,8 +65,15 @@ export class HpackEncoder {
     this.#table.setMaxSize(effective);
   }
 
-  /** Encodes one header list as one header block. Throws RangeError on a char above 0xff. */
+  /**
+   * Encodes one header list as one header block. Throws RangeError on a char above 0xff, before any
+   * state changes: the encoder stays in step with the peer's decoder.
+   */
   encode(fields: readonly HeaderField[]): Uint8Array {
+    for (const [name, value] of fields) {
+      checkByteString(name);
+      checkByteString(value);
+    }
     const writer = this.#writer;
     if (this.#pendingMin >= 0) {
       // A shrink then a growth since the last block needs both updates (RFC 7541 §4.2).
@@ -129,5 +136,14 @@ export class HpackEncoder {
       if (values.size === 0) this.#byField.delete(name);
     }
     if (this.#byName.get(name) === id) this.#byName.delete(name);
+  }
+}
+
+/** Header strings are byte strings: one char per byte. */
+function checkByteString(s: string): void {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0xff) {
+      throw new RangeError(`Cannot encode header string: char ${s.charCodeAt(i)} at ${i} is not a byte`);
+    }
   }
 }

@@ -90,6 +90,11 @@ Deno.test("HpackEncoder does not index a field larger than 3/4 of the table", ()
   assert.equal(decoder.dynamicTableSize, 0);
 });
 
-Deno.test("HpackEncoder.encode() refuses chars above 0xff", () => {
-  assert.throws(() => new HpackEncoder().encode([["x-a", "\u20ac"]]), RangeError);
+Deno.test("HpackEncoder.encode() refuses chars above 0xff and stays in step with the decoder", () => {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder(LIMITS);
+  assert.throws(() => encoder.encode([["x-a", "1"], ["x-b", "\u20ac"]]), RangeError);
+  const fields: HeaderField[] = [["x-a", "1"], ["x-c", "\xe9\xff"]];
+  assert.deepEqual(decoder.decode(encoder.encode(fields)), fields);
+  assert.deepEqual(decoder.decode(encoder.encode(fields)), fields);
 });

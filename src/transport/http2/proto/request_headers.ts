@@ -8,7 +8,13 @@
 import type { HeaderField } from "../hpack/mod.ts";
 
 const REQUEST_PSEUDO = new Set([":method", ":scheme", ":path", ":authority"]);
-const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+const CONNECTION_SPECIFIC = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 /** The header-list size of RFC 9113 section 6.5.2: names, values and 32 bytes per field. */
 export function headerListSize(fields: readonly HeaderField[]): number {
@@ -71,7 +77,9 @@ function fieldProblem(name: string, value: string): string | null {
   for (let i = name.charCodeAt(0) === 0x3a ? 1 : 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     // Lowercase token characters only (RFC 9110 section 5.1, RFC 9113 section 8.2.1).
-    if (c <= 0x20 || c >= 0x7f || (c >= 0x41 && c <= 0x5a) || c === 0x3a) return `Invalid header name "${name}"`;
+    if (c <= 0x20 || c >= 0x7f || (c >= 0x41 && c <= 0x5a) || c === 0x3a) {
+      return `Invalid header name "${name}"`;
+    }
   }
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);

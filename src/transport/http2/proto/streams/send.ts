@@ -56,7 +56,9 @@ export function takeBytes(item: DataItem, n: number, out: Uint8Array[]): void {
       continue;
     }
     const take = Math.min(left, n);
-    out.push(item.offset === 0 && take === piece.length ? piece : piece.subarray(item.offset, item.offset + take));
+    out.push(
+      item.offset === 0 && take === piece.length ? piece : piece.subarray(item.offset, item.offset + take),
+    );
     item.offset += take;
     n -= take;
   }

@@ -12,37 +12,10 @@ import { ErrorCode, Http2StreamError } from "../../frame/reason.ts";
 import { encodeReset } from "../../frame/reset.ts";
 import { encodeWindowUpdate } from "../../frame/window_update.ts";
 import type { HeaderField } from "../../hpack/mod.ts";
+import type { Http2ServerStream } from "./server_stream.ts";
 import { growSendWindow, RecvWindow } from "./flow_control.ts";
 import { BodyQueue, StreamAbortedError } from "./recv.ts";
 import { type DataItem, dataItem, SendQueue, takeBytes } from "./send.ts";
-
-/** A request stream as the handler sees it. */
-export interface Http2ServerStream {
-  readonly id: number;
-  /** Request headers, pseudo-headers included, in order. */
-  readonly headers: readonly HeaderField[];
-  /** "127.0.0.1:54321" / "[::1]:54321". */
-  readonly peer: string;
-  /** Aborted on RST_STREAM from the peer, a reset, or a lost connection. */
-  readonly signal: AbortSignal;
-  /**
-   * DATA payloads as views, in order, ending at END_STREAM; single consumer. Flow-control credit is
-   * returned only as chunks are consumed: an unread body stops the peer (bounded memory). Throws
-   * {@link StreamAbortedError} when the stream is reset or the connection lost before END_STREAM.
-   */
-  readonly body: AsyncIterable<Uint8Array>;
-  /** Response headers; `endStream` makes them trailers-only (the stream is done). */
-  sendHeaders(fields: readonly HeaderField[], opts?: { endStream?: boolean }): void;
-  /**
-   * DATA, split at the peer's max frame size; resolves once it fits the peer's windows and the socket
-   * took it (backpressure). Several buffers are sent as one message without concatenating.
-   */
-  sendData(data: Uint8Array | readonly Uint8Array[]): Promise<void>;
-  /** Trailers with END_STREAM: the stream is done. */
-  sendTrailers(fields: readonly HeaderField[]): Promise<void>;
-  /** RST_STREAM with `errorCode` (RFC 9113 section 7); the stream is done. */
-  reset(errorCode: number): void;
-}
 
 /** What a stream needs from its connection. */
 export interface StreamHost {
@@ -89,6 +62,7 @@ export class ServerStream implements Http2ServerStream {
   #remoteClosed = false;
   #localEnded = false;
   #closed = false;
+  #endedByReset = false;
   #contentLength: number | null;
   #received = 0;
 
@@ -106,6 +80,11 @@ export class ServerStream implements Http2ServerStream {
 
   get signal(): AbortSignal {
     return this.#abort.signal;
+  }
+
+  /** Ended by a RST_STREAM (either side's): late frames from the peer are to be ignored. */
+  get endedByReset(): boolean {
+    return this.#endedByReset;
   }
 
   /** Closed on both sides or reset. */
@@ -160,9 +139,15 @@ export class ServerStream implements Http2ServerStream {
     }
     if (flowLength > data.length) this.#release(flowLength - data.length);
     this.#received += data.length;
-    if (this.#contentLength !== null && (this.#received > this.#contentLength ||
-      (endStream && this.#received !== this.#contentLength))) {
-      throw new Http2StreamError(this.id, ErrorCode.PROTOCOL_ERROR, "Body length differs from content-length");
+    if (
+      this.#contentLength !== null && (this.#received > this.#contentLength ||
+        (endStream && this.#received !== this.#contentLength))
+    ) {
+      throw new Http2StreamError(
+        this.id,
+        ErrorCode.PROTOCOL_ERROR,
+        "Body length differs from content-length",
+      );
     }
     if (data.length > 0) this.body.push(data);
     if (endStream) this.#remoteEnd();
@@ -170,9 +155,15 @@ export class ServerStream implements Http2ServerStream {
 
   /** Trailers (HEADERS with END_STREAM) arrived. @throws Http2StreamError when the stream already ended */
   onTrailers(): void {
-    if (this.#remoteClosed) throw new Http2StreamError(this.id, ErrorCode.STREAM_CLOSED, "HEADERS after END_STREAM");
+    if (this.#remoteClosed) {
+      throw new Http2StreamError(this.id, ErrorCode.STREAM_CLOSED, "HEADERS after END_STREAM");
+    }
     if (this.#contentLength !== null && this.#received !== this.#contentLength) {
-      throw new Http2StreamError(this.id, ErrorCode.PROTOCOL_ERROR, "Body length differs from content-length");
+      throw new Http2StreamError(
+        this.id,
+        ErrorCode.PROTOCOL_ERROR,
+        "Body length differs from content-length",
+      );
     }
     this.#remoteEnd();
   }
@@ -185,7 +176,9 @@ export class ServerStream implements Http2ServerStream {
   /** WINDOW_UPDATE for this stream. @throws Http2StreamError when the window passes 2^31 - 1 */
   onWindowUpdate(increment: number): void {
     const grown = growSendWindow(this.#sendWindow, increment);
-    if (grown === null) throw new Http2StreamError(this.id, ErrorCode.FLOW_CONTROL_ERROR, "Stream window above 2^31-1");
+    if (grown === null) {
+      throw new Http2StreamError(this.id, ErrorCode.FLOW_CONTROL_ERROR, "Stream window above 2^31-1");
+    }
     this.#sendWindow = grown;
     if (!this.#queue.isEmpty) this.#host.schedule(this);
   }
@@ -281,6 +274,7 @@ export class ServerStream implements Http2ServerStream {
   /** END_STREAM written: done unless the peer is still sending, which RST_STREAM(NO_ERROR) stops. */
   #localEnd(): void {
     if (!this.#remoteClosed) {
+      this.#endedByReset = true;
       this.#host.write(encodeReset(this.id, ErrorCode.NO_ERROR));
       this.body.fail(new StreamAbortedError(ErrorCode.NO_ERROR, `Stream ${this.id} ended by the server`));
     }
@@ -291,6 +285,7 @@ export class ServerStream implements Http2ServerStream {
   #close(err: StreamAbortedError): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#endedByReset = true;
     this.body.fail(err);
     this.#queue.clear(err);
     this.#abort.abort(err);

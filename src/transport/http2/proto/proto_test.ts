@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { Budget } from "./budget.ts";
+import { contentLength, headerListSize, requestProblem, trailerProblem } from "./request_headers.ts";
+import { growSendWindow, RecvWindow } from "./streams/flow_control.ts";
+import { BodyQueue, StreamAbortedError } from "./streams/recv.ts";
+
+Deno.test("Budget: a burst is allowed, then the rate; earned tokens extend it", () => {
+  let now = 0;
+  const budget = new Budget(3, 10, () => now);
+  assert.deepEqual([budget.take(), budget.take(), budget.take(), budget.take()], [true, true, true, false]);
+  now += 100; // 10 per second: one token back
+  assert.deepEqual([budget.take(), budget.take()], [true, false]);
+  budget.earn(2);
+  assert.deepEqual([budget.take(), budget.take(), budget.take()], [true, true, false]);
+});
+
+Deno.test("RecvWindow: overruns refused; credit returned in increments of half the window", () => {
+  const w = new RecvWindow(1000);
+  assert.equal(w.receive(600), true);
+  assert.equal(w.receive(401), false);
+  assert.equal(w.release(400), 0);
+  assert.equal(w.release(200), 600);
+  assert.equal(w.available, 1000);
+  assert.equal(growSendWindow(2 ** 31 - 2, 1), 2 ** 31 - 1);
+  assert.equal(growSendWindow(2 ** 31 - 1, 1), null);
+});
+
+Deno.test("BodyQueue: credit is returned as chunks are consumed, not as they arrive", async () => {
+  const credited: number[] = [];
+  const body = new BodyQueue((n) => credited.push(n));
+  body.push(new Uint8Array(10));
+  body.push(new Uint8Array(20));
+  assert.deepEqual(credited, []);
+  const it = body[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value?.length, 10);
+  assert.deepEqual(credited, [10]);
+  const pending = it.next();
+  body.end();
+  assert.equal((await pending).value?.length, 20);
+  assert.equal((await it.next()).done, true);
+  assert.deepEqual(credited, [10, 20]);
+});
+
+Deno.test("BodyQueue: retire copies queued views; fail drops them (credited) and throws to the reader", async () => {
+  const credited: number[] = [];
+  const body = new BodyQueue((n) => credited.push(n));
+  const buffer = new Uint8Array(100);
+  body.push(buffer.subarray(0, 8));
+  body.retire(buffer.buffer);
+  buffer.fill(9);
+  const it = body[Symbol.asyncIterator]();
+  assert.deepEqual((await it.next()).value, new Uint8Array(8), "the copy kept the bytes it had");
+  body.push(new Uint8Array(5));
+  body.fail(new StreamAbortedError(8, "reset"));
+  assert.deepEqual(credited, [8, 5]);
+  await assert.rejects(it.next(), StreamAbortedError);
+});
+
+Deno.test("BodyQueue: a reader that stops early gets the rest dropped and credited", async () => {
+  const credited: number[] = [];
+  const body = new BodyQueue((n) => credited.push(n));
+  body.push(new Uint8Array(3));
+  body.push(new Uint8Array(4));
+  for await (const _ of body) break;
+  body.push(new Uint8Array(5));
+  assert.deepEqual(credited, [3, 4, 5]);
+});
+
+Deno.test("request headers: RFC 9113 8.2-8.3 checks", () => {
+  const ok: [string, string][] = [[":method", "POST"], [":scheme", "http"], [":path", "/a"], [
+    "te",
+    "trailers",
+  ]];
+  assert.equal(requestProblem(ok), null);
+  assert.match(requestProblem([...ok, [":authority", "x"]])!, /after a regular/);
+  assert.match(requestProblem([[":method", "GET"], [":scheme", "http"]])!, /Missing/);
+  assert.match(requestProblem([...ok, ["Upper", "x"]])!, /Invalid header name/);
+  assert.match(requestProblem([...ok, ["connection", "close"]])!, /Connection-specific/);
+  assert.match(requestProblem([...ok, ["te", "gzip"]])!, /te/);
+  assert.match(requestProblem([...ok, ["x", "a\nb"]])!, /Invalid character/);
+  assert.match(requestProblem([[":method", "GET"], [":method", "GET"]])!, /Duplicate/);
+  assert.match(requestProblem([[":status", "200"]])!, /Unknown pseudo/);
+  assert.equal(requestProblem([[":method", "CONNECT"], [":authority", "h:1"]]), null);
+  assert.match(trailerProblem([[":path", "/"]])!, /Pseudo-header/);
+  assert.equal(contentLength([["content-length", "12"]]), 12);
+  assert.ok(Number.isNaN(contentLength([["content-length", "1x"]])));
+  assert.equal(contentLength([]), null);
+  assert.equal(headerListSize([["ab", "cde"]]), 37);
+});
