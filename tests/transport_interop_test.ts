@@ -77,6 +77,12 @@ function headerLines(dump: string): Map<string, string> {
   return fields;
 }
 
+/** A new temporary directory, removed on dispose. */
+async function tempDir(prefix: string): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
 /** Starts the native daemon with the kept pyarrow data ("keep/imu"). */
 async function nativeDaemon(extra: { args?: string[]; env?: Record<string, string> } = {}): Promise<Daemon> {
   const daemon = await startDaemon({ args: [...TRANSPORT, ...(extra.args ?? [])], env: extra.env });
@@ -87,7 +93,8 @@ async function nativeDaemon(extra: { args?: string[]; env?: Record<string, strin
 Deno.test("transport interop: nghttp, h2load, curl, grpc-js and pyarrow against --transport native", async (t) => {
   await using daemon = await nativeDaemon();
   const kept = await pythonClient("crash_ops.py", daemon.url, "keep") as { digest: string };
-  const dir = await Deno.makeTempDir({ prefix: "mosaicod-h2-interop-" });
+  await using tmp = await tempDir("mosaicod-h2-interop-");
+  const dir = tmp.path;
   const url = (method: string) => `http://127.0.0.1:${daemon.port}/${SERVICE}/${method}`;
   const grpcHeaders = ["-H", "content-type: application/grpc", "-H", "te: trailers"];
   const infoBody = join(dir, "info.bin");
@@ -243,7 +250,6 @@ Deno.test("transport interop: nghttp, h2load, curl, grpc-js and pyarrow against 
     assert.equal(state.keep.locked, true);
   });
 
-  await Deno.remove(dir, { recursive: true });
   assert.deepEqual(daemon.logs.filter((l) => l.level === "error"), [], "nothing logged at error level");
   assert.equal(await daemon.stop(), 0, "the daemon stops cleanly");
 });
@@ -251,7 +257,8 @@ Deno.test("transport interop: nghttp, h2load, curl, grpc-js and pyarrow against 
 Deno.test("transport interop: TLS with ALPN h2 (curl, nghttp, pyarrow)", async () => {
   await using cert = await selfSignedCertificate();
   await using daemon = await nativeDaemon({ env: tlsEnv(cert) });
-  const dir = await Deno.makeTempDir({ prefix: "mosaicod-h2-tls-" });
+  await using tmp = await tempDir("mosaicod-h2-tls-");
+  const dir = tmp.path;
   const body = join(dir, "criteria.bin");
   await Deno.writeFile(body, grpcMessage(new Uint8Array(0)));
   const url = `https://localhost:${daemon.port}/${SERVICE}/ListFlights`;
@@ -300,5 +307,4 @@ Deno.test("transport interop: TLS with ALPN h2 (curl, nghttp, pyarrow)", async (
   ]);
   assert.deepEqual(results.map((r) => r.code), ["OK", "OK", "OK"], JSON.stringify(results));
   assert.deepEqual(results[2].value, results[0].value, "read back what was uploaded");
-  await Deno.remove(dir, { recursive: true });
 });

@@ -254,6 +254,9 @@ export class Inbound implements FrameSink {
       );
       s.peerSettings.headerTableSize = null;
     }
+    // The ACK goes out before any DATA the new window allows: gRPC C++ clients (pyarrow) count a raised
+    // window of theirs only once they see our ACK, and refuse DATA sent into it before.
+    s.host.write(encodeSettingsAck());
     if (delta !== 0) {
       for (const stream of s.streams.values()) {
         if (!stream.adjustSendWindow(delta)) {
@@ -261,7 +264,6 @@ export class Inbound implements FrameSink {
         }
       }
     }
-    s.host.write(encodeSettingsAck());
     s.conn.pump();
   }
 
