@@ -24,8 +24,14 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { capture, measure, type PhaseCost } from "./bench/_proc.ts";
-import { type BenchResults, formatComparison, formatPhases, type PhaseRow } from "./bench/_report.ts";
+import { capture, measure } from "./bench/_proc.ts";
+import {
+  type BenchResults,
+  formatComparison,
+  formatPhases,
+  type PhaseRow,
+  phaseRow,
+} from "./bench/_report.ts";
 import { startBaseline, startMosaicod } from "./bench/_servers.ts";
 import { benchTransport } from "./bench/transport.ts";
 
@@ -144,25 +150,6 @@ async function runTransfers(sections: TransferSection[], opts: Options): Promise
     }
   }
   return rows;
-}
-
-function phaseRow(
-  phase: Pick<PhaseRow, "section" | "server" | "streams">,
-  { result, cost, base, check }: { result: ClientResult; cost: PhaseCost; base?: PhaseRow; check: string },
-): PhaseRow {
-  const mbPerS = result.bytes / result.seconds / 1e6;
-  return {
-    ...phase,
-    bytes: result.bytes,
-    rows: result.rows,
-    seconds: result.seconds,
-    mbPerS,
-    ratio: base ? mbPerS / base.mbPerS : null,
-    cpuSecondsPerGb: cost.cpuSeconds / (result.bytes / 1e9),
-    peakRssMib: cost.peakRssBytes / MiB,
-    hwmMib: cost.hwmBytes / MiB,
-    check,
-  };
 }
 
 async function runQuery(quick: boolean, results: Pick<BenchResults, "notes" | "errors">) {

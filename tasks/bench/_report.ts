@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { PhaseCost } from "./_proc.ts";
 
 /** One transfer phase against one server. */
 export interface PhaseRow {
@@ -100,4 +101,31 @@ export function formatComparison(a: BenchResults, b: BenchResults): string {
   });
   return `A: ${a.date} (${a.options.bytes} bytes)\nB: ${b.date} (${b.options.bytes} bytes)\n\n` +
     formatTable(["metric", "A", "B", "B / A"], rows);
+}
+
+/** What one measured transfer reports: its totals as the client saw them. */
+export interface TransferTotals {
+  bytes: number;
+  rows: number;
+  seconds: number;
+}
+
+/** A table row from one measured transfer, its cost, and the baseline row of the same section. */
+export function phaseRow(
+  phase: Pick<PhaseRow, "section" | "server" | "streams">,
+  { result, cost, base, check }: { result: TransferTotals; cost: PhaseCost; base?: PhaseRow; check: string },
+): PhaseRow {
+  const mbPerS = result.bytes / result.seconds / 1e6;
+  return {
+    ...phase,
+    bytes: result.bytes,
+    rows: result.rows,
+    seconds: result.seconds,
+    mbPerS,
+    ratio: base ? mbPerS / base.mbPerS : null,
+    cpuSecondsPerGb: cost.cpuSeconds / (result.bytes / 1e9),
+    peakRssMib: cost.peakRssBytes / 1024 ** 2,
+    hwmMib: cost.hwmBytes / 1024 ** 2,
+    check,
+  };
 }

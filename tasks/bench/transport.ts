@@ -10,12 +10,11 @@
 import { fileURLToPath } from "node:url";
 import { START_PERMISSIONS } from "../../tests/_permissions.ts";
 import { capture, measure } from "./_proc.ts";
-import type { PhaseRow } from "./_report.ts";
+import { type PhaseRow, phaseRow } from "./_report.ts";
 import { type Server, startBaseline } from "./_servers.ts";
 
 const CLIENT = fileURLToPath(new URL("./transport_client.py", import.meta.url));
 const SERVER = fileURLToPath(new URL("./transport_server.ts", import.meta.url));
-const MiB = 1024 ** 2;
 
 /** The JSON line of transport_client.py. */
 interface TransportResult {
@@ -79,26 +78,16 @@ export async function benchTransport(
         const out = await capture("python3", [CLIENT, phase, server.url, String(bytes)]);
         return JSON.parse(out.trim().split("\n").at(-1)!) as TransportResult;
       });
-      const mbPerS = result.bytes / result.seconds / 1e6;
-      const base = rows.find((r) => r.section === section && r.server === "baseline");
-      rows.push({
-        section,
-        server: server.name,
-        streams: 1,
-        bytes: result.bytes,
-        rows: result.rows,
-        seconds: result.seconds,
-        mbPerS,
-        ratio: base ? mbPerS / base.mbPerS : null,
-        cpuSecondsPerGb: cost.cpuSeconds / (result.bytes / 1e9),
-        peakRssMib: cost.peakRssBytes / MiB,
-        hwmMib: cost.hwmBytes / MiB,
+      rows.push(phaseRow({ section, server: server.name, streams: 1 }, {
+        result,
+        cost,
+        base: rows.find((r) => r.section === section && r.server === "baseline"),
         check: result.ok
           ? "ok"
           : `server saw ${result.server_rows ?? result.rows} rows, expected ${
             result.expected_rows ?? result.rows
           }`,
-      });
+      }));
     }
   }
   return rows;

@@ -1,17 +1,8 @@
+import { grpcError } from "./_test_grpc_error.ts";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
 import { acceptsGzip, gzipMessage, inflateMessage } from "./compression.ts";
-import { GrpcCode, GrpcError } from "./status.ts";
-
-async function grpcError(p: Promise<unknown>): Promise<GrpcError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof GrpcError) return err;
-    throw err;
-  }
-  throw new Error("expected a GrpcError");
-}
+import { GrpcCode } from "./status.ts";
 
 Deno.test("inflateMessage() inflates gzip and deflate up to the limit exactly", async () => {
   const plain = new Uint8Array(5000).map((_, i) => i % 7);

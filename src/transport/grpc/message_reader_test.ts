@@ -1,6 +1,7 @@
+import { grpcError } from "./_test_grpc_error.ts";
 import assert from "node:assert/strict";
 import { GrpcMessageReader, HEAD_STASH_BYTES, messagePrefix } from "./message_reader.ts";
-import { GrpcCode, GrpcError } from "./status.ts";
+import { GrpcCode } from "./status.ts";
 
 function framed(bytes: Uint8Array, flag: 0 | 1 = 0): Uint8Array {
   const out = new Uint8Array(5 + bytes.length);
@@ -39,16 +40,6 @@ async function readAll(reader: GrpcMessageReader): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (let m = await reader.next(); m !== null; m = await reader.next()) out.push(m.bytes);
   return out;
-}
-
-async function grpcError(p: Promise<unknown>): Promise<GrpcError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof GrpcError) return err;
-    throw err;
-  }
-  throw new Error("expected a GrpcError");
 }
 
 /** A message whose payload starts at `offset` (bytes 0..offset-1 are 0xAA, then the payload). */
