@@ -65,8 +65,8 @@ export function wantsSchemaKeys(connection: ConnectionDialect | null): boolean {
 export const DEFAULT_DIALECT_ENTRIES = 4096;
 
 /**
- * The dialect each client connection last proved, keyed by its peer address (`CallContext.peer`, one
- * per connection: address and port). A bounded LRU: a server with many short-lived connections keeps
+ * The dialect each client connection last proved, keyed by `CallContext.connection` (unique per
+ * connection while the server runs; a peer address is not: its port is reused). A bounded LRU: a server with many short-lived connections keeps
  * at most `maxEntries`; a forgotten connection falls back to the default dialect, as a new one does.
  */
 export class DialectMemory {

@@ -119,6 +119,7 @@ function contextOf(call: GrpcCall, { log, stopping }: { log: Logger; stopping: A
     signal: call.signal,
     stopping,
     peer: call.peer,
+    connection: `native#${call.connectionId}`,
     authorization: call.metadata("authorization") || null,
     apiKeyToken: call.metadata(API_KEY_HEADER) || null,
     log: callLog(log, call),

@@ -33,7 +33,14 @@ export interface CallContext {
    * it and finishes within the shutdown timeout as before.
    */
   stopping: AbortSignal;
+  /** The client's address, for logs: "127.0.0.1:54321". */
   peer: string;
+  /**
+   * Names the client connection, and no other while the server runs: what per-connection memory is
+   * keyed by. Not the peer address: a client port is reused soon after its connection closes (Linux
+   * reuses loopback ports in TIME_WAIT), so one address names many connections over time.
+   */
+  connection: string;
   /**
    * The `authorization` metadata the client sent (several values joined with ", "), null without one.
    * A credential: never log it.
@@ -268,6 +275,29 @@ type StreamCall =
   | grpc.ServerWritableStream<Uint8Array, ResponseMessage>
   | grpc.ServerDuplexStream<Uint8Array, ResponseMessage>;
 
+/** Numbers of the grpc-js HTTP/2 sessions (one per client connection) seen so far. */
+const grpcJsSessions = new WeakMap<object, string>();
+let grpcJsSessionSerial = 0;
+
+/**
+ * The connection a grpc-js call came on: its HTTP/2 session, found through the call objects grpc-js
+ * 1.14 builds (`call` → `nextCall`… → `stream.session`; not public API, so a missing link falls back to
+ * the peer address, which is what older versions keyed by).
+ */
+function grpcJsConnection(call: UnaryCall | StreamCall, peer: string): string {
+  // deno-lint-ignore no-explicit-any
+  let link: any = (call as any).call;
+  for (let depth = 0; link && depth < 8; depth++, link = link.nextCall) {
+    const session = link.stream?.session;
+    if (session && typeof session === "object") {
+      let id = grpcJsSessions.get(session);
+      if (id === undefined) grpcJsSessions.set(session, id = `grpc-js#${++grpcJsSessionSerial}`);
+      return id;
+    }
+  }
+  return `peer:${peer}`;
+}
+
 function adapt(
   name: FlightRpc,
   handler: Unary | ServerStream | BidiStream,
@@ -282,7 +312,16 @@ function adapt(
     const authorization = call.metadata.get("authorization").map(String).join(", ") || null;
     const apiKeyToken = call.metadata.get(API_KEY_HEADER).map(String).join(", ") || null;
     const log = baseLog.child({ rpc: name, peer });
-    const ctx: CallContext = { signal: ac.signal, stopping, peer, authorization, apiKeyToken, log };
+    const connection = grpcJsConnection(call, peer);
+    const ctx: CallContext = {
+      signal: ac.signal,
+      stopping,
+      peer,
+      connection,
+      authorization,
+      apiKeyToken,
+      log,
+    };
     const fail = (err: unknown) => toGrpcStatus(err, ctx.log);
     return { ctx, done: () => calls.delete(ac), fail };
   };

@@ -126,7 +126,7 @@ export function createFlightHandlers(domain: FlightDomain, opts: FlightHandlersO
   const messageLimits = opts.messageLimits ?? DEFAULT_MESSAGE_LIMITS;
   /** Records what the call showed (null: nothing); returns what the connection has proved so far. */
   const learn = (ctx: CallContext, proof: DialectProof | null): ConnectionDialect | null =>
-    proof === null ? dialects.connection(ctx.peer) : dialects.learn(ctx.peer, proof);
+    proof === null ? dialects.connection(ctx.connection) : dialects.learn(ctx.connection, proof);
   const parsePut = (ctx: CallContext): PutCommandParser => (descriptor, parseOpts) => {
     const proof = putDialect(descriptor);
     learn(ctx, proof);

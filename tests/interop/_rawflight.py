@@ -19,12 +19,14 @@ import pyarrow as pa
 __all__ = [
     "RawCall",
     "call",
+    "action_message",
     "cmd_descriptor",
     "path_descriptor",
     "flight_data",
     "ipc_message",
     "ipc_message_type",
     "parse_flight_data",
+    "read_varint",
     "STATUS_NAMES",
 ]
 
@@ -57,6 +59,11 @@ def _len_field(number: int, payload: bytes) -> bytes:
     return _varint((number << 3) | 2) + _varint(len(payload)) + payload
 
 
+def action_message(kind: str, body: bytes) -> bytes:
+    """A Flight `Action` protobuf (DoAction's request)."""
+    return _len_field(1, kind.encode()) + _len_field(2, body)
+
+
 def cmd_descriptor(cmd: bytes) -> bytes:
     """FlightDescriptor{type: CMD, cmd}."""
     return _varint((1 << 3) | 0) + _varint(2) + _len_field(2, cmd)
@@ -85,7 +92,7 @@ def flight_data(descriptor: bytes | None = None, header: bytes = b"", body: byte
     return out
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
     value = shift = 0
     while True:
         b = data[pos]
@@ -102,15 +109,15 @@ def parse_flight_data(data: bytes) -> dict:
     names = {1: "descriptor", 2: "header", 3: "app_metadata", 1000: "body"}
     pos = 0
     while pos < len(data):
-        tag, pos = _read_varint(data, pos)
+        tag, pos = read_varint(data, pos)
         number, wire = tag >> 3, tag & 7
         if wire == 2:
-            n, pos = _read_varint(data, pos)
+            n, pos = read_varint(data, pos)
             if number in names:
                 out[names[number]] = data[pos:pos + n]
             pos += n
         elif wire == 0:
-            _, pos = _read_varint(data, pos)
+            _, pos = read_varint(data, pos)
         else:
             raise ValueError(f"unexpected wire type {wire} in FlightData")
     return out
@@ -324,10 +331,14 @@ class RawCall:
 
 
 class _Connection:
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, local_port: int | None = None) -> None:
         u = urllib.parse.urlparse(url)
         self.authority = f"{u.hostname}:{u.port}"
-        self.sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
+        self.sock = socket.create_connection((u.hostname, u.port), timeout=timeout,
+                                             source_address=None if local_port is None else ("", local_port))
+        if local_port is not None:
+            # Closing resets the connection (no TIME_WAIT), so the next call may reuse the port at once.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.buf = b""
         self.hpack = _HpackDecoder()
         self.conn_window = 65535
@@ -377,15 +388,16 @@ def _grpc_frame(message: bytes | tuple[int, bytes]) -> bytes:
 
 
 def call(url: str, method: str, messages: list[bytes | tuple[int, bytes]], *, timeout: float = 20.0,
-         frame_size: int = 16384, headers: list[tuple[str, str]] = ()) -> RawCall:
+         frame_size: int = 16384, headers: list[tuple[str, str]] = (), local_port: int | None = None) -> RawCall:
     """Sends `messages` (already-encoded protobufs) on one call of `method`, half-closes, and reads
     the whole answer. Stops sending early if the server ends the call first.
 
     The gRPC messages are concatenated and cut into DATA frames of `frame_size` bytes (the HTTP/2 default
     maximum, always allowed), so message boundaries fall anywhere inside frames, as with real clients.
     A message given as `(flag, payload)` is sent with that compressed-flag byte (payload already
-    compressed, e.g. with `headers=[("grpc-encoding", "gzip")]`); `headers` are added to the request's."""
-    conn = _Connection(url, timeout)
+    compressed, e.g. with `headers=[("grpc-encoding", "gzip")]`); `headers` are added to the request's.
+    `local_port` fixes the client's port (the connection is reset when the call ends, freeing it at once)."""
+    conn = _Connection(url, timeout, local_port)
     conn.max_frame = frame_size
     result = RawCall()
     stream = 1

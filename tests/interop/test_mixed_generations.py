@@ -5,12 +5,14 @@ locked when it has sessions and all are finalized). The `query` answer shape fol
 dialect the connection last proved, then the 2026 shape. Skipped with API keys on: 0.1.0 clients send none."""
 import calendar
 import json
+import socket
 import unittest
 
+import _rawflight as rf
 import _sdk as v1
 from _sdk2026 import (
     API_KEY, GPS2026_SCHEMA, IMU2026_SCHEMA, T0, Mosaico2026TestCase, SequenceWriter, batches_of,
-    could_be_locator, gps2026_rows, imu2026_rows, new_client, now_ns, sorted_rows, unique,
+    TLS_CA, URL, could_be_locator, gps2026_rows, imu2026_rows, new_client, now_ns, sorted_rows, unique,
 )
 
 SKIP = "API keys are on: 0.1.0 clients send no API key"
@@ -304,3 +306,35 @@ class QueryDialect(Mosaico2026TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@unittest.skipUnless(not API_KEY and not TLS_CA and URL.startswith("grpc://"),
+                     "the raw HTTP/2 client speaks plaintext without headers (no API key, no TLS)")
+class ReusedClientPort(Mosaico2026TestCase):
+    """A client port is reused as soon as its connection is gone (Linux reuses loopback ports even in
+    TIME_WAIT): what one connection proved must not carry over to the next one from the same port."""
+
+    def raw_action(self, kind: str, body: dict, port: int) -> dict:
+        """One action on a connection of its own from client port `port` (reset when the call ends)."""
+        r = rf.call(URL, "DoAction", [rf.action_message(kind, json.dumps(body).encode())], local_port=port)
+        self.assertEqual(r.status, "OK", r.message)
+        [message] = r.messages
+        self.assertEqual(message[0], 0x0A)  # Result.body, field 1
+        length, pos = rf.read_varint(message, 1)
+        return json.loads(message[pos:pos + length])
+
+    def test_a_new_connection_from_the_port_of_a_0_7_one_is_answered_as_a_new_one(self):
+        seq = unique("mix_port")
+        self.m.sequence_create(seq, {})
+        port = free_port()
+        for _ in range(3):
+            # `info` proves SDK 0.7 for its connection only: session_create, on the next connection
+            # from the same port, is answered as to any new connection (the 0.4 shape)
+            self.assertEqual(self.raw_action("info", {}, port)["action"], "info")
+            self.assertEqual(set(self.raw_action("session_create", {"locator": seq}, port)["response"]), {"uuid"})
+        self.m.sequence_delete(seq)

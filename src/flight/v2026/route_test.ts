@@ -213,6 +213,7 @@ Deno.test("authorizeAction() allows everything when no API-key wrapper set a gat
     signal: new AbortController().signal,
     stopping: new AbortController().signal,
     peer: "ipv4:127.0.0.1:1",
+    connection: "test#1",
     authorization: null,
     apiKeyToken: null,
     log: createLogger({ level: "error", format: "json" }),

@@ -22,6 +22,8 @@ export interface GrpcCall {
   readonly method: string;
   /** The client's address (`127.0.0.1:54321`, `[::1]:54321`). */
   readonly peer: string;
+  /** The connection's number, unique while the server runs (unlike `peer`, whose port is reused). */
+  readonly connectionId: number;
   /** Aborted when the client cancels, the deadline passes, the request breaks a rule, or the server stops. */
   readonly signal: AbortSignal;
   /** A metadata value (several joined with ", "), null when absent. Names are lowercase. */
@@ -201,6 +203,7 @@ function callOf(stream: Http2ServerStream, signal: AbortSignal): GrpcCall {
   return {
     method: headerValue(headers, ":path") ?? "",
     peer: stream.peer,
+    connectionId: stream.connectionId,
     signal,
     metadata: (name) => headerValue(headers, name),
   };

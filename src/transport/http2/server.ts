@@ -37,6 +37,7 @@ export class Http2Server {
   #log: Logger;
   #onStream: (s: Http2ServerStream) => void;
   #connections = new Set<Connection>();
+  #connectionSerial = 0;
   #timer: ReturnType<typeof setInterval>;
   #accepting: Promise<void>;
   #closing = false;
@@ -138,6 +139,7 @@ export class Http2Server {
       limits: this.#limits,
       log: this.#log.child({ peer }),
       peer,
+      connectionId: ++this.#connectionSerial,
       onStream: this.#onStream,
     });
     this.#connections.add(conn);

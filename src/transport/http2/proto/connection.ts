@@ -34,6 +34,8 @@ export interface ConnectionOptions {
   log: Logger;
   /** "127.0.0.1:54321" / "[::1]:54321". */
   peer: string;
+  /** Unique among the server's connections over its lifetime (see `Http2ServerStream.connectionId`). */
+  connectionId: number;
   /** Called once per accepted request stream. */
   onStream: (stream: Http2ServerStream) => void;
 }
@@ -43,6 +45,7 @@ export interface ConnectionState {
   readonly limits: Readonly<Http2Limits>;
   readonly log: Logger;
   readonly peer: string;
+  readonly connectionId: number;
   readonly onStream: (stream: Http2ServerStream) => void;
   readonly streams: StreamStore;
   readonly decoder: HpackDecoder;
@@ -97,6 +100,7 @@ export class Connection implements StreamHost {
       limits,
       log: opts.log,
       peer: opts.peer,
+      connectionId: opts.connectionId,
       onStream: opts.onStream,
       streams: new StreamStore(),
       // Blocks up to twice the advertised list size decode, so that a slightly large one gets a 431.

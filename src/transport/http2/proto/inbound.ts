@@ -161,6 +161,7 @@ export class Inbound implements FrameSink {
       id,
       headers: fields,
       peer: s.peer,
+      connectionId: s.connectionId,
       recvWindow: s.limits.initialStreamWindow,
       sendWindow: s.peerSettings.initialWindow,
       endStream: frame.endStream,

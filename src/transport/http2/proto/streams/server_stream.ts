@@ -14,6 +14,11 @@ export interface Http2ServerStream {
   readonly headers: readonly HeaderField[];
   /** "127.0.0.1:54321" / "[::1]:54321". */
   readonly peer: string;
+  /**
+   * The connection's number, never reused while the server runs: a client port is reused soon after a
+   * connection closes (loopback TIME_WAIT reuse), so `peer` alone may name two connections over time.
+   */
+  readonly connectionId: number;
   /** Aborted on RST_STREAM from the peer, a reset, or a lost connection. */
   readonly signal: AbortSignal;
   /**

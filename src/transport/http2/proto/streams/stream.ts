@@ -38,6 +38,7 @@ export interface StreamInit {
   id: number;
   headers: readonly HeaderField[];
   peer: string;
+  connectionId: number;
   recvWindow: number;
   sendWindow: number;
   /** The request HEADERS carried END_STREAM (no body). */
@@ -51,6 +52,7 @@ export class ServerStream implements Http2ServerStream {
   readonly id: number;
   readonly headers: readonly HeaderField[];
   readonly peer: string;
+  readonly connectionId: number;
   readonly body: BodyQueue;
   /** True while on the connection's ready list. */
   scheduled = false;
@@ -71,6 +73,7 @@ export class ServerStream implements Http2ServerStream {
     this.id = init.id;
     this.headers = init.headers;
     this.peer = init.peer;
+    this.connectionId = init.connectionId;
     this.#recv = new RecvWindow(init.recvWindow);
     this.#sendWindow = init.sendWindow;
     this.#contentLength = init.contentLength;
