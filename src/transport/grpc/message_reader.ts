@@ -12,11 +12,16 @@
  * cheap exception to one copy per byte); past that, or for a compressed message, no alignment.
  *
  * Body chunks are treated as valid only until the next one is asked for (the HTTP/2 layer may reuse its
- * read buffer), so nothing keeps a view of one.
+ * read buffer), so nothing keeps a view of one. A body that can `readInto` a buffer is asked to fill the
+ * rest of a message once the current chunk is used up: the HTTP/2 layer then reads the message's bytes
+ * from the socket straight into the message buffer, and the copy above is only for its first bytes.
  *
  * @module
  */
 import { GrpcCode, GrpcError } from "./status.ts";
+
+/** A request body: chunks in order, and optionally bytes read into a given buffer (0 at the end). */
+export type MessageBody = AsyncIterable<Uint8Array> & { readInto?(dest: Uint8Array): Promise<number> };
 
 /** One message as received: its bytes (still compressed when `compressed`). */
 export interface RawMessage {
@@ -42,14 +47,16 @@ const EMPTY = new Uint8Array(0);
 /** Reads the messages of one request body, one at a time (single consumer). */
 export class GrpcMessageReader {
   readonly #it: AsyncIterator<Uint8Array>;
+  readonly #readInto: ((dest: Uint8Array) => Promise<number>) | null;
   readonly #opts: MessageReaderOptions;
   #chunk: Uint8Array = EMPTY;
   #pos = 0;
   #ended = false;
   readonly #prefix = new Uint8Array(5);
 
-  constructor(body: AsyncIterable<Uint8Array>, opts: MessageReaderOptions) {
+  constructor(body: MessageBody, opts: MessageReaderOptions) {
     this.#it = body[Symbol.asyncIterator]();
+    this.#readInto = body.readInto ? body.readInto.bind(body) : null;
     this.#opts = opts;
   }
 
@@ -95,8 +102,14 @@ export class GrpcMessageReader {
     bytes.set(head);
     filled = head.length;
     while (filled < size) {
-      if (this.#pos === this.#chunk.length && !(await this.#pull())) {
-        throw truncated(`${filled} of ${size} bytes`);
+      if (this.#pos === this.#chunk.length) {
+        if (this.#readInto !== null && !this.#ended) {
+          const n = await this.#readInto(bytes.subarray(filled));
+          if (n === 0) this.#ended = true;
+          else filled += n;
+          continue;
+        }
+        if (!(await this.#pull())) throw truncated(`${filled} of ${size} bytes`);
       }
       const n = Math.min(size - filled, this.#chunk.length - this.#pos);
       bytes.set(this.#chunk.subarray(this.#pos, this.#pos + n), filled);

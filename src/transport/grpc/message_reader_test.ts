@@ -165,3 +165,45 @@ Deno.test("GrpcMessageReader.next() reads only as far as asked (the rest of the 
   assert.equal(pulled, 2);
   assert.equal(reader.ended, false);
 });
+
+Deno.test("GrpcMessageReader: a body that reads into buffers fills the rest of each message itself, aligned", async () => {
+  const messages = [
+    new Uint8Array(3000).map((_, i) => i % 199),
+    new Uint8Array(10),
+    new Uint8Array(5000).fill(3),
+  ];
+  const stream = concat(messages.map((m) => framed(m)));
+  const chunks = body(stream, [700]);
+  const reads: number[] = [];
+  /** Iteration gives 700-byte chunks; readInto fills at most 1,000 bytes per call from the same stream. */
+  let pending: Uint8Array = new Uint8Array(0);
+  const source = {
+    [Symbol.asyncIterator]: () => ({
+      next: async (): Promise<IteratorResult<Uint8Array>> => {
+        if (pending.length > 0) {
+          const value = pending;
+          pending = new Uint8Array(0);
+          return { value, done: false };
+        }
+        return await chunks.next();
+      },
+    }),
+    readInto: async (dest: Uint8Array): Promise<number> => {
+      if (pending.length === 0) {
+        const r = await chunks.next();
+        if (r.done) return 0;
+        pending = r.value.slice();
+      }
+      const n = Math.min(dest.length, pending.length, 1000);
+      dest.set(pending.subarray(0, n));
+      pending = pending.subarray(n);
+      reads.push(n);
+      return n;
+    },
+  };
+  const reader = new GrpcMessageReader(source, { maxMessageBytes: 1 << 20, bodyOffset: () => 3 });
+  const got = await readAll(reader);
+  assert.deepEqual(got, messages);
+  assert.ok(reads.length > 0, "readInto was used");
+  for (const m of got) if (m.length > 0) assert.equal((m.byteOffset + 3) % 8, 0, "payload 8-byte aligned");
+});

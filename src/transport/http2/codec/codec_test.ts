@@ -30,11 +30,46 @@ function pieces(bytes: Uint8Array, size: number): Uint8Array[] {
 }
 
 class RecordingSink implements FrameSink {
-  frames: [FrameHead, Uint8Array][] = [];
+  /** Whole frames, and DATA frames delivered in pieces (their pieces joined when read). */
+  #frames: [FrameHead, Uint8Array[]][] = [];
+  #piecewise: [FrameHead, Uint8Array[]] | null = null;
+  #target: Uint8Array | null = null;
   blocks: [number, Uint8Array, HeadersFrame][] = [];
   retired: ArrayBufferLike[] = [];
+  /** [kind, bytes] of each piece of a piecewise DATA frame: "view" or "placed". */
+  pieces: [string, number][] = [];
+  /** @param offer a target for piecewise DATA (null: pieces come as views) */
+  constructor(readonly offer: (max: number) => Uint8Array | null = () => null) {}
+  get frames(): [FrameHead, Uint8Array][] {
+    return this.#frames.map(([head, parts]) => [head, parts.length === 1 ? parts[0] : concat(...parts)]);
+  }
   onFrame(head: FrameHead, payload: Uint8Array) {
-    this.frames.push([head, payload]);
+    this.#frames.push([head, [payload]]);
+  }
+  onDataStart(head: FrameHead) {
+    assert.equal(this.#piecewise, null);
+    this.#piecewise = [head, []];
+    this.#frames.push(this.#piecewise);
+  }
+  dataTarget(max: number) {
+    assert.equal(this.#target, null, "a target is reported before the next is asked for");
+    this.#target = this.offer(max);
+    assert.ok(this.#target === null || this.#target.length <= max);
+    return this.#target;
+  }
+  onDataPlaced(n: number) {
+    assert.ok(this.#target !== null && n > 0 && n <= this.#target.length);
+    this.#piecewise![1].push(this.#target.slice(0, n));
+    this.pieces.push(["placed", n]);
+    this.#target = null;
+  }
+  onDataPiece(piece: Uint8Array) {
+    this.#piecewise![1].push(piece);
+    this.pieces.push(["view", piece.length]);
+  }
+  onDataEnd(head: FrameHead) {
+    assert.equal(this.#piecewise?.[0], head);
+    this.#piecewise = null;
   }
   onHeaderBlock(head: FrameHead, frame: HeadersFrame, block: Uint8Array) {
     this.blocks.push([head.streamId, block.slice(), frame]);
@@ -79,6 +114,52 @@ Deno.test("FramedRead: a buffer holding DATA views is never overwritten; it is r
   assert.equal(sink.frames.length, 40);
   sink.frames.forEach(([, payload], i) => assert.ok(payload.every((b) => b === i), `frame ${i} intact`));
   assert.ok(sink.retired.length > 0);
+});
+
+Deno.test("FramedRead: a large DATA frame goes in pieces, read straight into the targets the sink offers", async () => {
+  const data = new Uint8Array(60_000).map((_, i) => i % 253);
+  const small = new Uint8Array(100).fill(7);
+  const bytes = concat(
+    encodeFrame(FrameType.DATA, 0, 1, data),
+    encodeFrame(FrameType.DATA, 0, 1, small),
+    encodeFrame(FrameType.DATA, Flag.END_STREAM, 1, data),
+  );
+  const sizes: number[] = [];
+  // The socket has only the first 5,000 bytes at first: the head of the first frame and a bit of it.
+  const reader = chunkedReader([bytes.subarray(0, 5_000), bytes.subarray(5_000)]);
+  // Targets of at most 25,000 bytes: a frame needs several.
+  const sink = new RecordingSink((max) => new Uint8Array(Math.min(max, 25_000)));
+  await new FramedRead({ read: (p) => (sizes.push(p.length), reader.read(p)) }, OPTS).run(sink);
+  assert.deepEqual(sink.frames.map(([h]) => [h.type, h.flags, h.length]), [[0, 0, 60_000], [0, 0, 100], [
+    0,
+    1,
+    60_000,
+  ]]);
+  assert.deepEqual(sink.frames[0][1], data);
+  assert.deepEqual(sink.frames[1][1], small);
+  assert.deepEqual(sink.frames[2][1], data);
+  // The first frame: what the first read took was handed to a target by copy, the rest came straight
+  // from the socket into targets; then a read of just the next header. The last two frames were read
+  // whole by one read (the first of them is small, so the read was not limited).
+  assert.deepEqual(sink.pieces.map(([kind]) => kind), ["placed", "placed", "placed", "placed"]);
+  assert.equal(sink.pieces.reduce((a, [, n]) => a + n, 0), 60_000);
+  assert.ok(sizes.includes(9), `a header-only read after a piecewise frame: ${sizes}`);
+  assert.ok(sizes.includes(25_000), `reads into a target: ${sizes}`);
+});
+
+Deno.test("FramedRead: without targets, a large DATA frame's pieces are views; padded frames stay whole", async () => {
+  const data = new Uint8Array(65_000).map((_, i) => i % 241);
+  const padded = concat(Uint8Array.of(3), data.subarray(0, 40_000), new Uint8Array(3));
+  const bytes = concat(
+    encodeFrame(FrameType.DATA, 0, 1, data),
+    encodeFrame(FrameType.DATA, Flag.PADDED, 1, padded),
+  );
+  const sink = new RecordingSink();
+  await new FramedRead(chunkedReader(pieces(bytes, 10_000)), OPTS).run(sink);
+  assert.deepEqual(sink.frames[0][1], data);
+  assert.deepEqual(sink.frames[1][1], padded);
+  assert.ok(sink.pieces.length > 1 && sink.pieces.every(([kind]) => kind === "view"));
+  assert.equal(sink.pieces.reduce((a, [, n]) => a + n, 0), 65_000);
 });
 
 Deno.test("FramedRead: HEADERS + CONTINUATION are reassembled into one block", async () => {

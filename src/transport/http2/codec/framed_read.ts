@@ -9,6 +9,12 @@
  * and the sink is told so it can copy any views still queued (bounding memory a stalled body pins).
  * A buffer without handed-out views is compacted and reused.
  *
+ * Large DATA frames (unpadded, at least {@link PIECEWISE_DATA_BYTES}) are not waited for: once the head
+ * is in, the payload goes to the sink in pieces. Where the sink offers a target (a consumer's own buffer),
+ * the payload is read from the socket straight into it; otherwise pieces are read in bounded reads and
+ * handed out as views. After such a frame the next read takes only a frame header, so that the next
+ * payload is not pulled into the read buffer before its target is known.
+ *
  * @module
  */
 
@@ -25,6 +31,19 @@ export interface ByteReader {
 export interface FrameSink {
   /** One complete frame other than HEADERS and CONTINUATION; `payload` is a view of the read buffer. */
   onFrame(head: FrameHead, payload: Uint8Array): void;
+  /** The head of a large unpadded DATA frame: its payload follows in pieces, then `onDataEnd`. */
+  onDataStart(head: FrameHead): void;
+  /**
+   * Where up to `max` next payload bytes of the current DATA frame may be written, or null. A target
+   * handed out is filled from its start, and the count reported with `onDataPlaced`, before any other call.
+   */
+  dataTarget(max: number): Uint8Array | null;
+  /** `n` bytes of the current DATA frame were written at the start of the last target. */
+  onDataPlaced(n: number): void;
+  /** Bytes of the current DATA frame's payload, as a view of the read buffer. */
+  onDataPiece(piece: Uint8Array): void;
+  /** The current DATA frame was delivered whole. */
+  onDataEnd(head: FrameHead): void;
   /** A complete header block (HEADERS plus any CONTINUATION); `block` is only valid during the call. */
   onHeaderBlock(head: FrameHead, frame: HeadersFrame, block: Uint8Array): void;
   /** The read buffer `old` will not be written again but DATA views into it may still be queued. */
@@ -46,6 +65,12 @@ export interface FramedReadOptions {
   maxBufferBytes: number;
 }
 
+/** DATA frames at least this long are delivered in pieces, as their bytes arrive. */
+export const PIECEWISE_DATA_BYTES = 32 * 1024;
+
+/** Largest read into the read buffer while inside a DATA frame that has no target. */
+const PIECE_READ_BYTES = 128 * 1024;
+
 interface PendingBlock {
   head: FrameHead;
   frame: HeadersFrame;
@@ -64,6 +89,10 @@ export class FramedRead {
   #pinned = false;
   #nextSize: number;
   #block: PendingBlock | null = null;
+  /** The DATA frame delivered in pieces, and its payload bytes still to come. */
+  #data: { head: FrameHead; remaining: number } | null = null;
+  /** The last frame was delivered in pieces: read only the next frame's header. */
+  #headerOnly = false;
   /** `performance.now()` of the last read that returned bytes. */
   lastReadMs = performance.now();
   /** Bytes read from the socket so far. */
@@ -101,8 +130,20 @@ export class FramedRead {
       this.#dispatch(sink);
       const wait = sink.beforeRead();
       if (wait) await wait;
+      const data = this.#data;
+      const target = data === null ? null : sink.dataTarget(data.remaining);
+      if (target !== null) {
+        // Straight from the socket into the consumer's buffer.
+        const n = await this.#conn.read(target);
+        if (n === null) return;
+        this.bytesRead += n;
+        this.lastReadMs = performance.now();
+        sink.onDataPlaced(n);
+        this.#advance(sink, n);
+        continue;
+      }
       this.#makeRoom(sink);
-      const n = await this.#conn.read(this.#buf.subarray(this.#end));
+      const n = await this.#conn.read(this.#buf.subarray(this.#end, this.#end + this.#readSize()));
       if (n === null) return;
       this.#account(n);
     }
@@ -122,10 +163,56 @@ export class FramedRead {
     }
   }
 
-  /** Hands every complete frame in the buffer to the sink. */
+  /** How much the next read into the buffer may take. */
+  #readSize(): number {
+    const room = this.#buf.length - this.#end;
+    if (this.#data !== null) return Math.min(room, this.#data.remaining, PIECE_READ_BYTES);
+    if (this.#headerOnly) return Math.min(room, Math.max(1, FRAME_HEADER_BYTES - (this.#end - this.#start)));
+    return room;
+  }
+
+  /** `n` more payload bytes of the current piecewise DATA frame were delivered. */
+  #advance(sink: FrameSink, n: number): void {
+    const data = this.#data!;
+    data.remaining -= n;
+    if (data.remaining > 0) return;
+    this.#data = null;
+    this.#headerOnly = true;
+    sink.onDataEnd(data.head);
+  }
+
+  /** Hands the buffered payload bytes of the current piecewise DATA frame to the sink. */
+  #dispatchPiece(sink: FrameSink): void {
+    const data = this.#data!;
+    const bytes = this.#buf.subarray(
+      this.#start,
+      this.#start + Math.min(this.#end - this.#start, data.remaining),
+    );
+    const target = sink.dataTarget(bytes.length);
+    let n = bytes.length;
+    if (target !== null) {
+      n = target.length;
+      target.set(n === bytes.length ? bytes : bytes.subarray(0, n));
+      sink.onDataPlaced(n);
+    } else {
+      this.#pinned = true;
+      sink.onDataPiece(bytes);
+    }
+    this.#start += n;
+    this.#advance(sink, n);
+  }
+
+  /** Hands every complete frame in the buffer to the sink (and what is in of a piecewise DATA frame). */
   #dispatch(sink: FrameSink): void {
     const buf = this.#buf;
-    while (this.#end - this.#start >= FRAME_HEADER_BYTES) {
+    for (;;) {
+      if (this.#data !== null) {
+        if (this.#end === this.#start) return;
+        this.#dispatchPiece(sink);
+        continue;
+      }
+      if (this.#end - this.#start < FRAME_HEADER_BYTES) return;
+      this.#headerOnly = false;
       const head = readFrameHead(buf, this.#start);
       if (head.length > this.#opts.maxFrameSize) {
         throw new Http2ConnectionError(
@@ -134,7 +221,13 @@ export class FramedRead {
         );
       }
       const payloadAt = this.#start + FRAME_HEADER_BYTES;
-      if (this.#end - payloadAt < head.length) return;
+      if (this.#end - payloadAt < head.length) {
+        if (!this.#piecewise(head)) return;
+        this.#start = payloadAt;
+        this.#data = { head, remaining: head.length };
+        sink.onDataStart(head);
+        continue;
+      }
       this.#start = payloadAt + head.length;
       const payload = buf.subarray(payloadAt, this.#start);
       if (this.#block !== null || head.type === FrameType.HEADERS || head.type === FrameType.CONTINUATION) {
@@ -144,6 +237,12 @@ export class FramedRead {
         sink.onFrame(head, payload);
       }
     }
+  }
+
+  /** Whether a frame not yet in whole goes to the sink in pieces. */
+  #piecewise(head: FrameHead): boolean {
+    return head.type === FrameType.DATA && head.length >= PIECEWISE_DATA_BYTES &&
+      (head.flags & Flag.PADDED) === 0 && this.#block === null;
   }
 
   #headerFrame(sink: FrameSink, head: FrameHead, payload: Uint8Array): void {

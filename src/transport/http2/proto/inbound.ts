@@ -8,7 +8,6 @@
  */
 
 import type { FrameSink } from "../codec/framed_read.ts";
-import { parseData } from "../frame/data.ts";
 import { parseGoAway } from "../frame/go_away.ts";
 import { type FrameHead, FrameType, MAX_WINDOW } from "../frame/head.ts";
 import type { HeadersFrame } from "../frame/headers.ts";
@@ -20,6 +19,7 @@ import { encodeSettingsAck, parseSettings } from "../frame/settings.ts";
 import { parseWindowUpdate } from "../frame/window_update.ts";
 import { type HeaderField, HeaderListTooLargeError, HpackError } from "../hpack/mod.ts";
 import type { ConnectionState } from "./connection.ts";
+import { DataInbound } from "./inbound_data.ts";
 import { contentLength, headerListSize, requestProblem, trailerProblem } from "./request_headers.ts";
 import { StreamAbortedError } from "./streams/recv.ts";
 import { ServerStream } from "./streams/stream.ts";
@@ -37,10 +37,16 @@ export class Inbound implements FrameSink {
   #s: ConnectionState;
   #events: InboundEvents;
   #first = true;
+  #data: DataInbound;
 
   constructor(state: ConnectionState, events: InboundEvents) {
     this.#s = state;
     this.#events = events;
+    this.#data = new DataInbound(state, {
+      control: () => this.#control(),
+      lateFrame: (id, what) => this.#lateFrame(id, what),
+      streamError: (err) => this.#streamError(err),
+    });
   }
 
   beforeRead(): Promise<void> | undefined {
@@ -59,6 +65,27 @@ export class Inbound implements FrameSink {
       if (!(err instanceof Http2StreamError)) throw err;
       this.#streamError(err);
     }
+  }
+
+  onDataStart(head: FrameHead): void {
+    if (this.#first) this.#checkFirst(head);
+    this.#data.onStart(head);
+  }
+
+  dataTarget(max: number): Uint8Array | null {
+    return this.#data.target(max);
+  }
+
+  onDataPlaced(n: number): void {
+    this.#data.placed(n);
+  }
+
+  onDataPiece(piece: Uint8Array): void {
+    this.#data.piece(piece);
+  }
+
+  onDataEnd(head: FrameHead): void {
+    this.#data.end(head);
   }
 
   onHeaderBlock(head: FrameHead, frame: HeadersFrame, block: Uint8Array): void {
@@ -83,7 +110,7 @@ export class Inbound implements FrameSink {
   #dispatch(head: FrameHead, payload: Uint8Array): void {
     switch (head.type) {
       case FrameType.DATA:
-        return this.#data(head, payload);
+        return this.#data.onFrame(head, payload);
       case FrameType.RST_STREAM:
         return this.#reset(head, payload);
       case FrameType.SETTINGS:
@@ -102,29 +129,6 @@ export class Inbound implements FrameSink {
       default:
         // Unknown frame types are ignored (RFC 9113 section 4.1) but cost budget.
         this.#control();
-    }
-  }
-
-  #data(head: FrameHead, payload: Uint8Array): void {
-    const { data, endStream } = parseData(head, payload);
-    const s = this.#s;
-    if (!s.recvWindow.receive(head.length)) {
-      throw new Http2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "DATA beyond the connection window");
-    }
-    // Empty DATA costs budget; a real payload earns one control frame (a BDP ping, a window update).
-    if (data.length === 0 && !endStream) this.#control();
-    else if (data.length > 0) s.controlFrames.earn(1);
-    const stream = s.streams.get(head.streamId);
-    if (!stream) {
-      s.host.releaseConnection(head.length);
-      this.#lateFrame(head.streamId, "DATA");
-      return;
-    }
-    try {
-      stream.onData(data, head.length, endStream);
-    } catch (err) {
-      s.host.releaseConnection(head.length);
-      throw err;
     }
   }
 

@@ -66,6 +66,56 @@ Deno.test("BodyQueue: a reader that stops early gets the rest dropped and credit
   assert.deepEqual(credited, [3, 4, 5]);
 });
 
+Deno.test("BodyQueue: readInto copies what is queued (a chunk may be used in part), then mixes with iteration", async () => {
+  const credited: number[] = [];
+  const body = new BodyQueue((n) => credited.push(n));
+  body.push(Uint8Array.of(1, 2, 3));
+  body.push(Uint8Array.of(4, 5, 6));
+  const dest = new Uint8Array(4);
+  assert.equal(await body.readInto(dest), 4);
+  assert.deepEqual(dest, Uint8Array.of(1, 2, 3, 4));
+  assert.deepEqual(credited, [4]);
+  assert.equal(body.queuedBytes, 2);
+  assert.deepEqual((await body[Symbol.asyncIterator]().next()).value, Uint8Array.of(5, 6));
+  body.end();
+  assert.equal(await body.readInto(dest), 0, "0 at the end of the body");
+});
+
+Deno.test("BodyQueue: a waiting readInto offers its buffer as the target; placed bytes resolve it and are credited", async () => {
+  const credited: number[] = [];
+  const body = new BodyQueue((n) => credited.push(n));
+  assert.equal(body.target(100), null, "no consumer waits");
+  const dest = new Uint8Array(10);
+  const read = body.readInto(dest);
+  const target = body.target(6);
+  assert.ok(target !== null);
+  assert.equal(target.length, 6, "never more than the frame has left");
+  assert.equal(body.target(6), null, "one target at a time");
+  target.set([7, 7, 7]);
+  body.placed(3);
+  assert.equal(await read, 3);
+  assert.deepEqual(dest.subarray(0, 3), Uint8Array.of(7, 7, 7));
+  assert.deepEqual(credited, [3]);
+  // A chunk arriving while a consumer waits is copied into its buffer, the rest queued.
+  const second = body.readInto(dest);
+  body.push(new Uint8Array(12).fill(1));
+  assert.equal(await second, 10);
+  assert.equal(body.queuedBytes, 2);
+  assert.equal(body.target(4), null, "bytes queued first: no target");
+});
+
+Deno.test("BodyQueue: a stream that dies with a target out rejects the reader; bytes placed later are still credited", async () => {
+  const credited: number[] = [];
+  const body = new BodyQueue((n) => credited.push(n));
+  const read = body.readInto(new Uint8Array(8));
+  assert.ok(body.target(8) !== null);
+  body.fail(new StreamAbortedError(8, "reset"));
+  await assert.rejects(read, StreamAbortedError);
+  body.placed(8);
+  assert.deepEqual(credited, [8]);
+  await assert.rejects(body.readInto(new Uint8Array(1)), StreamAbortedError);
+});
+
 Deno.test("request headers: RFC 9113 8.2-8.3 checks", () => {
   const ok: [string, string][] = [[":method", "POST"], [":scheme", "http"], [":path", "/a"], [
     "te",

@@ -7,6 +7,16 @@
 
 import type { HeaderField } from "../../hpack/mod.ts";
 
+/** A request body: DATA payloads in order (views), or bytes read into the consumer's own buffer. */
+export interface Http2Body extends AsyncIterable<Uint8Array> {
+  /**
+   * Fills the start of `dest` with the next body bytes; with nothing queued the connection may read them
+   * from the socket straight into `dest`. May be mixed with the iteration (one consumer, one call at a
+   * time). @returns the bytes written (at least 1), 0 at the end of the body
+   */
+  readInto(dest: Uint8Array): Promise<number>;
+}
+
 /** A request stream as the handler sees it. */
 export interface Http2ServerStream {
   readonly id: number;
@@ -26,7 +36,7 @@ export interface Http2ServerStream {
    * returned only as chunks are consumed: an unread body stops the peer (bounded memory). Throws
    * `StreamAbortedError` (./recv.ts) when the stream is reset or the connection lost before END_STREAM.
    */
-  readonly body: AsyncIterable<Uint8Array>;
+  readonly body: Http2Body;
   /** Response headers; `endStream` makes them trailers-only (the stream is done). */
   sendHeaders(fields: readonly HeaderField[], opts?: { endStream?: boolean }): void;
   /**

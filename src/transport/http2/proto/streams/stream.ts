@@ -134,14 +134,34 @@ export class ServerStream implements Http2ServerStream {
    * @throws Http2StreamError on a window overrun, DATA after END_STREAM or a content-length mismatch
    */
   onData(data: Uint8Array, flowLength: number, endStream: boolean): void {
+    this.#accept(data.length, flowLength, endStream);
+    if (data.length > 0) this.body.push(data);
+    if (endStream) this.#remoteEnd();
+  }
+
+  /**
+   * The head of an unpadded DATA frame of `length` bytes whose payload follows in pieces (`body.push`, or
+   * `body.target` + `body.placed`), then {@link onDataEnd}. Checked as {@link onData} checks a whole frame.
+   * @throws Http2StreamError as {@link onData}
+   */
+  onDataStart(length: number, endStream: boolean): void {
+    this.#accept(length, length, endStream);
+  }
+
+  /** The last piece of a DATA frame begun with {@link onDataStart} was delivered. */
+  onDataEnd(endStream: boolean): void {
+    if (endStream && !this.#closed) this.#remoteEnd();
+  }
+
+  #accept(dataLength: number, flowLength: number, endStream: boolean): void {
     if (this.#remoteClosed) {
       throw new Http2StreamError(this.id, ErrorCode.STREAM_CLOSED, "DATA after END_STREAM");
     }
     if (!this.#recv.receive(flowLength)) {
       throw new Http2StreamError(this.id, ErrorCode.FLOW_CONTROL_ERROR, "DATA beyond the stream window");
     }
-    if (flowLength > data.length) this.#release(flowLength - data.length);
-    this.#received += data.length;
+    if (flowLength > dataLength) this.#release(flowLength - dataLength);
+    this.#received += dataLength;
     if (
       this.#contentLength !== null && (this.#received > this.#contentLength ||
         (endStream && this.#received !== this.#contentLength))
@@ -152,8 +172,6 @@ export class ServerStream implements Http2ServerStream {
         "Body length differs from content-length",
       );
     }
-    if (data.length > 0) this.body.push(data);
-    if (endStream) this.#remoteEnd();
   }
 
   /** Trailers (HEADERS with END_STREAM) arrived. @throws Http2StreamError when the stream already ended */
