@@ -11,6 +11,7 @@
 import type { HeaderField } from "../http2/hpack/mod.ts";
 import type { Http2ServerStream } from "../http2/mod.ts";
 import { inflateMessage } from "./compression.ts";
+import type { MessageBudget } from "./message_budget.ts";
 import { GrpcMessageReader } from "./message_reader.ts";
 import { GrpcResponse, type OutgoingMessage } from "./response.ts";
 import { GrpcCode, GrpcError, type GrpcStatus } from "./status.ts";
@@ -53,6 +54,8 @@ export interface CallSettings {
   /** Milliseconds from now to the call's deadline, null without one. */
   timeoutMs: number | null;
   bodyOffset?: (head: Uint8Array) => number;
+  /** The connection's budget for incomplete request messages (`message_budget.ts`). */
+  budget?: MessageBudget;
   /** Maps a handler's error to the status sent (the service's own error mapping). */
   toStatus: (err: unknown, call: GrpcCall) => GrpcStatus;
 }
@@ -73,6 +76,8 @@ export async function serveCall(
   const reader = new GrpcMessageReader(stream.body, {
     maxMessageBytes: settings.maxMessageBytes,
     bodyOffset: settings.bodyOffset,
+    budget: settings.budget,
+    signal: ac.signal,
   });
   const call = callOf(stream, ac.signal);
   /** Ends the call early with `status`: sent at once; the handler's signal aborts. */

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import type { MessageBudget } from "./message_budget.ts";
 import { GrpcCode, GrpcError } from "./status.ts";
 
 /** A request body: chunks in order, and optionally bytes read into a given buffer (0 at the end). */
@@ -37,6 +38,13 @@ export interface MessageReaderOptions {
    * -1 when unknown. Messages are placed so that this offset lands 8-byte aligned.
    */
   bodyOffset?: (head: Uint8Array) => number;
+  /**
+   * Bytes the connection's incomplete messages may hold ({@link MessageBudget}): a message waits for room
+   * before its buffer is allocated, and gives it back once complete. None: no bound but the size limit.
+   */
+  budget?: MessageBudget;
+  /** Ends a wait for the budget (the call's signal). */
+  signal?: AbortSignal;
 }
 
 /** Most bytes of a message's beginning set aside to find where its payload starts. */
@@ -98,9 +106,20 @@ export class GrpcMessageReader {
     const { pad, head } = compressed || !this.#opts.bodyOffset
       ? { pad: 0, head: EMPTY }
       : await this.#placement(size, this.#opts.bodyOffset);
+    const budget = this.#opts.budget;
+    if (budget) await budget.acquire(size, this.#opts.signal);
+    try {
+      return { compressed, bytes: await this.#fill(size, pad, head) };
+    } finally {
+      budget?.release(size);
+    }
+  }
+
+  /** The rest of a message of `size` bytes, after `head` (its first bytes, already taken from the body). */
+  async #fill(size: number, pad: number, head: Uint8Array): Promise<Uint8Array> {
     const bytes = new Uint8Array(new ArrayBuffer(pad + size), pad, size);
     bytes.set(head);
-    filled = head.length;
+    let filled = head.length;
     while (filled < size) {
       if (this.#pos === this.#chunk.length) {
         if (this.#readInto !== null && !this.#ended) {
@@ -116,7 +135,7 @@ export class GrpcMessageReader {
       this.#pos += n;
       filled += n;
     }
-    return { compressed, bytes };
+    return bytes;
   }
 
   /**

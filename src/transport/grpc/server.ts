@@ -11,6 +11,7 @@ import { type Http2Limits, Http2Server, type Http2ServerStream } from "../http2/
 import { type CallSettings, type GrpcCall, type GrpcHandler, headerValue, serveCall } from "./call.ts";
 import { CallSet } from "./call_set.ts";
 import { acceptsGzip } from "./compression.ts";
+import { MessageBudget } from "./message_budget.ts";
 import { GrpcCode, type GrpcStatus, statusFields } from "./status.ts";
 import { parseGrpcTimeout } from "./timeout.ts";
 
@@ -27,12 +28,20 @@ export interface GrpcServerOptions {
   maxMessageBytes: number;
   /** Gzip responses for clients that accept gzip ("gzip"), or never ("none", the default). */
   responseCompression?: "gzip" | "none";
+  /**
+   * Bytes the incomplete request messages of one connection may hold (`message_budget.ts`); default
+   * {@link DEFAULT_CONNECTION_MESSAGE_BYTES}, or one message of `maxMessageBytes` if larger.
+   */
+  maxConnectionMessageBytes?: number;
   /** Where a request message's bulk payload starts (see `message_reader.ts`): placed 8-byte aligned. */
   bodyOffset?: (head: Uint8Array) => number;
   /** Maps an error a handler threw to the status its call ends with. */
   toStatus: (err: unknown, call: GrpcCall) => GrpcStatus;
   log: Logger;
 }
+
+/** Default bytes of incomplete request messages one connection may hold. */
+export const DEFAULT_CONNECTION_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 /** Least time close waits for handlers to return once the connections are closed. */
 const CLOSE_HANDLER_GRACE_MS = 2000;
@@ -58,6 +67,9 @@ export class GrpcServer {
     opts: GrpcServerOptions,
   ): Promise<GrpcServer> {
     const calls = new CallSet();
+    const budgets = new ConnectionBudgets(
+      Math.max(opts.maxConnectionMessageBytes ?? DEFAULT_CONNECTION_MESSAGE_BYTES, opts.maxMessageBytes),
+    );
     const http2 = await Http2Server.listen(
       {
         host: opts.host,
@@ -67,7 +79,7 @@ export class GrpcServer {
         limits: opts.limits,
         log: opts.log,
       },
-      (stream) => onStream(stream, routes, { opts, calls }),
+      (stream) => onStream(stream, routes, { opts, calls, budgets }),
     );
     return new GrpcServer(http2, calls, opts.log);
   }
@@ -112,7 +124,7 @@ export class GrpcServer {
 function onStream(
   stream: Http2ServerStream,
   routes: ReadonlyMap<string, GrpcHandler>,
-  { opts, calls }: { opts: GrpcServerOptions; calls: CallSet },
+  { opts, calls, budgets }: { opts: GrpcServerOptions; calls: CallSet; budgets: ConnectionBudgets },
 ): void {
   const headers = stream.headers;
   if (headerValue(headers, ":method") !== "POST") {
@@ -142,13 +154,44 @@ function onStream(
     requestEncoding: (headerValue(headers, "grpc-encoding") ?? "identity").trim().toLowerCase(),
     timeoutMs,
     bodyOffset: opts.bodyOffset,
+    budget: budgets.enter(stream.connectionId),
     toStatus: opts.toStatus,
   };
   const ac = new AbortController();
   calls.add(ac);
   serveCall(stream, handler, { ac, settings })
     .catch((err) => opts.log.debug("call failed", { path, err }))
-    .finally(() => calls.delete(ac));
+    .finally(() => {
+      calls.delete(ac);
+      budgets.leave(stream.connectionId);
+    });
+}
+
+/** One {@link MessageBudget} per connection with calls in progress. */
+class ConnectionBudgets {
+  readonly #capacity: number;
+  readonly #byConnection = new Map<number, { budget: MessageBudget; calls: number }>();
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  /** The budget of `connection`, for one more call. */
+  enter(connection: number): MessageBudget {
+    let entry = this.#byConnection.get(connection);
+    if (entry === undefined) {
+      entry = { budget: new MessageBudget(this.#capacity), calls: 0 };
+      this.#byConnection.set(connection, entry);
+    }
+    entry.calls++;
+    return entry.budget;
+  }
+
+  /** A call of `connection` ended. */
+  leave(connection: number): void {
+    const entry = this.#byConnection.get(connection);
+    if (entry !== undefined && --entry.calls === 0) this.#byConnection.delete(connection);
+  }
 }
 
 /** `application/grpc`, alone or with a subtype (`+proto`) or parameters (`;charset=…`). */
