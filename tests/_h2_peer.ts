@@ -36,6 +36,8 @@ export interface PeerOptions {
   ackPings?: boolean;
   /** Read the socket (default true); false: a peer that never reads until `startReading()`. */
   read?: boolean;
+  /** Keep DATA payloads in `frames` (default false: only their lengths are counted). */
+  keepData?: boolean;
 }
 
 /** How a write ended: written, the connection broke, or the server stopped reading for `stallMs`. */
@@ -48,6 +50,7 @@ export class H2Peer implements AsyncDisposable {
   readonly #conn: Deno.Conn;
   readonly #ackSettings: boolean;
   readonly #ackPings: boolean;
+  readonly #keepData: boolean;
   #writing: Promise<unknown> = Promise.resolve();
   #reader: Promise<void> | null = null;
   #pending = new Uint8Array(0);
@@ -70,6 +73,7 @@ export class H2Peer implements AsyncDisposable {
     this.#conn = conn;
     this.#ackSettings = opts.ackSettings ?? (opts.preface ?? true);
     this.#ackPings = opts.ackPings ?? false;
+    this.#keepData = opts.keepData ?? false;
   }
 
   /** Connects; sends the preface and our SETTINGS unless told not to; starts reading unless told not to. */
@@ -233,7 +237,7 @@ export class H2Peer implements AsyncDisposable {
         flags: buf[4],
         streamId: view.getUint32(5) & 0x7fffffff,
         length,
-        payload: buf[3] === FRAME.DATA ? new Uint8Array(0) : buf.slice(9, 9 + length),
+        payload: buf[3] === FRAME.DATA && !this.#keepData ? new Uint8Array(0) : buf.slice(9, 9 + length),
       };
       this.#record(f);
       buf = buf.subarray(9 + length);

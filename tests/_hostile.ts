@@ -28,7 +28,7 @@ import {
 } from "../src/flight/messages.ts";
 import { encodeEventsTicket } from "../src/flight/ticket.ts";
 import type { Daemon } from "./_daemon.ts";
-import type { TestFlightClient } from "./_flight_client.ts";
+import { type FlightChannel } from "../src/client/mod.ts";
 
 const utf8 = new TextEncoder();
 
@@ -270,14 +270,14 @@ export interface Snapshot {
 /** Watches one daemon: takes a baseline, then checks that nothing changed and that it still serves. */
 export class DaemonWatch {
   readonly #daemon: Daemon;
-  readonly #client: TestFlightClient;
+  readonly #client: FlightChannel;
   readonly #topics: string[];
   #exited = false;
   baseline: Snapshot | null = null;
   /** Checks passed so far. */
   checks = 0;
 
-  constructor(daemon: Daemon, client: TestFlightClient, topics: string[]) {
+  constructor(daemon: Daemon, client: FlightChannel, topics: string[]) {
     this.#daemon = daemon;
     this.#client = client;
     this.#topics = topics;
@@ -285,12 +285,12 @@ export class DaemonWatch {
   }
 
   async snapshot(): Promise<Snapshot> {
-    const infos = await this.#client.serverStream("ListFlights", new Uint8Array(0));
+    const infos = await this.#client.serverStream("ListFlights", new Uint8Array(0)).all();
     const sequences = infos.map((b) => decodeFlightInfo(b).descriptor!.path[0]).sort();
     const reads: Record<string, string> = {};
     for (const topic of this.#topics) {
       reads[topic] = await sha256(
-        await this.#client.serverStream("DoGet", encodeBytesMessage(utf8.encode(topic))),
+        await this.#client.serverStream("DoGet", encodeBytesMessage(utf8.encode(topic))).all(),
       );
     }
     const events = await this.events(0);
@@ -307,7 +307,7 @@ export class DaemonWatch {
     afterId: number,
   ): Promise<{ id: number; kind: string; sequence: string; topic: string | null }[]> {
     const ticket = encodeBytesMessage(encodeEventsTicket({ afterId, follow: false, kinds: null }));
-    const batches = decodeStream(await this.#client.serverStream("DoGet", ticket));
+    const batches = decodeStream(await this.#client.serverStream("DoGet", ticket).all());
     return batches.flatMap((b) =>
       b.toArray().map((r) => {
         const row = r.toJSON();

@@ -27,7 +27,8 @@ import {
   RecordBatch as RecordBatchHeader,
 } from "apache-arrow/ipc/metadata/message";
 import { encodeBytesMessage, encodeDescriptor, type FlightDescriptor } from "../src/flight/messages.ts";
-import { responsesOf, type RpcError, rpcError, type TestFlightClient } from "./_flight_client.ts";
+import { type FlightChannel } from "../src/client/mod.ts";
+import { type RpcError, rpcError } from "./_flight_client.ts";
 import {
   action,
   batchMessage,
@@ -99,7 +100,7 @@ export interface Case {
 
 /** What the cases need from the test: the client, and what it created on purpose. */
 export interface Setup {
-  client: TestFlightClient;
+  client: FlightChannel;
   port: number;
   /** Deadline of the raw HTTP/2 calls. */
   deadlineMs: number;
@@ -112,9 +113,11 @@ export interface Setup {
 /** The hostile requests, in order (each after the setup, none changing anything). */
 export function hostileCases(s: Setup): Case[] {
   const { client } = s;
-  const act = (type: string, body: unknown) => rpcError(client.serverStream("DoAction", action(type, body)));
-  const put = (messages: Uint8Array[]) => rpcError(client.bidi("DoPut", messages));
-  const get = (ticket: Uint8Array) => rpcError(client.serverStream("DoGet", encodeBytesMessage(ticket)));
+  const act = (type: string, body: unknown) =>
+    rpcError(client.serverStream("DoAction", action(type, body)).all());
+  const put = (messages: Uint8Array[]) => rpcError(client.exchange("DoPut", messages));
+  const get = (ticket: Uint8Array) =>
+    rpcError(client.serverStream("DoGet", encodeBytesMessage(ticket)).all());
   const info = (d: FlightDescriptor) => rpcError(client.unary("GetFlightInfo", encodeDescriptor(d)));
   const cmd = (json: string): FlightDescriptor => ({ type: "cmd", cmd: bytes(json), path: [] });
   const path = (...p: string[]): FlightDescriptor => ({ type: "path", cmd: new Uint8Array(0), path: p });
@@ -545,8 +548,8 @@ export function hostileCases(s: Setup): Case[] {
       },
     ),
     c("put: client cancels mid-stream", status.CANCELLED, /Cancelled on client/, async () => {
-      const call = client.openBidi("DoPut");
-      const done = rpcError(responsesOf(call));
+      const call = client.bidi("DoPut");
+      const done = rpcError(call.responses.all());
       call.write(head);
       call.write(batchMessage(GOOD));
       await new Promise((r) => setTimeout(r, 200));
@@ -673,28 +676,33 @@ export function hostileCases(s: Setup): Case[] {
       "list: criteria",
       IA,
       /criteria "x"/,
-      () => rpcError(client.serverStream("ListFlights", encodeBytesMessage(bytes("x")))),
+      () => rpcError(client.serverStream("ListFlights", encodeBytesMessage(bytes("x"))).all()),
     ),
     c(
       "list: non-UTF-8 criteria",
       IA,
       /not valid UTF-8/,
-      () => rpcError(client.serverStream("ListFlights", encodeBytesMessage(Uint8Array.of(0xff)))),
+      () => rpcError(client.serverStream("ListFlights", encodeBytesMessage(Uint8Array.of(0xff))).all()),
     ),
     c(
       "list: garbage protobuf",
       IA,
       /Malformed protobuf/,
-      () => rpcError(client.serverStream("ListFlights", Uint8Array.of(0x0a, 0x7f, 0x01))),
+      () => rpcError(client.serverStream("ListFlights", Uint8Array.of(0x0a, 0x7f, 0x01)).all()),
     ),
     // Unimplemented
     c(
       "Handshake",
       status.UNIMPLEMENTED,
       /Handshake/,
-      () => rpcError(client.bidi("Handshake", [new Uint8Array(0)])),
+      () => rpcError(client.exchange("Handshake", [new Uint8Array(0)])),
     ),
-    c("DoExchange", status.UNIMPLEMENTED, /DoExchange/, () => rpcError(client.bidi("DoExchange", [head]))),
+    c(
+      "DoExchange",
+      status.UNIMPLEMENTED,
+      /DoExchange/,
+      () => rpcError(client.exchange("DoExchange", [head])),
+    ),
     c(
       "PollFlightInfo",
       status.UNIMPLEMENTED,
@@ -711,7 +719,7 @@ export function hostileCases(s: Setup): Case[] {
       "ListActions",
       status.UNIMPLEMENTED,
       /ListActions/,
-      () => rpcError(client.serverStream("ListActions", new Uint8Array(0))),
+      () => rpcError(client.serverStream("ListActions", new Uint8Array(0)).all()),
     ),
     c(
       "unknown method",

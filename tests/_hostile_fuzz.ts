@@ -21,7 +21,8 @@ import {
 import { encodeSchemaMessage } from "../src/arrow/ipc.ts";
 import { decodeBytesMessage, encodeAction } from "../src/flight/messages.ts";
 import { mutateBytes, mutateJson, type Prng, runFuzz } from "../src/_test_fuzz.ts";
-import { type RpcError, type TestFlightClient } from "./_flight_client.ts";
+import { type FlightChannel } from "../src/client/mod.ts";
+import { type RpcError } from "./_flight_client.ts";
 import { batchParts, flightData, putDescriptor } from "./_hostile.ts";
 
 const SEED = 0x5eed_e2e0;
@@ -62,11 +63,11 @@ function check(outcome: { code: status; details: string }, what: string, alive: 
   return status[outcome.code];
 }
 
-async function createdKey(client: TestFlightClient, type: string, body: object): Promise<string> {
+async function createdKey(client: FlightChannel, type: string, body: object): Promise<string> {
   const [result] = await client.serverStream(
     "DoAction",
     encodeAction({ type, body: utf8.encode(JSON.stringify(body)) }),
-  );
+  ).all();
   return JSON.parse(new TextDecoder().decode(decodeBytesMessage(result))).response.key;
 }
 
@@ -90,7 +91,7 @@ function batch(rows: number, base: number): RecordBatch {
  * a new topic each time one gets locked) are created on purpose.
  */
 export async function runHostileFuzz(
-  opts: { client: TestFlightClient; daemonAlive: () => boolean; sequenceKey: string },
+  opts: { client: FlightChannel; daemonAlive: () => boolean; sequenceKey: string },
 ): Promise<HostileFuzzReport> {
   const { client } = opts;
   const fz = await createdKey(client, "sequence_create", { name: "fz", user_metadata: { fuzz: true } });
@@ -128,7 +129,7 @@ export async function runHostileFuzz(
       const [type, body] = rng.pick(actionSeeds);
       const req = encodeAction({ type, body: mutateJson(rng, JSON.stringify(body)) });
       return check(
-        await code(client.serverStream("DoAction", req)),
+        await code(client.serverStream("DoAction", req).all()),
         `action ${i} (${type})`,
         opts.daemonAlive,
       );
@@ -165,7 +166,7 @@ export async function runHostileFuzz(
         }
         messages.push(flightData(parts));
       }
-      const outcome = check(await code(client.bidi("DoPut", messages)), `upload ${i}`, opts.daemonAlive);
+      const outcome = check(await code(client.exchange("DoPut", messages)), `upload ${i}`, opts.daemonAlive);
       if (outcome === "OK") await freshTopic(); // that topic is locked now
       return outcome;
     },

@@ -8,7 +8,8 @@ import { status } from "@grpc/grpc-js";
 import type { Schema } from "apache-arrow";
 import { pythonClient } from "./_commands.ts";
 import { type Daemon, startDaemon } from "./_daemon.ts";
-import { type LiveStream, rpcError, TestFlightClient } from "./_flight_client.ts";
+import { type FlightChannel, type ResponseStream } from "../src/client/mod.ts";
+import { channelTo, rpcError } from "./_flight_client.ts";
 import { freshDatabase } from "./_postgres.ts";
 import { decodeEncapsulatedSchema, decodeIpcHeader, decodeRecordBatch } from "../src/arrow/ipc.ts";
 import { decodeFlightData } from "../src/flight/flight_data.ts";
@@ -86,24 +87,24 @@ class EventReader {
 }
 
 /** Every event a non-following subscription streams. */
-async function readAll(client: TestFlightClient, body: Record<string, unknown>): Promise<StreamedEvent[]> {
+async function readAll(client: FlightChannel, body: Record<string, unknown>): Promise<StreamedEvent[]> {
   const reader = new EventReader();
   const messages = await client.serverStream(
     "DoGet",
     encodeBytesMessage(eventsTicket({ ...body, follow: false })),
-  );
+  ).all();
   const events = messages.flatMap((m) => reader.read(m));
   assert.ok(reader.sawSchema, "the schema is sent even when there is no event");
   return events;
 }
 
-async function lastId(client: TestFlightClient): Promise<number> {
+async function lastId(client: FlightChannel): Promise<number> {
   return (await readAll(client, {})).at(-1)?.id ?? 0;
 }
 
 /** Reads a live stream until `count` events came (or fails after `timeoutMs`). */
 async function readEvents(
-  stream: LiveStream,
+  stream: ResponseStream,
   reader: EventReader,
   count: number,
   timeoutMs = 10_000,
@@ -119,10 +120,10 @@ async function readEvents(
 }
 
 /** Opens a following subscription and waits for its schema (the subscription is then in place). */
-async function subscribe(client: TestFlightClient, body: Record<string, unknown>) {
-  const stream = client.openServerStream("DoGet", encodeBytesMessage(eventsTicket(body)));
+async function subscribe(client: FlightChannel, body: Record<string, unknown>) {
+  const stream = client.serverStream("DoGet", encodeBytesMessage(eventsTicket(body)));
   const reader = new EventReader();
-  const first = await stream.next();
+  const first = await stream.next(10_000);
   assert.ok(first);
   assert.deepEqual(reader.read(first), []);
   return { stream, reader };
@@ -158,7 +159,7 @@ for (const config of CONFIGS) {
     const tag = `ev${Math.random().toString(36).slice(2, 8)}`;
 
     await t.step("every lifecycle change is streamed once, in id order, with consecutive ids", async () => {
-      using client = new TestFlightClient(daemon.port);
+      using client = channelTo(daemon.port);
       const before = await lastId(client);
       const [a, b, c] = [`${tag}_a`, `${tag}_b`, `${tag}_c`];
       const started = Date.now();
@@ -218,7 +219,7 @@ for (const config of CONFIGS) {
     });
 
     await t.step("GetFlightInfo with the events command leads to the same stream", async () => {
-      using client = new TestFlightClient(daemon.port);
+      using client = channelTo(daemon.port);
       const cmd = new TextEncoder().encode(JSON.stringify({ events: { after_id: 2, follow: false } }));
       const info = decodeFlightInfo(
         await client.unary("GetFlightInfo", encodeDescriptor({ type: "cmd", cmd, path: [] })),
@@ -228,7 +229,7 @@ for (const config of CONFIGS) {
       const ticket = info.endpoints[0].ticket;
       assert.equal(ticket[0], 0xff);
       const reader = new EventReader();
-      const events = (await client.serverStream("DoGet", encodeBytesMessage(ticket))).flatMap((m) =>
+      const events = (await client.serverStream("DoGet", encodeBytesMessage(ticket)).all()).flatMap((m) =>
         reader.read(m)
       );
       assert.deepEqual(events, (await readAll(client, {})).slice(2));
@@ -237,7 +238,7 @@ for (const config of CONFIGS) {
     await t.step(
       "a client that resumes after the last id it saw misses nothing and sees nothing twice",
       async () => {
-        using client = new TestFlightClient(daemon.port);
+        using client = channelTo(daemon.port);
         const base = await lastId(client);
         const [d, e] = [`${tag}_d`, `${tag}_e`];
         const { stream, reader } = await subscribe(client, { after_id: base });
@@ -259,11 +260,11 @@ for (const config of CONFIGS) {
     );
 
     await t.step("a live subscriber receives a change as it commits, and nothing while idle", async () => {
-      using client = new TestFlightClient(daemon.port);
+      using client = channelTo(daemon.port);
       const base = await lastId(client);
       const live = `${tag}_live`;
       const { stream, reader } = await subscribe(client, { after_id: base, kinds: ["sequence.created"] });
-      await assert.rejects(stream.next(2500), /no response within 2500 ms/, "idle: no (empty) batch");
+      await assert.rejects(stream.next(2500), /No response within 2500 ms/, "idle: no (empty) batch");
       await ops(daemon, `create:${live}`, `topic:${live}/t`, `create:${live}_2`);
       const committed = performance.now();
       const events = await readEvents(stream, reader, 2, 5000);
@@ -279,10 +280,10 @@ for (const config of CONFIGS) {
     });
 
     await t.step("bad tickets and commands are INVALID_ARGUMENT and the daemon keeps serving", async () => {
-      using client = new TestFlightClient(daemon.port);
+      using client = channelTo(daemon.port);
       const newest = await lastId(client);
       const doGet = (ticket: Uint8Array) =>
-        rpcError(client.serverStream("DoGet", encodeBytesMessage(ticket)));
+        rpcError(client.serverStream("DoGet", encodeBytesMessage(ticket)).all());
       const cases: [Uint8Array, RegExp][] = [
         [eventsTicket({ after_id: -1 }), /field "events.after_id" must be an integer from 0/],
         [eventsTicket({ after_id: "x" }), /field "events.after_id" must be an integer from 0 .*, not "x"/],
@@ -375,9 +376,9 @@ Deno.test("events: a daemon prunes events past --event-retention-ms; resuming be
   {
     // Closed before the daemon stops (as every test here does): a client connection that receives the
     // server's GOAWAY right after a call can crash Deno's HTTP/2 client (an nghttp2 assertion).
-    using client = new TestFlightClient(daemon.port);
+    using client = channelTo(daemon.port);
     for (const name of ["old_1", "old_2", "old_3"]) {
-      await client.serverStream("DoAction", action("sequence_create", { name, user_metadata: {} }));
+      await client.serverStream("DoAction", action("sequence_create", { name, user_metadata: {} })).all();
     }
     const deadline = Date.now() + 20_000;
     while ((await readAll(client, {})).length > 0) {
@@ -385,7 +386,7 @@ Deno.test("events: a daemon prunes events past --event-retention-ms; resuming be
       await new Promise((r) => setTimeout(r, 100));
     }
     const refused = await rpcError(
-      client.serverStream("DoGet", encodeBytesMessage(eventsTicket({ after_id: 1 }))),
+      client.serverStream("DoGet", encodeBytesMessage(eventsTicket({ after_id: 1 }))).all(),
     );
     assert.equal(refused.code, status.FAILED_PRECONDITION, refused.details);
     assert.match(
@@ -393,7 +394,8 @@ Deno.test("events: a daemon prunes events past --event-retention-ms; resuming be
       /after id 1: events up to id 3 are past the event retention and were pruned/,
     );
     assert.deepEqual(await readAll(client, { after_id: 3 }), [], "from where the log starts: nothing lost");
-    await client.serverStream("DoAction", action("sequence_create", { name: "new", user_metadata: {} }));
+    await client.serverStream("DoAction", action("sequence_create", { name: "new", user_metadata: {} }))
+      .all();
     assert.deepEqual((await readAll(client, {})).map((e) => [e.id, e.sequence]), [[4, "new"]]);
   }
   const pruneLogs = daemon.logs.filter((l) => l.msg === "pruned history past its retention");

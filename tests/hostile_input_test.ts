@@ -14,7 +14,8 @@ import { decodeIpcHeader, encodeSchemaMessage } from "../src/arrow/ipc.ts";
 import { decodeBytesMessage, encodeAction, encodeBytesMessage } from "../src/flight/messages.ts";
 import { startDaemon } from "./_daemon.ts";
 import { pythonClient } from "./_commands.ts";
-import { rpcError, TestFlightClient } from "./_flight_client.ts";
+import { type FlightChannel } from "../src/client/mod.ts";
+import { channelTo, rpcError } from "./_flight_client.ts";
 import {
   batchMessage,
   DaemonWatch,
@@ -56,21 +57,21 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 
 /** The one Result of a DoAction, parsed. */
 async function act(
-  client: TestFlightClient,
+  client: FlightChannel,
   type: string,
   body: unknown,
 ): Promise<{ response?: { key?: string } }> {
   const [result] = await client.serverStream(
     "DoAction",
     encodeAction({ type, body: bytes(JSON.stringify(body)) }),
-  );
+  ).all();
   return JSON.parse(new TextDecoder().decode(decodeBytesMessage(result)));
 }
 
 Deno.test("hostile input: precise client errors, the daemon serving, the stored data unchanged", async (t) => {
   const started = performance.now();
   await using daemon = await startDaemon({ args: DAEMON_ARGS });
-  using client = new TestFlightClient(daemon.port, { deadlineMs: DEADLINE_MS });
+  using client = channelTo(daemon.port, { deadlineMs: DEADLINE_MS });
   const kept = await pythonClient("crash_ops.py", daemon.url, "keep") as { digest: string };
 
   // On purpose: an unfinished sequence whose metadata is exactly at the limit, with an unlocked topic
@@ -95,7 +96,7 @@ Deno.test("hostile input: precise client errors, the daemon serving, the stored 
     nullable: await topic("target/nullable"),
     locked: await topic(lockedTopic),
   };
-  await client.bidi("DoPut", [
+  await client.exchange("DoPut", [
     schemaMessage(SIMPLE, putDescriptor(lockedTopic, keys.locked)),
     batchMessage(GOOD),
   ]);
@@ -103,7 +104,7 @@ Deno.test("hostile input: precise client errors, the daemon serving, the stored 
   const primes = [["target/imu", SIMPLE, keys.imu], ["target/nullable", NULLABLE, keys.nullable]] as const;
   for (const [name, schema, key] of primes) {
     const err = await rpcError(
-      client.bidi("DoPut", [schemaMessage(schema, putDescriptor(name, key)), garbage]),
+      client.exchange("DoPut", [schemaMessage(schema, putDescriptor(name, key)), garbage]),
     );
     assert.equal(err.code, status.INVALID_ARGUMENT, err.details);
   }
@@ -111,7 +112,7 @@ Deno.test("hostile input: precise client errors, the daemon serving, the stored 
   const baseline = await watch.takeBaseline();
   assert.deepEqual(baseline.sequences, ["keep", "target"]);
   assert.equal(
-    decodeStream(await client.serverStream("DoGet", encodeBytesMessage(bytes("keep/imu")))).length > 0,
+    decodeStream(await client.serverStream("DoGet", encodeBytesMessage(bytes("keep/imu"))).all()).length > 0,
     true,
   );
 
@@ -120,7 +121,7 @@ Deno.test("hostile input: precise client errors, the daemon serving, the stored 
     const deadline = Date.now() + 5000;
     for (;;) {
       const err = await rpcError(
-        client.bidi("DoPut", [schemaMessage(SIMPLE, putDescriptor("target/imu", keys.imu)), garbage]),
+        client.exchange("DoPut", [schemaMessage(SIMPLE, putDescriptor("target/imu", keys.imu)), garbage]),
       );
       if (err.code === status.INVALID_ARGUMENT) return;
       assert.ok(Date.now() < deadline && /already being uploaded/.test(err.details), err.details);
@@ -160,10 +161,12 @@ Deno.test("hostile input: precise client errors, the daemon serving, the stored 
   await t.step("a client may have at most --max-conn-streams calls open", async () => {
     // A well-behaved client (grpc-js) waits for a free stream: the extra call completes once one ends.
     const ticket = encodeBytesMessage(new Uint8Array([0xff, ...bytes(`{"events": {"follow": true}}`)]));
-    const open = Array.from({ length: LIMITS.streams }, () => client.openServerStream("DoGet", ticket));
-    for (const stream of open) assert.ok((await stream.next()) !== null, "the schema message");
+    const open = Array.from({ length: LIMITS.streams }, () => client.serverStream("DoGet", ticket));
+    for (const stream of open) assert.ok((await stream.next(10_000)) !== null, "the schema message");
     let extra = false;
-    const listing = client.serverStream("ListFlights", new Uint8Array(0)).then((r) => (extra = true, r));
+    const listing = client.serverStream("ListFlights", new Uint8Array(0)).all().then((
+      r,
+    ) => (extra = true, r));
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(extra, false, "the extra call waits for a free stream");
     open[0].cancel();

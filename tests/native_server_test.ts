@@ -16,7 +16,7 @@ import { NativeFlightServer } from "../src/flight/native_server.ts";
 import type { FlightHandlers } from "../src/flight/server.ts";
 import type { ResponseMessage } from "../src/flight/service_def.ts";
 import { HpackDecoder } from "../src/transport/http2/hpack/mod.ts";
-import { rpcError, TestFlightClient } from "./_flight_client.ts";
+import { channelTo, rpcError } from "./_flight_client.ts";
 import { dataFrame, FRAME, grpcMessage, grpcRequestBlock, headersFrame } from "./_h2_frames.ts";
 import { H2Peer } from "./_h2_peer.ts";
 import { flightData } from "./_hostile.ts";
@@ -81,7 +81,7 @@ Deno.test("NativeFlightServer: each call's context holds its peer and credential
   );
   try {
     {
-      using client = new TestFlightClient(server.port, {
+      using client = channelTo(server.port, {
         deadlineMs: 10_000,
         metadata: { authorization: "Bearer abc", "mosaico-api-key-token": "tok" },
       });
@@ -91,15 +91,15 @@ Deno.test("NativeFlightServer: each call's context holds its peer and credential
         { ...ctx, peer: "" },
         { peer: "", authorization: "Bearer abc", apiKeyToken: "tok", aborted: [false, false] },
       );
-      const notFound = await rpcError(client.serverStream("ListFlights", new Uint8Array(0)));
+      const notFound = await rpcError(client.serverStream("ListFlights", new Uint8Array(0)).all());
       assert.deepEqual(notFound, { code: status.NOT_FOUND, details: 'Cannot find "caffè ☕" (50% sure)' });
-      const bug = await rpcError(client.serverStream("DoAction", new Uint8Array(0)));
+      const bug = await rpcError(client.serverStream("DoAction", new Uint8Array(0)).all());
       assert.deepEqual(bug, { code: status.INTERNAL, details: "Internal error" });
-      const unimplemented = await rpcError(client.bidi("DoExchange", []));
+      const unimplemented = await rpcError(client.exchange("DoExchange", []));
       assert.equal(unimplemented.code, status.UNIMPLEMENTED);
     }
     {
-      using anonymous = new TestFlightClient(server.port, { deadlineMs: 10_000 });
+      using anonymous = channelTo(server.port, { deadlineMs: 10_000 });
       const ctx = JSON.parse(text.decode(await anonymous.unary("GetFlightInfo", new Uint8Array(0))));
       assert.equal(ctx.authorization, null);
       assert.equal(ctx.apiKeyToken, null);
@@ -140,8 +140,8 @@ Deno.test("NativeFlightServer: pre-framed answers go out as they are; uploads ar
     log,
   );
   try {
-    using client = new TestFlightClient(server.port, { deadlineMs: 10_000 });
-    const got = await client.serverStream("DoGet", encodeBytesMessage(utf8.encode("any")));
+    using client = channelTo(server.port, { deadlineMs: 10_000 });
+    const got = await client.serverStream("DoGet", encodeBytesMessage(utf8.encode("any"))).all();
     assert.deepEqual(
       got.map((m) => new Uint8Array(m)),
       framed.map((f) => new Uint8Array(f.framed.subarray(5))),
@@ -150,7 +150,7 @@ Deno.test("NativeFlightServer: pre-framed answers go out as they are; uploads ar
     const uploads = headers.map((n, i) =>
       flightData({ header: new Uint8Array(n).fill(9), body: new Uint8Array(4096 + i).fill(i) })
     );
-    const [answer] = await client.bidi("DoPut", uploads);
+    const [answer] = await client.exchange("DoPut", uploads);
     assert.deepEqual(JSON.parse(text.decode(answer)), headers.map((_, i) => [4096 + i, 0]));
     assert.ok(framed[0] instanceof FramedMessage);
   } finally {

@@ -24,7 +24,8 @@ import {
 } from "../src/flight/messages.ts";
 import { pythonClient } from "./_commands.ts";
 import { type Daemon, startDaemon } from "./_daemon.ts";
-import { responsesOf, rpcError, TestFlightClient } from "./_flight_client.ts";
+import { type FlightChannel } from "../src/client/mod.ts";
+import { channelTo, rpcError } from "./_flight_client.ts";
 import {
   batchMessage,
   decodeStream,
@@ -44,19 +45,19 @@ const INTEROP_DIR = fileURLToPath(new URL("./interop/", import.meta.url));
 
 /** The one Result of a DoAction, parsed. */
 async function act(
-  client: TestFlightClient,
+  client: FlightChannel,
   type: string,
   body: unknown,
 ): Promise<{ response?: { key?: string } }> {
   const [result] = await client.serverStream(
     "DoAction",
     encodeAction({ type, body: utf8.encode(JSON.stringify(body)) }),
-  );
+  ).all();
   return JSON.parse(new TextDecoder().decode(decodeBytesMessage(result)));
 }
 
 /** A sequence with one topic, ready for an upload: their names and keys. */
-async function newTopic(client: TestFlightClient, name: string) {
+async function newTopic(client: FlightChannel, name: string) {
   const sequenceKey = (await act(client, "sequence_create", { name, user_metadata: {} })).response!.key!;
   const topic = `${name}/imu`;
   const topicKey = (await act(client, "topic_create", {
@@ -137,8 +138,8 @@ Deno.test("native transport: --transport takes grpc-js or native (default native
 Deno.test("native transport: the grpc-js client uploads, reads back, lists, gets FlightInfo; errors keep their codes", async () => {
   await using daemon = await startDaemon({ args: NATIVE });
   assert.equal(daemon.logs.find((l) => l.msg === "listening")?.transport, "native");
-  using client = new TestFlightClient(daemon.port, { deadlineMs: 30_000 });
-  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)), []);
+  using client = channelTo(daemon.port, { deadlineMs: 30_000 });
+  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)).all(), []);
 
   const t = await newTopic(client, "native_e2e");
   // Small batches and one of several MiB (many DATA frames, messages cut across them).
@@ -148,7 +149,7 @@ Deno.test("native transport: the grpc-js client uploads, reads back, lists, gets
     Array.from({ length: rows }, (_, i) => i / 3),
     Array.from({ length: rows }, (_, i) => `row ${i}`),
   ]);
-  const answers = await client.bidi("DoPut", [
+  const answers = await client.exchange("DoPut", [
     schemaMessage(SIMPLE, putDescriptor(t.topic, t.topicKey)),
     batchMessage(GOOD),
     batchMessage(big),
@@ -156,7 +157,9 @@ Deno.test("native transport: the grpc-js client uploads, reads back, lists, gets
   assert.ok(Array.isArray(answers));
   await act(client, "sequence_finalize", { name: t.sequence, key: t.sequenceKey });
 
-  const batches = decodeStream(await client.serverStream("DoGet", encodeBytesMessage(utf8.encode(t.topic))));
+  const batches = decodeStream(
+    await client.serverStream("DoGet", encodeBytesMessage(utf8.encode(t.topic))).all(),
+  );
   const read = batches.flatMap((b) => b.toArray().map((r) => r.toJSON()));
   assert.equal(read.length, 3 + rows);
   assert.deepEqual(read[0], { timestamp_ns: 1n, v: 0.5, s: "a" });
@@ -166,7 +169,7 @@ Deno.test("native transport: the grpc-js client uploads, reads back, lists, gets
     s: `row ${rows - 1}`,
   });
 
-  const listed = await client.serverStream("ListFlights", new Uint8Array(0));
+  const listed = await client.serverStream("ListFlights", new Uint8Array(0)).all();
   assert.deepEqual(listed.map((b) => decodeFlightInfo(b).descriptor!.path), [[t.sequence]]);
   const info = decodeFlightInfo(
     await client.unary(
@@ -176,12 +179,14 @@ Deno.test("native transport: the grpc-js client uploads, reads back, lists, gets
   );
   assert.equal(info.endpoints.length, 1);
 
-  const malformed = await rpcError(client.serverStream("ListFlights", Uint8Array.of(0x0a, 0x7f, 0x01)));
+  const malformed = await rpcError(client.serverStream("ListFlights", Uint8Array.of(0x0a, 0x7f, 0x01)).all());
   assert.equal(malformed.code, status.INVALID_ARGUMENT);
   assert.match(malformed.details, /Malformed protobuf/);
-  const unimplemented = await rpcError(client.bidi("DoExchange", []));
+  const unimplemented = await rpcError(client.exchange("DoExchange", []));
   assert.equal(unimplemented.code, status.UNIMPLEMENTED);
-  const missing = await rpcError(client.serverStream("DoGet", encodeBytesMessage(utf8.encode("nope/imu"))));
+  const missing = await rpcError(
+    client.serverStream("DoGet", encodeBytesMessage(utf8.encode("nope/imu"))).all(),
+  );
   assert.equal(missing.code, status.NOT_FOUND);
   assert.match(missing.details, /nope/);
   assert.ok(!daemon.logs.some((l) => l.level === "error"), "client mistakes are not logged as errors");
@@ -238,7 +243,7 @@ Deno.test("native transport: requests that are not gRPC, or break its rules, get
 
 Deno.test("native transport: an upload cut inside a message is INVALID_ARGUMENT and commits nothing; limits hold", async () => {
   await using daemon = await startDaemon({ args: [...NATIVE, "--max-message-bytes", String(17 * MiB)] });
-  using client = new TestFlightClient(daemon.port, { deadlineMs: 30_000 });
+  using client = channelTo(daemon.port, { deadlineMs: 30_000 });
   const t = await newTopic(client, "native_cut");
   const head = schemaMessage(SIMPLE, putDescriptor(t.topic, t.topicKey));
   const batch = grpcFrame(batchMessage(GOOD));
@@ -253,8 +258,10 @@ Deno.test("native transport: an upload cut inside a message is INVALID_ARGUMENT 
   assert.match(prefix.details, /\(2 of the 5 prefix bytes\)/);
   // The cancelled uploads committed nothing and released the topic: a whole upload works.
   await waitUploadable(client, t.topic, t.topicKey);
-  await client.bidi("DoPut", [head, batchMessage(GOOD)]);
-  const read = decodeStream(await client.serverStream("DoGet", encodeBytesMessage(utf8.encode(t.topic))));
+  await client.exchange("DoPut", [head, batchMessage(GOOD)]);
+  const read = decodeStream(
+    await client.serverStream("DoGet", encodeBytesMessage(utf8.encode(t.topic))).all(),
+  );
   assert.equal(read.reduce((n, b) => n + b.numRows, 0), GOOD.numRows);
 
   // Over the message limit: refused on the length prefix.
@@ -262,7 +269,7 @@ Deno.test("native transport: an upload cut inside a message is INVALID_ARGUMENT 
     client.serverStream(
       "DoAction",
       encodeAction({ type: "layer_list", body: new Uint8Array(18 * MiB).fill(0x20) }),
-    ),
+    ).all(),
   );
   assert.equal(over.code, status.RESOURCE_EXHAUSTED);
   assert.match(over.details, /larger than max/);
@@ -270,12 +277,12 @@ Deno.test("native transport: an upload cut inside a message is INVALID_ARGUMENT 
 });
 
 /** Waits until a new upload to the topic is no longer refused as "already being uploaded". */
-async function waitUploadable(client: TestFlightClient, topic: string, key: string): Promise<void> {
+async function waitUploadable(client: FlightChannel, topic: string, key: string): Promise<void> {
   const garbage = flightData({ header: new Uint8Array(16) });
   const deadline = Date.now() + 5000;
   for (;;) {
     const err = await rpcError(
-      client.bidi("DoPut", [schemaMessage(SIMPLE, putDescriptor(topic, key)), garbage]),
+      client.exchange("DoPut", [schemaMessage(SIMPLE, putDescriptor(topic, key)), garbage]),
     );
     if (err.code === status.INVALID_ARGUMENT) return;
     assert.ok(Date.now() < deadline && /already being uploaded/.test(err.details), err.details);
@@ -285,10 +292,10 @@ async function waitUploadable(client: TestFlightClient, topic: string, key: stri
 
 Deno.test("native transport: a client's cancel and a server-side deadline end the handler", async () => {
   await using daemon = await startDaemon({ args: NATIVE });
-  using client = new TestFlightClient(daemon.port, { deadlineMs: 30_000 });
+  using client = channelTo(daemon.port, { deadlineMs: 30_000 });
   const t = await newTopic(client, "native_cancel");
-  const call = client.openBidi("DoPut");
-  const done = rpcError(responsesOf(call));
+  const call = client.bidi("DoPut");
+  const done = rpcError(call.responses.all());
   call.write(schemaMessage(SIMPLE, putDescriptor(t.topic, t.topicKey)));
   call.write(batchMessage(GOOD));
   await new Promise((r) => setTimeout(r, 200));
@@ -308,7 +315,10 @@ Deno.test("native transport: a client's cancel and a server-side deadline end th
   assert.equal(timedOut.details, "Deadline exceeded");
   assert.ok(ms >= 350 && ms < 5000, `ended after ${Math.round(ms)} ms`);
   assert.ok(timedOut.data.length > 0, "the schema message came before the deadline");
-  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)).then((r) => r.length), 1);
+  assert.deepEqual(
+    await client.serverStream("ListFlights", new Uint8Array(0)).all().then((r) => r.length),
+    1,
+  );
   assert.ok(!daemon.logs.some((l) => l.level === "error"));
 });
 

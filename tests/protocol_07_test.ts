@@ -31,7 +31,8 @@ import {
 import { silentLogger } from "../src/log.ts";
 import type { ApiKeyPermission } from "../src/model/api_keys.ts";
 import { startDaemon } from "./_daemon.ts";
-import { rpcError, TestFlightClient } from "./_flight_client.ts";
+import { type FlightChannel } from "../src/client/mod.ts";
+import { channelTo, rpcError } from "./_flight_client.ts";
 import { action, batchMessage, decodeStream, schemaMessage } from "./_hostile.ts";
 
 const utf8 = new TextEncoder();
@@ -41,8 +42,8 @@ const DECODE_LIMIT = 17 * 1024 * 1024; // the smallest --max-message-bytes
 const ULID_LOCATOR = /^run_07:[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** Every Result of an action, parsed: `{"action": name, "response": …}` → the responses. */
-async function results(client: TestFlightClient, name: string, body: unknown) {
-  const out = await client.serverStream("DoAction", action(name, body));
+async function results(client: FlightChannel, name: string, body: unknown) {
+  const out = await client.serverStream("DoAction", action(name, body)).all();
   return out.map((r) => {
     const parsed = JSON.parse(text.decode(decodeBytesMessage(r)));
     assert.equal(parsed.action, name);
@@ -51,7 +52,7 @@ async function results(client: TestFlightClient, name: string, body: unknown) {
 }
 
 /** The one Result of an action, parsed. */
-async function act(client: TestFlightClient, name: string, body: unknown) {
+async function act(client: FlightChannel, name: string, body: unknown) {
   const all = await results(client, name, body);
   assert.equal(all.length, 1, `${name}: one Result`);
   return all[0];
@@ -64,14 +65,14 @@ const cmd = (value: unknown) =>
     path: [],
   });
 
-async function info(client: TestFlightClient, command: unknown): Promise<FlightInfo> {
+async function info(client: FlightChannel, command: unknown): Promise<FlightInfo> {
   return decodeFlightInfo(await client.unary("GetFlightInfo", cmd(command)));
 }
 
 const manifest = (bytes: Uint8Array | undefined) => JSON.parse(text.decode(bytes));
 
 function put(
-  client: TestFlightClient,
+  client: FlightChannel,
   locator: string,
   uuid: string,
   schema: Schema,
@@ -82,11 +83,11 @@ function put(
     cmd: utf8.encode(JSON.stringify({ resource_locator: locator, topic_uuid: uuid })),
     path: [],
   };
-  return client.bidi("DoPut", [schemaMessage(schema, descriptor), ...batches.map(batchMessage)]);
+  return client.exchange("DoPut", [schemaMessage(schema, descriptor), ...batches.map(batchMessage)]);
 }
 
-async function doGet(client: TestFlightClient, ticket: Uint8Array) {
-  const responses = await client.serverStream("DoGet", encodeBytesMessage(ticket));
+async function doGet(client: FlightChannel, ticket: Uint8Array) {
+  const responses = await client.serverStream("DoGet", encodeBytesMessage(ticket)).all();
   const head = decodeIpcHeader(decodeFlightData(responses[0]).header);
   assert.equal(head.kind, "schema");
   const batches = decodeStream(responses);
@@ -150,7 +151,7 @@ Deno.test("protocol 0.7: info, sessions by locator, uploads at the reported size
       "1048576",
     ],
   });
-  using client = new TestFlightClient(daemon.port, { deadlineMs: 60_000 });
+  using client = channelTo(daemon.port, { deadlineMs: 60_000 });
   const probe = await act(client, "info", {});
   assert.deepEqual(probe.config, {
     grpc_max_decode_message_size: DECODE_LIMIT,
@@ -305,7 +306,7 @@ Deno.test("protocol 0.7: info, sessions by locator, uploads at the reported size
 });
 
 /** One finalized session holding `imu` (rows at `offsets`); returns the session. */
-async function upload(client: TestFlightClient, sequence: string, offsets: number[], topic = "imu") {
+async function upload(client: FlightChannel, sequence: string, offsets: number[], topic = "imu") {
   await act(client, "sequence_create", { locator: sequence, user_metadata: {} }).catch(() => null);
   const session = await act(client, "session_create", { locator: sequence });
   const created = await act(client, "topic_create", topicBody(`${sequence}/${topic}`, session.uuid));
@@ -316,7 +317,7 @@ async function upload(client: TestFlightClient, sequence: string, offsets: numbe
 
 Deno.test("protocol 0.7: each connection is answered in its dialect (0.4, 0.6 without info, 0.7, 0.1.0)", async () => {
   await using daemon = await startDaemon();
-  const connect = () => new TestFlightClient(daemon.port, { deadlineMs: 20_000 });
+  const connect = () => channelTo(daemon.port, { deadlineMs: 20_000 });
   using v04 = connect();
   assert.equal((await act(v04, "version", {})).version, (await act(v04, "info", {})).version);
   await act(v04, "version", {}); // back to 0.4: the last proof wins
@@ -376,7 +377,7 @@ const clusters = (list: unknown[]) =>
 
 Deno.test("protocol 0.7: topic_filter_clusterize and _intersect answer one Result per cluster", async () => {
   await using daemon = await startDaemon();
-  using client = new TestFlightClient(daemon.port, { deadlineMs: 20_000 });
+  using client = channelTo(daemon.port, { deadlineMs: 20_000 });
   await act(client, "info", {});
   await upload(client, "c", [0, 1, 2, 10, 11, 30]);
   await upload(client, "c", [2, 3, 25, 31, 40], "gps");
@@ -397,7 +398,7 @@ Deno.test("protocol 0.7: topic_filter_clusterize and _intersect answer one Resul
       ontology: { "imu.x": { $geq: 1 } },
       timestamp_range: null,
     }),
-  );
+  ).all();
   assert.deepEqual(raw.map((r) => text.decode(decodeBytesMessage(r))), [
     '{"action":"topic_filter_clusterize","response":{"id":0,"ts":{"start_ns":1700000000000000010,"end_ns":1700000000000000011}}}',
     '{"action":"topic_filter_clusterize","response":{"id":1,"ts":{"start_ns":1700000000000000030,"end_ns":1700000000000000030}}}',
@@ -441,7 +442,7 @@ Deno.test("protocol 0.7: with API keys, info needs any valid key, GetSchema and 
     }
     await using daemon = await startDaemon({ cwd, args: ["--api-key-enabled"] });
     const as = (name: string | null) =>
-      new TestFlightClient(daemon.port, {
+      channelTo(daemon.port, {
         deadlineMs: 20_000,
         metadata: name === null ? {} : { "mosaico-api-key-token": tokens[name] },
       });
@@ -460,11 +461,10 @@ Deno.test("protocol 0.7: with API keys, info needs any valid key, GetSchema and 
     assert.equal(await code(act(anonymous, "info", {})), "UNAUTHENTICATED");
     for (const client of [reader, writer]) assert.equal(await code(act(client, "info", {})), "OK");
     await upload(both, "k", [1, 2]);
-    const schema = (client: TestFlightClient) =>
-      client.unary("GetSchema", cmd({ resource_locator: "k/imu" }));
+    const schema = (client: FlightChannel) => client.unary("GetSchema", cmd({ resource_locator: "k/imu" }));
     assert.equal(await code(schema(writer)), "PERMISSION_DENIED");
     assert.equal(await code(schema(reader)), "OK");
-    const cluster = (client: TestFlightClient) =>
+    const cluster = (client: FlightChannel) =>
       results(client, "topic_filter_clusterize", { locator: "k/imu", ontology: {}, clustering_dt_ns: 0 });
     assert.equal(await code(cluster(writer)), "PERMISSION_DENIED");
     assert.equal(await code(cluster(reader)), "OK");

@@ -21,7 +21,8 @@ import { silentLogger } from "../src/log.ts";
 import { expandHierarchical } from "../src/model/api_keys.ts";
 import { batchOf, vec } from "../src/arrow/_test_batches.ts";
 import { startDaemon } from "./_daemon.ts";
-import { rpcError, TestFlightClient } from "./_flight_client.ts";
+import { type FlightChannel } from "../src/client/mod.ts";
+import { channelTo, rpcError } from "./_flight_client.ts";
 import { action, batchMessage, decodeStream, putDescriptor, schemaMessage } from "./_hostile.ts";
 
 const utf8 = new TextEncoder();
@@ -29,13 +30,13 @@ const text = new TextDecoder();
 const BASE = 1_700_000_000_000_000_000n; // ns beyond 2^53: any double on the way would round them
 
 /** Runs an action; returns the raw Result text (exactly one Result). */
-async function actText(client: TestFlightClient, name: string, body: unknown): Promise<string> {
-  const results = await client.serverStream("DoAction", action(name, body));
+async function actText(client: FlightChannel, name: string, body: unknown): Promise<string> {
+  const results = await client.serverStream("DoAction", action(name, body)).all();
   assert.equal(results.length, 1, `${name}: one Result`);
   return text.decode(decodeBytesMessage(results[0]));
 }
 
-async function act(client: TestFlightClient, name: string, body: unknown) {
+async function act(client: FlightChannel, name: string, body: unknown) {
   const parsed = JSON.parse(await actText(client, name, body));
   if (parsed.action === "empty") return null; // a 0.1.0 answer without a response
   assert.equal(parsed.action, name);
@@ -43,7 +44,7 @@ async function act(client: TestFlightClient, name: string, body: unknown) {
 }
 
 /** GetFlightInfo with a 2026 CMD (`cmd` is JSON text, so that bounds stay exact). */
-async function info(client: TestFlightClient, cmd: string): Promise<FlightInfo> {
+async function info(client: FlightChannel, cmd: string): Promise<FlightInfo> {
   const descriptor = encodeDescriptor({ type: "cmd", cmd: utf8.encode(cmd), path: [] });
   return decodeFlightInfo(await client.unary("GetFlightInfo", descriptor));
 }
@@ -59,7 +60,7 @@ function imuBatch(offsets: number[]): RecordBatch {
 }
 
 function put2026(
-  client: TestFlightClient,
+  client: FlightChannel,
   locator: string,
   uuid: string,
   batches: RecordBatch[],
@@ -71,11 +72,11 @@ function put2026(
     path: [],
   };
   const head = schemaMessage(schema ?? imuBatch([0]).schema, descriptor);
-  return client.bidi("DoPut", [head, ...batches.map(batchMessage)]);
+  return client.exchange("DoPut", [head, ...batches.map(batchMessage)]);
 }
 
-async function doGet(client: TestFlightClient, ticket: Uint8Array) {
-  const responses = await client.serverStream("DoGet", encodeBytesMessage(ticket));
+async function doGet(client: FlightChannel, ticket: Uint8Array) {
+  const responses = await client.serverStream("DoGet", encodeBytesMessage(ticket)).all();
   const head = decodeIpcHeader(decodeFlightData(responses[0]).header);
   assert.equal(head.kind, "schema");
   const rows = decodeStream(responses).flatMap((b) => [...b.getChild("timestamp_ns")!.toArray()] as bigint[]);
@@ -94,7 +95,7 @@ function topicBody(locator: string, sessionUuid: string) {
 
 Deno.test("protocol 2026: upload in a session, describe, read windows, notify, query, delete", async () => {
   await using daemon = await startDaemon();
-  using client = new TestFlightClient(daemon.port, { deadlineMs: 20_000 });
+  using client = channelTo(daemon.port, { deadlineMs: 20_000 });
   assert.equal(
     await actText(client, "version", {}),
     '{"action":"version","response":{"version":"0.7.0","semver":{"major":0,"minor":7,"patch":0,"pre":""}}}',
@@ -239,11 +240,11 @@ Deno.test("protocol 2026: upload in a session, describe, read windows, notify, q
   ]]);
   await act(client, "sequence_delete", { locator: "run_01" });
   assert.equal((await rpcError(info(client, '{"resource_locator": "run_01"}'))).code, status.NOT_FOUND);
-  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)), []);
+  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)).all(), []);
 });
 
 /** A 2026 sequence with one finalized session holding `topic` (tag imu, rows at offsets 1..3). */
-async function upload2026(client: TestFlightClient, sequence: string, topic: string): Promise<string> {
+async function upload2026(client: FlightChannel, sequence: string, topic: string): Promise<string> {
   await act(client, "sequence_create", { locator: sequence, user_metadata: {} });
   const session = await act(client, "session_create", { locator: sequence });
   const created = await act(client, "topic_create", topicBody(`${sequence}/${topic}`, session.uuid));
@@ -253,7 +254,7 @@ async function upload2026(client: TestFlightClient, sequence: string, topic: str
 }
 
 /** The shape of a query answer's topics: "v1" (locator strings) or "v2026" (objects). */
-async function queryShape(client: TestFlightClient, body: unknown): Promise<string> {
+async function queryShape(client: FlightChannel, body: unknown): Promise<string> {
   const response = await act(client, "query", body);
   assert.ok(response.items.length > 0, "the query matches something");
   return typeof response.items[0].topics[0] === "string" ? "v1" : "v2026";
@@ -263,7 +264,7 @@ const NEUTRAL = { ontology: { "imu.x": { $geq: 0 } } };
 
 Deno.test("protocol 2026: 0.1.0 and 2026 calls share the port; a neutral query follows its connection", async () => {
   await using daemon = await startDaemon();
-  using writer = new TestFlightClient(daemon.port, { deadlineMs: 20_000 });
+  using writer = channelTo(daemon.port, { deadlineMs: 20_000 });
   // A 0.1.0 upload: sequence key, topic key, DoPut {"topic": …}, sequence_finalize.
   const { key } = await act(writer, "sequence_create", { name: "legacy", user_metadata: {} });
   const topic = await act(writer, "topic_create", {
@@ -273,7 +274,7 @@ Deno.test("protocol 2026: 0.1.0 and 2026 calls share the port; a neutral query f
     ontology_tag: "imu",
     user_metadata: {},
   });
-  await writer.bidi("DoPut", [
+  await writer.exchange("DoPut", [
     schemaMessage(imuBatch([0]).schema, putDescriptor("legacy/imu", topic.key)),
     batchMessage(imuBatch([1, 2])),
   ]);
@@ -281,7 +282,7 @@ Deno.test("protocol 2026: 0.1.0 and 2026 calls share the port; a neutral query f
   await upload2026(writer, "modern", "imu");
 
   // The 2026 view of the 0.1.0 sequence: its implicit session, whose uuid is the sequence key.
-  using fresh = new TestFlightClient(daemon.port, { deadlineMs: 20_000 });
+  using fresh = channelTo(daemon.port, { deadlineMs: 20_000 });
   assert.equal(await queryShape(fresh, NEUTRAL), "v2026", "a fresh connection gets the default, 2026");
   const legacy = appMetadata((await info(fresh, '{"resource_locator": "legacy"}')).appMetadata);
   assert.deepEqual(
@@ -323,7 +324,7 @@ Deno.test("protocol 2026: 0.1.0 and 2026 calls share the port; a neutral query f
   );
   assert.equal(await act(fresh, "sequence_delete", { locator: "legacy" }), null);
   assert.deepEqual(
-    (await fresh.serverStream("ListFlights", new Uint8Array(0))).map((f) =>
+    (await fresh.serverStream("ListFlights", new Uint8Array(0)).all()).map((f) =>
       decodeFlightInfo(f).descriptor!.path
     ),
     [["modern"]],
@@ -333,11 +334,11 @@ Deno.test("protocol 2026: 0.1.0 and 2026 calls share the port; a neutral query f
 Deno.test("protocol 2026: --query-default-dialect v1 answers a fresh connection's neutral query in 0.1.0 shape", async () => {
   await using daemon = await startDaemon({ args: ["--query-default-dialect", "v1"] });
   {
-    using writer = new TestFlightClient(daemon.port, { deadlineMs: 20_000 });
+    using writer = channelTo(daemon.port, { deadlineMs: 20_000 });
     await upload2026(writer, "s", "imu");
     assert.equal(await queryShape(writer, NEUTRAL), "v2026", "the writer proved 2026");
   }
-  using fresh = new TestFlightClient(daemon.port, { deadlineMs: 20_000 });
+  using fresh = channelTo(daemon.port, { deadlineMs: 20_000 });
   assert.equal(await queryShape(fresh, NEUTRAL), "v1");
   await info(fresh, '{"resource_locator": "s"}');
   assert.equal(await queryShape(fresh, NEUTRAL), "v2026");
@@ -359,15 +360,15 @@ Deno.test("protocol 2026: with API keys, a body is parsed before the permission,
     }
     await using daemon = await startDaemon({ cwd, args: ["--api-key-enabled"] });
     const as = (level: string) =>
-      new TestFlightClient(daemon.port, {
+      channelTo(daemon.port, {
         deadlineMs: 20_000,
         metadata: { "mosaico-api-key-token": tokens[level] },
       });
     using reader = as("read");
     using writer = as("write");
     using manager = as("manage");
-    using anonymous = new TestFlightClient(daemon.port, { deadlineMs: 20_000 });
-    const code = async (client: TestFlightClient, name: string, body: unknown) => {
+    using anonymous = channelTo(daemon.port, { deadlineMs: 20_000 });
+    const code = async (client: FlightChannel, name: string, body: unknown) => {
       try {
         await act(client, name, body);
         return "OK";

@@ -5,21 +5,21 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { startDaemon } from "./_daemon.ts";
-import { rpcError, TestFlightClient } from "./_flight_client.ts";
+import { channelTo, rpcError } from "./_flight_client.ts";
 import { encodeBytesMessage, encodeDescriptor } from "../src/flight/messages.ts";
 
 Deno.test("server: ListFlights with empty criteria answers OK with no flights on a new catalog", async () => {
   await using daemon = await startDaemon();
-  using client = new TestFlightClient(daemon.port);
+  using client = channelTo(daemon.port);
   const started = performance.now();
-  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)), []);
+  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)).all(), []);
   assert.deepEqual(
-    await client.serverStream("ListFlights", encodeBytesMessage(new TextEncoder().encode("/"))),
+    await client.serverStream("ListFlights", encodeBytesMessage(new TextEncoder().encode("/"))).all(),
     [],
   );
   assert.ok(performance.now() - started < 2000, "the connection probe must be fast");
   const err = await rpcError(
-    client.serverStream("ListFlights", encodeBytesMessage(new TextEncoder().encode("x"))),
+    client.serverStream("ListFlights", encodeBytesMessage(new TextEncoder().encode("x"))).all(),
   );
   assert.equal(err.code, status.INVALID_ARGUMENT);
   assert.match(err.details, /criteria "x"/);
@@ -27,31 +27,31 @@ Deno.test("server: ListFlights with empty criteria answers OK with no flights on
 
 Deno.test("server: RPCs not offered yet answer UNIMPLEMENTED and the daemon keeps serving", async () => {
   await using daemon = await startDaemon();
-  using client = new TestFlightClient(daemon.port);
+  using client = channelTo(daemon.port);
   const desc = encodeDescriptor({ type: "path", cmd: new Uint8Array(0), path: ["s"] });
   const calls: [string, () => Promise<unknown>][] = [
-    ["Handshake", () => client.bidi("Handshake", [new Uint8Array(0)])],
+    ["Handshake", () => client.exchange("Handshake", [new Uint8Array(0)])],
     ["PollFlightInfo", () => client.unary("PollFlightInfo", desc)],
     ["GetSchema", () => client.unary("GetSchema", desc)],
-    ["DoExchange", () => client.bidi("DoExchange", [])],
-    ["ListActions", () => client.serverStream("ListActions", new Uint8Array(0))],
+    ["DoExchange", () => client.exchange("DoExchange", [])],
+    ["ListActions", () => client.serverStream("ListActions", new Uint8Array(0)).all()],
   ];
   for (const [name, call] of calls) {
     const err = await rpcError(call());
     assert.equal(err.code, status.UNIMPLEMENTED, name);
     assert.match(err.details, new RegExp(name));
   }
-  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)), []);
+  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)).all(), []);
 });
 
 Deno.test("server: malformed protobuf requests are INVALID_ARGUMENT, never INTERNAL", async () => {
   await using daemon = await startDaemon();
-  using client = new TestFlightClient(daemon.port);
+  using client = channelTo(daemon.port);
   const garbage = Uint8Array.of(0x0a, 0x7f, 0x01); // length runs past the end
-  const err = await rpcError(client.serverStream("ListFlights", garbage));
+  const err = await rpcError(client.serverStream("ListFlights", garbage).all());
   assert.equal(err.code, status.INVALID_ARGUMENT);
   assert.match(err.details, /Malformed protobuf/);
-  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)), [], "still serving");
+  assert.deepEqual(await client.serverStream("ListFlights", new Uint8Array(0)).all(), [], "still serving");
   assert.ok(!daemon.logs.some((l) => l.level === "error"), "client mistakes are not logged as errors");
 });
 
@@ -61,8 +61,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     {
       // Closed before the daemon stops: Deno's HTTP/2 client can abort the process when it receives
       // GOAWAY on a busy session (an nghttp2 assertion); interop_test.py covers a connected pyarrow client.
-      using client = new TestFlightClient(daemon.port);
-      await client.serverStream("ListFlights", new Uint8Array(0));
+      using client = channelTo(daemon.port);
+      await client.serverStream("ListFlights", new Uint8Array(0)).all();
     }
     const started = performance.now();
     assert.equal(await daemon.stop(signal), 0);

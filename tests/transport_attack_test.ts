@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { pythonClient } from "./_commands.ts";
 import { startDaemon } from "./_daemon.ts";
-import { TestFlightClient } from "./_flight_client.ts";
+import { channelTo } from "./_flight_client.ts";
 import { rssMib } from "./_h2_expect.ts";
 import { DaemonWatch } from "./_hostile.ts";
 import { FRAME_ATTACKS } from "./_transport_attacks.ts";
@@ -27,7 +27,7 @@ Deno.test("transport attacks: each gets its error code, and the daemon serves on
     args: ["--transport", "native", "--max-conn-streams", String(STREAMS)],
   });
   assert.equal(daemon.logs.find((l) => l.msg === "listening")?.transport, "native");
-  using client = new TestFlightClient(daemon.port, { deadlineMs: 15_000 });
+  using client = channelTo(daemon.port, { deadlineMs: 15_000 });
   const kept = await pythonClient("crash_ops.py", daemon.url, "keep") as { digest: string };
   const watch = new DaemonWatch(daemon, client, ["keep/imu"]);
   await watch.takeBaseline();
@@ -42,8 +42,8 @@ Deno.test("transport attacks: each gets its error code, and the daemon serves on
       await attack.run(daemon.port);
       growth[attack.name] = await rssMib(daemon.pid) - before;
       await watch.check(attack.name);
-      using fresh = new TestFlightClient(daemon.port, { deadlineMs: 15_000 });
-      assert.equal((await fresh.serverStream("ListFlights", new Uint8Array(0))).length, 1);
+      using fresh = channelTo(daemon.port, { deadlineMs: 15_000 });
+      assert.equal((await fresh.serverStream("ListFlights", new Uint8Array(0)).all()).length, 1);
     });
   }
   const state = await pythonClient("crash_ops.py", daemon.url, "state", "none") as {

@@ -10,7 +10,8 @@
 import assert from "node:assert/strict";
 import { pythonClient } from "./_commands.ts";
 import { startDaemon } from "./_daemon.ts";
-import { TestFlightClient } from "./_flight_client.ts";
+import { type FlightChannel } from "../src/client/mod.ts";
+import { channelTo } from "./_flight_client.ts";
 import { ERR, errName, grpcRequestBlock, headersFrame, pingFrame } from "./_h2_frames.ts";
 import { H2Peer } from "./_h2_peer.ts";
 import { expectGoaway, expectServes } from "./_h2_expect.ts";
@@ -42,16 +43,16 @@ Deno.test("transport connections: handshake, idle and keepalive timeouts, and th
   await pythonClient("crash_ops.py", daemon.url, "keep");
   // Each check has a grpc-js connection of its own, closed before the next case: one left idle would get
   // the idle GOAWAY, which crashes Deno's node:http2 client (denoland/deno#36788), i.e. this test.
-  const watchWith = (client: TestFlightClient) => new DaemonWatch(daemon, client, ["keep/imu"]);
+  const watchWith = (client: FlightChannel) => new DaemonWatch(daemon, client, ["keep/imu"]);
   const baseline = await (async () => {
-    using client = new TestFlightClient(daemon.port, { deadlineMs: 15_000 });
+    using client = channelTo(daemon.port, { deadlineMs: 15_000 });
     return await watchWith(client).takeBaseline();
   })();
 
   const step = (name: string, run: () => Promise<void>) =>
     t.step(name, async () => {
       await run();
-      using client = new TestFlightClient(daemon.port, { deadlineMs: 15_000 });
+      using client = channelTo(daemon.port, { deadlineMs: 15_000 });
       const watch = watchWith(client);
       watch.baseline = baseline;
       await watch.check(name);

@@ -2,7 +2,7 @@
  * Interop of the native transport (`main.ts server --transport native`, issue #16) with independent
  * HTTP/2 and gRPC peers: nghttp and h2load (nghttp2's own client and load generator; Debian's
  * nghttp2-client, which .ci/run installs), curl with prior knowledge and over TLS with ALPN, grpc-js
- * (tests/_flight_client.ts) and pyarrow (Arrow C++). The gRPC requests of the command-line tools are made
+ * (src/client/, our Flight client) and pyarrow (Arrow C++). The gRPC requests of the command-line tools are made
  * by hand here: a DoAction body with its 5-byte prefix, `content-type: application/grpc`, `te: trailers`;
  * the status is read from the trailers (or the headers of a trailers-only answer). A missing tool fails
  * with an install hint.
@@ -18,7 +18,7 @@ import {
 } from "../src/flight/messages.ts";
 import { pythonClient } from "./_commands.ts";
 import { type Daemon, startDaemon } from "./_daemon.ts";
-import { TestFlightClient } from "./_flight_client.ts";
+import { channelTo } from "./_flight_client.ts";
 import { grpcMessage } from "./_h2_frames.ts";
 import { decodeStream } from "./_hostile.ts";
 import { selfSignedCertificate, tlsEnv } from "./_tls.ts";
@@ -224,13 +224,13 @@ Deno.test("transport interop: nghttp, h2load, curl, grpc-js and pyarrow against 
   });
 
   await t.step("grpc-js: ListFlights, DoAction, DoGet", async () => {
-    using client = new TestFlightClient(daemon.port, { deadlineMs: 15_000 });
-    const infos = await client.serverStream("ListFlights", new Uint8Array(0));
+    using client = channelTo(daemon.port, { deadlineMs: 15_000 });
+    const infos = await client.serverStream("ListFlights", new Uint8Array(0)).all();
     assert.deepEqual(infos.map((b) => decodeFlightInfo(b).descriptor!.path[0]), ["keep"]);
     const [result] = await client.serverStream(
       "DoAction",
       encodeAction({ type: "topic_system_info", body: utf8.encode(JSON.stringify({ name: "keep/imu" })) }),
-    );
+    ).all();
     assert.equal(JSON.parse(text.decode(decodeBytesMessage(result))).response.is_locked, true);
     const ticket = decodeFlightInfo(
       await client.unary(
@@ -238,7 +238,7 @@ Deno.test("transport interop: nghttp, h2load, curl, grpc-js and pyarrow against 
         encodeDescriptor({ type: "path", cmd: new Uint8Array(0), path: ["keep/imu"] }),
       ),
     ).endpoints[0].ticket;
-    const batches = decodeStream(await client.serverStream("DoGet", encodeBytesMessage(ticket)));
+    const batches = decodeStream(await client.serverStream("DoGet", encodeBytesMessage(ticket)).all());
     assert.equal(batches.reduce((n, b) => n + b.numRows, 0), 6 * 8000);
   });
 

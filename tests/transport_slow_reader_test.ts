@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { encodeBytesMessage } from "../src/flight/messages.ts";
 import { pythonClient } from "./_commands.ts";
 import { startDaemon } from "./_daemon.ts";
-import { TestFlightClient } from "./_flight_client.ts";
+import { channelTo } from "./_flight_client.ts";
 import {
   dataFrame,
   grpcMessage,
@@ -75,12 +75,12 @@ async function slowReaders(transport: "native" | "grpc-js"): Promise<SlowReaderR
     topic: string;
     rows: number;
   };
-  using client = new TestFlightClient(daemon.port, { deadlineMs: 60_000 });
+  using client = channelTo(daemon.port, { deadlineMs: 60_000 });
   const ticket = encodeBytesMessage(utf8.encode(topic));
   // Start what four reads of this topic start (Parquet workers and their memory, read-ahead) with four
   // calls that stop after a few messages, so that little garbage is left to collect while measuring.
-  const starts = Array.from({ length: READERS }, () => client.openServerStream("DoGet", ticket));
-  for (const call of starts) for (let i = 0; i < 4; i++) assert.ok(await call.next() !== null);
+  const starts = Array.from({ length: READERS }, () => client.serverStream("DoGet", ticket));
+  for (const call of starts) for (let i = 0; i < 4; i++) assert.ok(await call.next(10_000) !== null);
   for (const call of starts) call.cancel();
   await new Promise((r) => setTimeout(r, 1000));
 
@@ -107,7 +107,7 @@ async function slowReaders(transport: "native" | "grpc-js"): Promise<SlowReaderR
     unreadSocketMib = await rssMib(daemon.pid) - before;
   }
 
-  const batches = decodeStream(await client.serverStream("DoGet", ticket));
+  const batches = decodeStream(await client.serverStream("DoGet", ticket).all());
   assert.equal(
     batches.reduce((n, b) => n + b.numRows, 0),
     rows,

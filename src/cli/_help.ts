@@ -5,6 +5,7 @@
  * @module
  */
 import type { OptionSpec } from "../config.ts";
+import { DURATION_SYNTAX, naturalDuration } from "../model/duration.ts";
 
 export interface CommandHelp {
   usage: string;
@@ -20,7 +21,7 @@ export function renderHelp(cmd: CommandHelp): string {
     const flag = spec.type === "boolean" ? `--${name}` : `--${name} <value>`;
     const extra = [
       spec.env ? `env ${spec.env}` : "",
-      spec.default !== undefined ? `default ${spec.default}` : "",
+      spec.default !== undefined ? `default ${spec.default}${durationHint(name, spec.default)}` : "",
     ]
       .filter(Boolean).join("; ");
     return [flag, spec.help + (extra ? ` (${extra})` : "")];
@@ -29,8 +30,17 @@ export function renderHelp(cmd: CommandHelp): string {
   const width = Math.max(...rows.map(([f]) => f.length)) + 2;
   const lines = [`Usage: ${cmd.usage}`, "", cmd.summary, "", "Options:"];
   for (const [flag, text] of rows) lines.push(`  ${flag.padEnd(width)}${text}`);
+  if (Object.keys(cmd.options).some((name) => name.endsWith("-ms"))) {
+    lines.push("", `Options ending in -ms, and their variables, take ${DURATION_SYNTAX}.`);
+  }
   if (cmd.notes?.length) lines.push("", ...cmd.notes);
   return lines.join("\n");
+}
+
+/** ` = 10m` after the default of a `*-ms` option, when a unit reads better than milliseconds. */
+function durationHint(name: string, value: string): string {
+  if (!name.endsWith("-ms") || !/^\d+$/.test(value) || Number(value) < 1000) return "";
+  return ` = ${naturalDuration(Number(value))}`;
 }
 
 /** True when the arguments ask for help. */

@@ -1,0 +1,133 @@
+/**
+ * Files that export writes: buffered, counted, and atomic. Each file is written as `<path>.partial`
+ * and renamed to `<path>` only once complete, so an export that fails or is interrupted never leaves a
+ * file that looks whole. Also the mapping of sequence and topic names to paths under `--out`.
+ *
+ * Imports `errors.ts` only.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { AlreadyExistsError, InvalidArgumentError } from "../../errors.ts";
+
+/** Bytes gathered before one write to the file. */
+const BUFFER_BYTES = 1 << 20;
+
+/** A file being written: append bytes, then `commit()` (or `discard()`). Usable as an MCAP IWritable. */
+export class OutputFile {
+  readonly path: string;
+  readonly #partial: string;
+  readonly #file: Deno.FsFile;
+  readonly #buffer = new Uint8Array(BUFFER_BYTES);
+  #buffered = 0;
+  #written = 0;
+  #closed = false;
+
+  private constructor(path: string, partial: string, file: Deno.FsFile) {
+    this.path = path;
+    this.#partial = partial;
+    this.#file = file;
+  }
+
+  /**
+   * Opens `<path>.partial` for writing, creating the folders above it.
+   * @throws Error naming the path when it cannot be created.
+   */
+  static async create(path: string): Promise<OutputFile> {
+    const partial = `${path}.partial`;
+    try {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      return new OutputFile(
+        path,
+        partial,
+        await Deno.open(partial, { write: true, create: true, truncate: true }),
+      );
+    } catch (err) {
+      throw new Error(`Cannot write "${path}": ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Bytes written so far (buffered ones included). */
+  get bytes(): number {
+    return this.#written;
+  }
+
+  /** The same, as MCAP's writer asks for it. */
+  position(): bigint {
+    return BigInt(this.#written);
+  }
+
+  /** Appends bytes (copied: the caller may reuse them once this resolves). */
+  async write(bytes: Uint8Array): Promise<void> {
+    this.#written += bytes.length;
+    if (this.#buffered + bytes.length > BUFFER_BYTES) await this.#flush();
+    if (bytes.length >= BUFFER_BYTES) return await writeAll(this.#file, bytes);
+    this.#buffer.set(bytes, this.#buffered);
+    this.#buffered += bytes.length;
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#buffered === 0) return;
+    await writeAll(this.#file, this.#buffer.subarray(0, this.#buffered));
+    this.#buffered = 0;
+  }
+
+  /** Writes what is buffered, closes the file and gives it its final name. */
+  async commit(): Promise<void> {
+    await this.#flush();
+    this.#close();
+    await Deno.rename(this.#partial, this.path);
+  }
+
+  /** Closes and removes the partial file; never throws. */
+  async discard(): Promise<void> {
+    this.#close();
+    await Deno.remove(this.#partial).catch(() => {});
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#file.close();
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+}
+
+/** A name that is safe as one path segment (no `.`/`..`, no separators, not empty). */
+function segment(name: string, what: string): string {
+  if (name === "" || name === "." || name === ".." || /[\\/\0]/.test(name)) {
+    throw new InvalidArgumentError(`Cannot export ${what}: its name cannot be used as a file name`);
+  }
+  return name;
+}
+
+/** `<out>/<sequence>/<topic path>.<extension>`: one file per topic, the topic's folders as folders. */
+export function topicFilePath(out: string, sequence: string, topicPath: string, extension: string): string {
+  const what = `topic "${sequence}/${topicPath}"`;
+  const parts = topicPath.split("/").map((p) => segment(p, what));
+  parts[parts.length - 1] += `.${extension}`;
+  return join(out, segment(sequence, `sequence "${sequence}"`), ...parts);
+}
+
+/** `<out>/<sequence>.<extension>`: one file per sequence. */
+export function sequenceFilePath(out: string, sequence: string, extension: string): string {
+  return join(out, `${segment(sequence, `sequence "${sequence}"`)}.${extension}`);
+}
+
+/**
+ * Refuses to replace an existing file unless `force`; checked for every file before anything is written.
+ * @throws AlreadyExistsError
+ */
+export async function checkWritable(path: string, force: boolean): Promise<void> {
+  if (force) return;
+  try {
+    await Deno.lstat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw new Error(`Cannot write "${path}": ${(err as Error).message}`, { cause: err });
+  }
+  throw new AlreadyExistsError(`Cannot write "${path}": it exists (--force replaces it)`);
+}
