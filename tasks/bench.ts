@@ -1,7 +1,8 @@
 /**
- * `deno task bench`: Flight throughput of mosaicod next to an in-memory Arrow C++ Flight server (pyarrow),
- * driven by the same pyarrow client with the same data in the same run (issue #5). A benchmark, not a test:
- * nothing here runs under `deno task test`.
+ * `deno task bench`: Flight throughput of mosaicod next to two Arrow C++ Flight servers (pyarrow), one
+ * keeping uploads in memory (issue #5) and one doing mosaicod's work, Parquet chunks on disk written and
+ * read back with mosaicod's settings (issue #17), driven by the same pyarrow client with the same data in
+ * the same run. A benchmark, not a test: nothing here runs under `deno task test`.
  *
  * Sections (`--sections`, all by default):
  * - `put`: one DoPut stream of `--bytes` into one topic, then `sequence_finalize`; committed rows checked.
@@ -14,66 +15,83 @@
  * - `transport`: the Flight transport alone (tasks/bench/transport.ts): a DoPut the server reads and drops,
  *   and a DoGet of pre-encoded messages, against the baseline and mosaicod's grpc-js and native transports
  *   serving fake-work handlers (no catalog, no store).
+ * - `workers`: raw bytes on K = 2 and 4 connections spread across `--workers` threads (2 by default) by
+ *   SO_REUSEPORT, by one acceptor relaying the bytes, or by one acceptor handing the sockets over
+ *   (tasks/bench/workers.ts); 256 MiB per connection with `--quick`, 1 GiB otherwise, or `--bytes`.
+ * - `memory`: the daemon's resident memory idle after a first start and after a restart, and while one
+ *   client uploads and reads back 512 MiB (`--quick`), 4 GiB, or `--bytes` (tasks/bench/memory.ts).
+ * - `toolkit`: `mosaicod import` of a ROS 2 MCAP of `--bytes` and `mosaicod export` of it (Parquet, MCAP),
+ *   each next to the pyarrow client's DoPut and DoGet of `--bytes`, on one daemon (tasks/bench/toolkit.ts).
  *
- * Each transfer phase runs against the baseline server, then against the daemon, which runs as a child
- * process with exactly the `start` task's permissions in a fresh temporary directory. The servers' CPU
- * time and resident memory are read from /proc through `cat` (tasks/bench/_proc.ts).
+ * Each transfer phase runs against the in-memory baseline, the same-work baseline, then the daemon, which
+ * runs as a child process with exactly the `start` task's permissions in a fresh temporary directory. The
+ * servers' CPU time and resident memory are read from /proc through `cat` (tasks/bench/_proc.ts).
  *
  * @module
  */
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { checkRead, checkUpload, CLIENT, type ClientResult, runClient } from "./bench/_client.ts";
 import { capture, measure } from "./bench/_proc.ts";
 import {
   type BenchResults,
   formatComparison,
+  formatMemory,
   formatPhases,
   type PhaseRow,
   phaseRow,
 } from "./bench/_report.ts";
-import { startBaseline, startMosaicod } from "./bench/_servers.ts";
+import { startBaseline, startMosaicod, startSameWork } from "./bench/_servers.ts";
+import { benchMemory } from "./bench/memory.ts";
+import { benchToolkit } from "./bench/toolkit.ts";
 import { benchTransport } from "./bench/transport.ts";
+import { benchWorkers } from "./bench/workers.ts";
 
 const HELP = `Usage: deno task bench [options]
        deno task bench --compare A.json B.json
 
-  --quick               128 MiB per transfer phase instead of 1 GiB (for development)
-  --bytes N             bytes per transfer phase, e.g. 268435456, 512MiB, 2GiB (overrides --quick)
-  --sections LIST       any of put,get,striped,sdk,query,transport (default: all; get and striped imply put)
+  --quick               128 MiB per transfer phase instead of 1 GiB (for development); memory: 512 MiB
+                        instead of 4 GiB
+  --bytes N             bytes per transfer phase and of the memory section, e.g. 268435456, 512MiB, 2GiB
+                        (overrides --quick)
+  --sections LIST       any of put,get,striped,sdk,query,transport,workers,memory,toolkit (default: all;
+                        get and striped imply put)
   --database-url URL    run the daemon on this PostgreSQL catalog instead of the embedded one
-  --workers N           the daemon's Flight worker threads (its default: 1 embedded, one per core PostgreSQL)
+  --workers N           the daemon's Flight worker threads (its default: 1 embedded, one per core PostgreSQL);
+                        the workers section's threads (default 2)
   --out FILE            results file (default: bench-results/<date>.json)
   --compare A B         print a before/after table of two results files; runs nothing`;
 
 const MiB = 1024 ** 2;
-const CLIENT = fileURLToPath(new URL("./bench/client.py", import.meta.url));
 const QUERY_MODULE = new URL("./bench/query.ts", import.meta.url);
-const SECTIONS = ["put", "get", "striped", "sdk", "query", "transport"] as const;
+const SECTIONS = [
+  "put",
+  "get",
+  "striped",
+  "sdk",
+  "query",
+  "transport",
+  "workers",
+  "memory",
+  "toolkit",
+] as const;
 const STRIPES = 4;
 const SDK_STREAMS = 4;
 
 type Section = typeof SECTIONS[number];
-type TransferSection = Exclude<Section, "query" | "transport">;
+type TransferSection = Exclude<Section, "query" | "transport" | "workers" | "memory" | "toolkit">;
 
 interface Options {
   quick: boolean;
   bytes: number;
+  /** Bytes per connection of the workers section. */
+  connectionBytes: number;
+  /** Bytes uploaded and read back by the memory section. */
+  memoryBytes: number;
   sections: Section[];
   databaseUrl?: string;
   workers?: number;
   out: string;
-}
-
-/** The JSON line tasks/bench/client.py prints for `put` and `get`. */
-interface ClientResult {
-  rows: number;
-  bytes: number;
-  seconds: number;
-  ts_sum: string;
-  f0_sum: string;
-  committed_rows?: number;
-  ordered?: boolean;
 }
 
 interface QueryModule {
@@ -100,28 +118,10 @@ function parseSections(text: string): Section[] {
   return names as Section[];
 }
 
-async function runClient(args: string[]): Promise<ClientResult> {
-  const out = await capture("python3", [CLIENT, ...args]);
-  return JSON.parse(out.trim().split("\n").at(-1)!);
-}
-
-function checkUpload(result: ClientResult): string {
-  return result.committed_rows === result.rows
-    ? "ok"
-    : `committed ${result.committed_rows} of ${result.rows} rows`;
-}
-
-function checkRead(result: ClientResult, sent: ClientResult | undefined): string {
-  const problems = [];
-  if (result.rows !== sent?.rows) problems.push(`${result.rows} rows, sent ${sent?.rows}`);
-  if (result.ts_sum !== sent?.ts_sum || result.f0_sum !== sent?.f0_sum) problems.push("checksums differ");
-  if (!result.ordered) problems.push("out of timestamp order");
-  return problems.join("; ") || "ok";
-}
-
-/** Runs the transfer sections against both servers, baseline first in each section. */
+/** Runs the transfer sections against every server, the two baselines first in each section. */
 async function runTransfers(sections: TransferSection[], opts: Options): Promise<PhaseRow[]> {
   await using baseline = await startBaseline();
+  await using sameWork = await startSameWork();
   await using daemon = await startMosaicod(opts.databaseUrl, opts.workers);
   const runId = Date.now().toString(36);
   const uploads = new Map<string, ClientResult>(); // put results by server, for the get check
@@ -130,8 +130,8 @@ async function runTransfers(sections: TransferSection[], opts: Options): Promise
     const streams = section === "sdk" ? SDK_STREAMS : section === "striped" ? STRIPES : 1;
     const sequence = `bench_${runId}_${section === "sdk" ? "sdk" : "put"}`;
     const reads = section === "get" || section === "striped";
-    // The baseline has no stripes: the striped read is compared with its single-stream get.
-    for (const server of section === "striped" ? [daemon] : [baseline, daemon]) {
+    // The baselines have no stripes: the striped read is compared with their single-stream get.
+    for (const server of section === "striped" ? [daemon] : [baseline, sameWork, daemon]) {
       log(`${section} ${server.name} (${streams} stream${streams > 1 ? "s" : ""})`);
       const args = section === "get"
         ? ["get", server.url, sequence]
@@ -141,10 +141,13 @@ async function runTransfers(sections: TransferSection[], opts: Options): Promise
       const { result, cost } = await measure(server.pid, () => runClient(args));
       if (section === "put") uploads.set(server.name, result);
       const baseSection = section === "striped" ? "get" : section;
+      const baseRow = (name: PhaseRow["server"]) =>
+        server.name === name ? undefined : rows.find((r) => r.section === baseSection && r.server === name);
       rows.push(phaseRow({ section, server: server.name, streams }, {
         result,
         cost,
-        base: rows.find((r) => r.section === baseSection && r.server === "baseline"),
+        base: baseRow("baseline"),
+        sameWork: baseRow("same-work"),
         check: reads ? checkRead(result, uploads.get(server.name)) : checkUpload(result),
       }));
     }
@@ -199,19 +202,40 @@ async function run(opts: Options): Promise<BenchResults> {
   }
   const phases = transfers.length ? await runTransfers(transfers, opts) : [];
   if (opts.sections.includes("transport")) phases.push(...await benchTransport(opts.bytes, log));
+  if (opts.sections.includes("workers")) {
+    const { connectionBytes, workers: threads = 2 } = opts;
+    phases.push(...await benchWorkers({ connectionBytes, threads, log }));
+  }
+  if (opts.sections.includes("toolkit")) {
+    const { bytes, databaseUrl, workers } = opts;
+    phases.push(...await benchToolkit({ bytes, databaseUrl, workers, log }));
+  }
   for (const p of phases.filter((p) => p.check !== "ok")) {
     outcome.errors.push(`${p.section} ${p.server}: ${p.check}`);
+  }
+  const memory = opts.sections.includes("memory")
+    ? await benchMemory({
+      bytes: opts.memoryBytes,
+      databaseUrl: opts.databaseUrl,
+      workers: opts.workers,
+      log,
+    })
+    : null;
+  for (const m of memory?.rows.filter((m) => m.check !== "ok") ?? []) {
+    outcome.errors.push(`memory ${m.phase}: ${m.check}`);
   }
   const query = opts.sections.includes("query") ? await runQuery(opts.quick, outcome) : null;
   const options = {
     quick: opts.quick,
     bytes: opts.bytes,
+    connectionBytes: opts.connectionBytes,
+    memoryBytes: opts.memoryBytes,
     sections: opts.sections,
     catalog: opts.databaseUrl ? "postgres" : "pglite",
     workers: opts.workers ?? "default",
     sdkStreams: SDK_STREAMS,
   };
-  return { date, machine, options, phases, query, ...outcome };
+  return { date, machine, options, phases, query, memory, ...outcome };
 }
 
 function parseWorkers(text: string): number {
@@ -257,6 +281,8 @@ async function main(args: string[]): Promise<number> {
   const opts: Options = {
     quick: values.quick,
     bytes: values.bytes ? parseBytes(values.bytes) : (values.quick ? 128 : 1024) * MiB,
+    connectionBytes: values.bytes ? parseBytes(values.bytes) : (values.quick ? 256 : 1024) * MiB,
+    memoryBytes: values.bytes ? parseBytes(values.bytes) : (values.quick ? 512 : 4096) * MiB,
     sections: parseSections(values.sections),
     databaseUrl: values["database-url"],
     workers: values.workers === undefined ? undefined : parseWorkers(values.workers),
@@ -264,6 +290,7 @@ async function main(args: string[]): Promise<number> {
   };
   const results = await run(opts);
   if (results.phases.length) console.log(formatPhases(results.phases));
+  if (results.memory) console.log(formatMemory(results.memory));
   if (results.query) console.log(`query: ${Object.keys(results.query).length} numbers, in the results file`);
   for (const note of results.notes) console.log(`note: ${note}`);
   for (const error of results.errors) console.log(`FAILED ${error}`);

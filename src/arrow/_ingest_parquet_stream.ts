@@ -19,12 +19,14 @@
  *
  * @module
  */
-import type { RecordBatch, Schema } from "apache-arrow";
+import { RecordBatch, type Schema } from "apache-arrow";
+import { batchOf, type ReceivedBatch } from "./received_batch.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { SerializationFormat } from "../model/types.ts";
 import { encodeEncapsulatedSchema, encodeRecordBatchMessage } from "./ipc.ts";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
 import { plainColumns, writerProperties } from "./parquet.ts";
+import { checkFooter, FOOTER_WINDOW_BYTES, TailCopy } from "./_parquet_footer.ts";
 
 interface ParquetStreamOptions {
   format: SerializationFormat;
@@ -92,17 +94,17 @@ async function* encodeParquetFrames(
     });
   }
   const reader = output.getReader();
-  const tail: Uint8Array[] = [];
+  const tail = new TailCopy(FOOTER_WINDOW_BYTES);
   let finished = false;
   try {
     for (;;) {
       const r = await reader.read();
       if (state.failure) throw state.failure.error;
       if (r.done) break;
-      if (tail.push(r.value) > 2) tail.shift();
+      tail.add(r.value); // a copy: the consumer may transfer (detach) what it is given
       yield r.value;
     }
-    checkFooter(tail, state.rows);
+    checkFooter(tail.bytes(), state.rows);
     finished = true;
   } finally {
     if (!finished) {
@@ -119,12 +121,13 @@ async function* encodeParquetFrames(
  * {@linkcode encodeParquetFrames} over batches framed one at a time into one reused buffer, with the
  * writer settings derived from the schema and the first batch. The file embeds `schema` as given.
  *
- * Measured on the bench's data (1 GiB, 2 cores): doing this in a worker instead ran ~15% faster but
- * held ~290 MiB more (two isolates and their late-collected transfer buffers), so it stays here.
+ * A {@linkcode ReceivedBatch} is framed from the IPC message it arrived in (header and body copied as
+ * they are); a plain RecordBatch is encoded as a message first. Either way arrow-rs reads the frame
+ * before the writer sees it, with the same rules.
  */
 export async function* encodeParquetStream(
   schema: Schema,
-  batches: AsyncIterable<RecordBatch>,
+  batches: AsyncIterable<RecordBatch | ReceivedBatch>,
   opts: { format: SerializationFormat; rowGroupBytes: number },
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const source = batches[Symbol.asyncIterator]();
@@ -132,13 +135,13 @@ export async function* encodeParquetStream(
   if (first.done) throw new InvalidArgumentError("Cannot write Parquet chunk: no record batches");
   const framer = new IpcFramer(schema);
   const frames = async function* (): AsyncGenerator<Frame, void, undefined> {
-    let batch: RecordBatch = first.value;
+    let item: RecordBatch | ReceivedBatch = first.value;
     try {
       for (;;) {
-        yield { ipc: framer.frame(batch), rows: batch.numRows };
+        yield { ipc: framer.frame(item), rows: batchOf(item).numRows };
         const next = await source.next();
         if (next.done) return;
-        batch = next.value;
+        item = next.value;
       }
     } finally {
       await source.return?.();
@@ -146,7 +149,7 @@ export async function* encodeParquetStream(
   };
   yield* encodeParquetFrames(frames(), {
     ...opts,
-    bytesPerRow: bytesPerRow(first.value),
+    bytesPerRow: bytesPerRow(batchOf(first.value)),
     plainColumns: plainColumns(schema),
   });
 }
@@ -182,22 +185,30 @@ class IpcFramer {
   }
 
   /** The framed stream; valid until the next call. */
-  frame(batch: RecordBatch): Uint8Array {
-    const message = encodeRecordBatchMessage(batch); // header, and the body as views of the batch's buffers
+  frame(item: RecordBatch | ReceivedBatch): Uint8Array {
+    // A received batch keeps its own header and contiguous body; a RecordBatch is encoded (header, and
+    // the body as views of the batch's buffers, with padding between them).
+    const received = !(item instanceof RecordBatch);
+    const message = received
+      ? { header: item.header, bodyLength: item.body.length, bodyParts: [{ offset: 0, bytes: item.body }] }
+      : encodeRecordBatchMessage(item);
     const headerLength = (message.header.length + 7) & ~7;
     const length = this.#schema.length + 8 + headerLength + message.bodyLength + 8;
     if (this.#buffer.length < length) this.#buffer = new Uint8Array(Math.ceil(length * 1.25));
     const out = this.#buffer.subarray(0, length);
-    out.fill(0); // padding must not carry bytes of an earlier batch
+    let at = this.#schema.length;
+    // Padding must not carry bytes of an earlier batch: a received body has none between its buffers.
+    if (received) out.fill(0, at + 8 + message.header.length, at + 8 + headerLength);
+    else out.fill(0);
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     out.set(this.#schema, 0);
-    let at = this.#schema.length;
     view.setUint32(at, 0xffffffff, true);
     view.setInt32(at + 4, headerLength, true);
     out.set(message.header, at + 8);
     at += 8 + headerLength;
     for (const part of message.bodyParts) out.set(part.bytes, at + part.offset);
     view.setUint32(at + message.bodyLength, 0xffffffff, true); // end of stream: marker, then length 0
+    view.setUint32(at + message.bodyLength + 4, 0, true);
     return out;
   }
 }
@@ -219,105 +230,5 @@ function toWasmBatch(pq: ParquetWasm, ipc: Uint8Array) {
     return wasmBatch;
   } finally {
     table.free();
-  }
-}
-
-/** Proves the writer finished the file with every row: the footer must be there and count `rows`. */
-function checkFooter(tail: Uint8Array[], rows: number): void {
-  const bytes = new Uint8Array(tail.reduce((n, t) => n + t.length, 0));
-  tail.reduce((at, t) => (bytes.set(t, at), at + t.length), 0);
-  const n = bytes.length;
-  const magic = n >= 8 && new TextDecoder().decode(bytes.subarray(n - 4)) === "PAR1";
-  const footerLength = magic ? new DataView(bytes.buffer).getUint32(n - 8, true) : 0;
-  if (!magic || footerLength + 8 > n) {
-    throw new Error("Cannot write Parquet chunk: the writer did not finish the file");
-  }
-  const written = readFooterRowCount(bytes.subarray(n - 8 - footerLength, n - 8));
-  if (written !== BigInt(rows)) {
-    throw new Error(`Cannot write Parquet chunk: the writer stored ${written} of ${rows} rows`);
-  }
-}
-
-/** `num_rows` (field 3) of a thrift-compact `FileMetaData`; the other fields are skipped. */
-function readFooterRowCount(footer: Uint8Array): bigint {
-  const r = new CompactReader(footer);
-  let numRows: bigint | null = null;
-  for (let field = r.fieldHeader(0); field !== null; field = r.fieldHeader(field.id)) {
-    if (field.id === 3 && field.type === I64) numRows = r.zigzag();
-    else r.skip(field.type, 0);
-  }
-  if (numRows === null) throw new Error("Cannot write Parquet chunk: the footer has no row count");
-  return numRows;
-}
-
-// Thrift compact type ids.
-const TRUE = 1, FALSE = 2, BYTE = 3, I16 = 4, I32 = 5, I64 = 6, DOUBLE = 7, BINARY = 8;
-const LIST = 9, SET = 10, MAP = 11, STRUCT = 12;
-
-/** Just enough of the thrift compact protocol to walk a Parquet footer. */
-class CompactReader {
-  #pos = 0;
-  constructor(readonly bytes: Uint8Array) {}
-
-  byte(): number {
-    if (this.#pos >= this.bytes.length) throw new Error("Cannot write Parquet chunk: truncated footer");
-    return this.bytes[this.#pos++];
-  }
-
-  varint(): bigint {
-    let value = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
-      const b = this.byte();
-      value |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return value;
-    }
-    throw new Error("Cannot write Parquet chunk: malformed footer");
-  }
-
-  zigzag(): bigint {
-    const v = this.varint();
-    return (v >> 1n) ^ -(v & 1n);
-  }
-
-  /** The next field of the current struct, or null at its end. */
-  fieldHeader(lastId: number): { id: number; type: number } | null {
-    const h = this.byte();
-    if (h === 0) return null;
-    const delta = h >> 4;
-    return { id: delta === 0 ? Number(this.zigzag()) : lastId + delta, type: h & 0x0f };
-  }
-
-  skip(type: number, depth: number): void {
-    if (depth > 32) throw new Error("Cannot write Parquet chunk: footer nested too deeply");
-    if (type === TRUE || type === FALSE) return; // a field's bool lives in its header
-    if (type === BYTE) this.#advance(1);
-    else if (type === I16 || type === I32 || type === I64) this.varint();
-    else if (type === DOUBLE) this.#advance(8);
-    else if (type === BINARY) this.#advance(Number(this.varint()));
-    else if (type === LIST || type === SET) {
-      const h = this.byte();
-      const size = (h >> 4) === 15 ? Number(this.varint()) : h >> 4;
-      for (let i = 0; i < size; i++) this.#skipElement(h & 0x0f, depth);
-    } else if (type === MAP) {
-      const size = Number(this.varint());
-      const kv = size > 0 ? this.byte() : 0;
-      for (let i = 0; i < size; i++) {
-        this.#skipElement(kv >> 4, depth);
-        this.#skipElement(kv & 0x0f, depth);
-      }
-    } else if (type === STRUCT) {
-      for (let f = this.fieldHeader(0); f !== null; f = this.fieldHeader(f.id)) this.skip(f.type, depth + 1);
-    } else throw new Error(`Cannot write Parquet chunk: unknown thrift type ${type} in the footer`);
-  }
-
-  /** Collection elements: bools take a byte each. */
-  #skipElement(type: number, depth: number): void {
-    if (type === TRUE || type === FALSE) this.#advance(1);
-    else this.skip(type, depth + 1);
-  }
-
-  #advance(n: number): void {
-    this.#pos += n;
-    if (this.#pos > this.bytes.length) throw new Error("Cannot write Parquet chunk: truncated footer");
   }
 }

@@ -6,8 +6,10 @@
  *   satisfied them all, and the `timestamp_ns` range of all rows that did;
  * - `intervals`: the same conditions over every batch, also reading `timestamp_ns`: the time clusters
  *   of the rows that satisfied them all (`match_intervals.ts`), flattened to a transferred array;
- * - `decode`: the whole chunk, answered as Arrow IPC buffers (transferred, not copied). Decoded whole:
- *   row group by row group measured slower and left more wasm memory behind (fragmentation).
+ * - `decode`: the whole chunk, answered as Arrow IPC buffers (transferred, not copied);
+ * - `open`, `next`, `close`: a chunk kept open here between requests and decoded row group by row group,
+ *   a few batches per `next` (`_parquet_row_groups.ts`), so that DoGet holds little of it at a time. A
+ *   failed step closes its stream.
  *
  * Runs in its own JS context with its own parquet-wasm instance, so a panic in the Parquet reader
  * ends this worker, not the daemon.
@@ -17,11 +19,15 @@
 /// <reference lib="deno.worker" />
 import { InvalidArgumentError } from "../errors.ts";
 import type { ValueCondition } from "../model/types.ts";
-import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./parquet_pool.ts";
+import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./_parquet_protocol.ts";
+import { RowGroupStream } from "./_parquet_row_groups.ts";
 import { matchIntervals } from "./match_intervals.ts";
 import { decodeParquetColumns, decodeParquetToIpc } from "./parquet.ts";
 import { anyRowMatches, conditionColumns, matchRows, type RowMatch, widenRange } from "./row_filter.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
+
+/** Streams open in this worker, by the number the pool gave them. */
+const streams = new Map<number, RowGroupStream>();
 
 self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
   const req = event.data;
@@ -35,6 +41,29 @@ self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
     } else if (req.kind === "intervals") {
       answer = { id: req.id, intervals: await intervals(req.bytes, req.conditions, req.gapNs) };
       transfer = [answer.intervals.buffer as ArrayBuffer];
+    } else if (req.kind === "open") {
+      const [stream, opened] = await RowGroupStream.open(req.bytes, { batchBytes: req.batchBytes });
+      streams.set(req.stream, stream);
+      opened.schema = owned(opened.schema);
+      answer = { id: req.id, opened };
+      transfer = [opened.schema.buffer as ArrayBuffer];
+    } else if (req.kind === "next") {
+      const stream = streams.get(req.stream);
+      if (!stream) throw new Error(`No open stream ${req.stream}`);
+      try {
+        const next = await stream.next(req.maxBytes);
+        const step = { ...next, batches: next.batches.map(owned) };
+        answer = { id: req.id, step };
+        transfer = step.batches.map((b) => b.buffer as ArrayBuffer);
+      } catch (err) {
+        streams.delete(req.stream);
+        await stream.close();
+        throw err;
+      }
+    } else if (req.kind === "close") {
+      await streams.get(req.stream)?.close();
+      streams.delete(req.stream);
+      answer = { id: req.id, closed: true };
     } else {
       const ipc = await decodeParquetToIpc(req.bytes, { batchRows: req.batchRows });
       const decoded = { schema: owned(ipc.schema), batches: ipc.batches.map(owned) };

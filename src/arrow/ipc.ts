@@ -121,6 +121,67 @@ export function decodeRecordBatch(schema: Schema, header: RecordBatchHeader, bod
   }
 }
 
+/** One record batch message of an IPC stream, ready to forward: header and body are views of the stream. */
+export interface ForwardedBatch {
+  message: EncodedIpcMessage;
+  /** Its parsed header (row count, nodes, buffers), for decoding it after all. */
+  header: RecordBatchHeader;
+  body: Uint8Array;
+  rows: number;
+}
+
+/**
+ * The record batch messages of an IPC stream (as Parquet workers produce), without decoding their
+ * bodies: each header is verified and parsed, its body viewed in place. Schema messages are skipped.
+ * @throws InvalidArgumentError for truncated framing, a dictionary batch or a compressed body.
+ */
+export function recordBatchMessages(stream: Uint8Array): ForwardedBatch[] {
+  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
+  const out: ForwardedBatch[] = [];
+  let pos = 0;
+  while (pos + 4 <= stream.length) {
+    let length = view.getInt32(pos, true);
+    pos += 4;
+    if (length === -1) { // continuation marker, then the length
+      if (pos + 4 > stream.length) break;
+      length = view.getInt32(pos, true);
+      pos += 4;
+    }
+    if (length === 0) break; // end of stream
+    if (length < 0 || pos + length > stream.length) {
+      throw new InvalidArgumentError(
+        `Cannot read IPC stream: a message of ${length} bytes at ${pos} overruns it`,
+      );
+    }
+    const bytes = stream.subarray(pos, pos + length);
+    const parsed = decodeIpcHeader(bytes);
+    pos += length;
+    if (pos + parsed.bodyLength > stream.length) {
+      throw new InvalidArgumentError(
+        `Cannot read IPC stream: a body of ${parsed.bodyLength} bytes overruns it`,
+      );
+    }
+    const body = stream.subarray(pos, pos + parsed.bodyLength);
+    pos += parsed.bodyLength;
+    if (parsed.kind === "schema") continue;
+    if (parsed.kind !== "record_batch") {
+      throw new InvalidArgumentError(
+        "Cannot read IPC stream: only schema and record batch messages are supported",
+      );
+    }
+    if (parsed.header.compression != null) {
+      throw new InvalidArgumentError("Cannot read IPC stream: compressed IPC bodies are not supported");
+    }
+    out.push({
+      message: { header: bytes, bodyLength: body.length, bodyParts: [{ offset: 0, bytes: body }] },
+      header: parsed.header,
+      body,
+      rows: Number(parsed.header.length),
+    });
+  }
+  return out;
+}
+
 /** Encodes a schema as an IPC Schema message (no body). */
 export function encodeSchemaMessage(schema: Schema): EncodedIpcMessage {
   return { header: Message.encode(Message.from(schema)), bodyLength: 0, bodyParts: [] };

@@ -313,6 +313,14 @@ function readSchemaWith(pq: ParquetWasm, bytes: Uint8Array): Schema {
   return parseSchema(callWasm(() => pq.readSchema(bytes).intoIPCStream()));
 }
 
+/**
+ * The schema of an IPC stream (a decoded chunk's stored schema), with its metadata.
+ * @throws InvalidArgumentError when it is unreadable.
+ */
+export function schemaFromIpc(ipc: Uint8Array): Schema {
+  return parseSchema(ipc);
+}
+
 function parseSchema(ipc: Uint8Array): Schema {
   try {
     return RecordBatchReader.from(ipc).open().schema;
@@ -323,8 +331,11 @@ function parseSchema(ipc: Uint8Array): Schema {
   }
 }
 
-/** Parquet files start and end with `PAR1`; the footer length must fit. Rejects junk before wasm sees it. */
-function checkParquetFraming(bytes: Uint8Array): void {
+/**
+ * Parquet files start and end with `PAR1`; the footer length must fit. Rejects junk before wasm sees it.
+ * @throws InvalidArgumentError when they do not.
+ */
+export function checkParquetFraming(bytes: Uint8Array): void {
   const n = bytes.length;
   const magic = (at: number) =>
     bytes[at] === 0x50 && bytes[at + 1] === 0x41 && bytes[at + 2] === 0x52 && bytes[at + 3] === 0x31;

@@ -16,9 +16,11 @@
 import type { RecordBatch } from "apache-arrow";
 import { DataLossError } from "../errors.ts";
 import type { ValueCondition } from "../model/types.ts";
-import { batchesFromIpc, type DecodedChunkIpc } from "./parquet.ts";
+import { batchesFromIpc } from "./parquet.ts";
 import type { TimeInterval } from "./match_intervals.ts";
 import type { RowMatch } from "./row_filter.ts";
+import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./_parquet_protocol.ts";
+import type { ChunkStep } from "./_parquet_row_groups.ts";
 
 export type { RowMatch } from "./row_filter.ts";
 export type { TimeInterval } from "./match_intervals.ts";
@@ -39,35 +41,32 @@ export interface ChunkScanner {
   ): Promise<TimeInterval[]>;
 }
 
-/** Something that decodes a whole Parquet chunk to record batches with its stored schema. */
-export interface ChunkDecoder {
-  decode(bytes: Uint8Array, opts?: { batchRows?: number }): Promise<RecordBatch[]>;
+/**
+ * A chunk being decoded in a worker, row group by row group, as the reader asks for more. The worker
+ * keeps the chunk open between requests and serves others meanwhile. Call `close()` however it ends.
+ */
+export interface ChunkStream {
+  /** The stored schema (with metadata) as an IPC stream. */
+  readonly schema: Uint8Array;
+  /** Whether the chunk's rows are already in `timestamp_ns` order. */
+  readonly sorted: boolean;
+  /** The next batches, each an IPC stream of one batch: at least `maxBytes` of them unless the chunk ends. */
+  next(maxBytes: number): Promise<ChunkStep>;
+  /** Frees the chunk in its worker. Idempotent. */
+  close(): Promise<void>;
 }
 
-/** Main thread → worker. `bytes` is transferred, not copied. */
-export type ParquetRequest =
-  | { id: number; kind: "scan"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
-  | { id: number; kind: "match"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
-  | {
-    id: number;
-    kind: "intervals";
-    bytes: Uint8Array;
-    conditions: readonly ValueCondition[];
-    gapNs: bigint | null;
-  }
-  | { id: number; kind: "decode"; bytes: Uint8Array; batchRows?: number };
+/** Something that decodes a Parquet chunk to record batches with its stored schema. */
+export interface ChunkDecoder {
+  /** The whole chunk at once. */
+  decode(bytes: Uint8Array, opts?: { batchRows?: number }): Promise<RecordBatch[]>;
+  /** The chunk as a stream of batches of about `batchBytes` each. Same transfer rule and errors. */
+  openStream(bytes: Uint8Array, opts: { batchBytes: number }): Promise<ChunkStream>;
+}
 
-/** The answer to one request (transferred), or why the chunk could not be read. */
-export type ParquetAnswer =
-  | { id: number; matched: boolean }
-  | { id: number; match: RowMatch }
-  /** Clusters as `[start0, end0, start1, end1, …]`, transferred. */
-  | { id: number; intervals: BigInt64Array }
-  | { id: number; decoded: DecodedChunkIpc }
-  | { id: number; error: string; unreadable: boolean };
-
-/** Worker → main thread: "loaded" once, then one answer per request. */
-export type ParquetReply = { ready: true } | ParquetAnswer;
+export type { ParquetAnswer, ParquetReply, ParquetRequest } from "./_parquet_protocol.ts";
+export { owned };
+export type { ChunkStep, OpenedChunk } from "./_parquet_row_groups.ts";
 
 export interface ParquetPoolOptions {
   /** Most workers alive at once (and scans in parallel). */
@@ -79,8 +78,14 @@ export interface ParquetPoolOptions {
 interface Slot {
   worker: Worker;
   idleTimer?: ReturnType<typeof setTimeout>;
-  /** The scan in progress. */
+  /** The request in progress. */
   pending?: { resolve: (answer: ParquetAnswer) => void; reject: (err: Error) => void };
+  /** Whether a request holds the worker (it may still be idle with streams open in it). */
+  busy?: boolean;
+  /** Streams open in this worker: it is not stopped while idle. */
+  streams: number;
+  /** Requests of those streams waiting for this worker. */
+  waiters: { resolve: (slot: Slot) => void; reject: (err: Error) => void }[];
   /** Settles when the worker has loaded (its first message) or failed to. */
   ready: Promise<void>;
   loaded?: boolean;
@@ -178,18 +183,72 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
     return [...batchesFromIpc(answer.decoded)];
   }
 
-  async #request(req: ParquetRequest): Promise<ParquetAnswer> {
-    const slot = await this.#acquire();
+  /**
+   * Opens a chunk as a stream in a worker (which reads its `timestamp_ns` column once, to tell whether
+   * it is sorted). Same transfer rule and errors as {@linkcode anyRowMatches}; a stream's `next()` also
+   * fails with DataLossError on data the reader cannot decode, and with Error if its worker died on
+   * another chunk.
+   */
+  async openStream(bytes: Uint8Array, opts: { batchBytes: number }): Promise<ChunkStream> {
+    if (!(opts.batchBytes >= 1)) throw new RangeError(`batchBytes must be positive, got ${opts.batchBytes}`);
+    const stream = this.#nextId++;
+    let slot: Slot | undefined;
+    const answer = await this.#request(
+      { id: this.#nextId++, kind: "open", stream, bytes: owned(bytes), batchBytes: opts.batchBytes },
+      { opening: (s) => slot = s },
+    );
+    if (!("opened" in answer) || !slot) throw new Error("Parquet worker answered another request");
+    const pinned: Slot = slot;
+    let closed = false;
+    return {
+      schema: answer.opened.schema,
+      sorted: answer.opened.sorted,
+      next: async (maxBytes) => {
+        if (closed) throw new Error("Chunk stream is closed");
+        // A failed step has closed the stream in the worker.
+        const ended = () => {
+          if (!closed) pinned.streams--;
+          closed = true;
+        };
+        const step = await this.#request(
+          { id: this.#nextId++, kind: "next", stream, maxBytes },
+          { slot: pinned, failed: ended },
+        );
+        if (!("step" in step)) throw new Error("Parquet worker answered another request");
+        return step.step;
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        pinned.streams--;
+        if (pinned.crashed || this.#closed) return;
+        // A failure here only leaves the chunk open in a worker that is then replaced or stopped.
+        await this.#request({ id: this.#nextId++, kind: "close", stream }, { slot: pinned }).catch(() => {});
+      },
+    };
+  }
+
+  async #request(
+    req: ParquetRequest,
+    opts: { slot?: Slot; opening?: (slot: Slot) => void; failed?: () => void } = {},
+  ): Promise<ParquetAnswer> {
+    const slot = opts.slot ? await this.#acquireSlot(opts.slot) : await this.#acquire();
     let answer: ParquetAnswer;
     try {
       answer = await this.#exchange(slot, req);
     } catch (err) {
+      opts.failed?.();
       this.#discard(slot);
       throw err;
     }
+    if ("error" in answer) opts.failed?.();
+    if ("opened" in answer) {
+      slot.streams++;
+      opts.opening?.(slot);
+    }
     // A worker whose reader failed may have left its wasm state damaged (a trap, an allocation failure):
-    // it is replaced rather than reused.
-    if ("error" in answer) this.#discard(slot);
+    // it is replaced rather than reused, unless other streams are open in it.
+    if ("error" in answer && slot.streams === 0) this.#discard(slot);
     else this.#release(slot);
     if (!("error" in answer)) return answer;
     if (answer.unreadable) throw new DataLossError(`Cannot read chunk: ${answer.error}`);
@@ -202,7 +261,7 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
     if (slot.crashed) throw slot.crashed;
     return await new Promise<ParquetAnswer>((resolve, reject) => {
       slot.pending = { resolve, reject };
-      slot.worker.postMessage(req, [req.bytes.buffer as ArrayBuffer]);
+      slot.worker.postMessage(req, "bytes" in req ? [req.bytes.buffer as ArrayBuffer] : []);
     }).finally(() => slot.pending = undefined);
   }
 
@@ -216,16 +275,36 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
     }
     if (slot) {
       clearTimeout(slot.idleTimer);
+      slot.busy = true;
       return Promise.resolve(slot);
     }
     if (this.#alive < this.size) return Promise.resolve(this.#spawn());
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
+  /** The given worker, once free: a stream's requests go to the worker that holds it. */
+  #acquireSlot(slot: Slot): Promise<Slot> {
+    if (this.#closed) return Promise.reject(new Error("ParquetPool is closed"));
+    if (slot.crashed) {
+      return Promise.reject(new Error(`Parquet worker failed with a chunk open: ${slot.crashed.message}`));
+    }
+    if (slot.busy) return new Promise((resolve, reject) => slot.waiters.push({ resolve, reject }));
+    this.#free = this.#free.filter((s) => s !== slot);
+    clearTimeout(slot.idleTimer);
+    slot.busy = true;
+    return Promise.resolve(slot);
+  }
+
   #spawn(): Slot {
     this.#alive++;
     const loaded = Promise.withResolvers<void>();
-    const slot: Slot = { worker: new Worker(WORKER_URL, { type: "module" }), ready: loaded.promise };
+    const slot: Slot = {
+      worker: new Worker(WORKER_URL, { type: "module" }),
+      ready: loaded.promise,
+      busy: true,
+      streams: 0,
+      waiters: [],
+    };
     // Listeners from the start: a worker can fail before its first message (e.g. loading its module).
     slot.worker.onmessage = (event: MessageEvent<ParquetReply>) => {
       const data = event.data;
@@ -243,6 +322,8 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
         ? new DataLossError(`Cannot read chunk: the Parquet reader failed on it (${what})`)
         : new Error(`Parquet worker failed: ${what}`);
       slot.pending?.reject(slot.crashed);
+      // Streams open in it lose their chunk: their reads fail (not as data loss: their data is fine).
+      for (const waiter of slot.waiters.splice(0)) waiter.reject(new Error(`Parquet worker failed: ${what}`));
       loaded.resolve(); // a request waiting for the load sees `crashed`
     };
     slot.worker.onerror = onCrash;
@@ -252,24 +333,35 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
 
   #release(slot: Slot): void {
     if (this.#closed) {
+      slot.busy = false;
       slot.worker.terminate();
       this.#alive--;
       return;
     }
-    const waiter = this.#waiters.shift();
+    // A stream's own requests first: the reader waiting for them holds memory until they are served.
+    const waiter = slot.waiters.shift() ?? this.#waiters.shift();
     if (waiter) return waiter.resolve(slot);
+    slot.busy = false;
+    if (slot.streams === 0) this.#idle(slot);
+    this.#free.push(slot);
+  }
+
+  /** Stops `slot` after `idleMs` unless it is taken again (no stream is open in it). */
+  #idle(slot: Slot): void {
+    clearTimeout(slot.idleTimer);
     const timer = setTimeout(() => {
       this.#free = this.#free.filter((s) => s !== slot);
       this.#discard(slot);
     }, this.#idleMs);
     Deno.unrefTimer(timer);
     slot.idleTimer = timer;
-    this.#free.push(slot);
   }
 
   /** Stops a worker (crashed or idle); a waiting scan gets a fresh one. */
   #discard(slot: Slot): void {
     slot.worker.terminate();
+    slot.crashed ??= new Error("Parquet worker stopped");
+    for (const waiter of slot.waiters.splice(0)) waiter.reject(slot.crashed);
     this.#alive--;
     const waiter = this.#closed ? undefined : this.#waiters.shift();
     if (waiter) waiter.resolve(this.#spawn());
@@ -280,18 +372,11 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
     for (const slot of this.#free) {
       clearTimeout(slot.idleTimer);
       slot.worker.terminate();
+      for (const waiter of slot.waiters.splice(0)) waiter.reject(new Error("ParquetPool is closed"));
     }
     this.#alive -= this.#free.length;
     this.#free = [];
     for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error("ParquetPool is closed"));
     return Promise.resolve();
   }
-}
-
-/** `bytes` itself when it owns its whole (non-shared) buffer, so that buffer can be transferred; else a copy. */
-export function owned(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength &&
-      bytes.buffer instanceof ArrayBuffer
-    ? bytes
-    : bytes.slice();
 }

@@ -1,12 +1,15 @@
 /**
  * Embedded catalog: PGlite (PostgreSQL compiled to WASM) in this process, persisted in a directory,
- * or in memory when no directory is given (tests).
+ * or in memory when no directory is given (tests). A fresh directory is created by initdb in a worker
+ * thread first (`_pglite_init.ts`), so that its memory does not stay with the daemon.
  *
  * @module
  */
 import { join } from "node:path";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { UnavailableError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { type Created, createDataDir, isDataDir, pgliteModule, POSTGRESQL_CONF } from "./_pglite_init.ts";
 import {
   INT8_OID,
   JSON_OID,
@@ -23,30 +26,45 @@ export interface PgliteDriverOptions {
   dir?: string;
   /** A `dump()` of another database to start from instead of running initdb (fast test clones). */
   loadDataDir?: Blob;
+  /** Told when a fresh directory was created (initdb's time). */
+  log?: Logger;
 }
 
 const LOCK_FILE = "mosaicod.lock";
 
 /**
- * Opens PGlite. A fresh directory runs initdb (about 2.5 s); reopening takes well under a second.
- * @throws UnavailableError when the directory is already open (in this or another process).
+ * Opens PGlite. A fresh directory first runs initdb in a worker thread (about 2.5 s); opening an
+ * existing one takes well under a second.
+ * @throws UnavailableError when the directory is already open (in this or another process), or
+ *   cannot be created.
  */
 export async function openPgliteDriver(opts: PgliteDriverOptions = {}): Promise<PgliteDriver> {
-  const lock = opts.dir === undefined ? null : await lockDir(opts.dir);
+  const { dir, loadDataDir, log } = opts;
+  const lock = dir === undefined ? null : await lockDir(dir);
   try {
+    let created: Created | null = null;
+    if (dir !== undefined && loadDataDir === undefined) {
+      const started = performance.now();
+      created = await createDataDir(dir);
+      if (created) {
+        log?.info("catalog created", { dir, ...created, ms: Math.round(performance.now() - started) });
+      }
+      // Never initdb in this thread: PGlite would do so, silently, on a directory without PG_VERSION.
+      if (!await isDataDir(dir)) throw new Error(`initdb left no PostgreSQL data directory in "${dir}"`);
+    }
     const db = await PGlite.create({
-      dataDir: opts.dir,
-      loadDataDir: opts.loadDataDir,
+      dataDir: dir,
+      loadDataDir,
+      pgliteWasmModule: await pgliteModule(),
       parsers: { [INT8_OID]: parseInt8, [JSON_OID]: parseJsonExact, [JSONB_OID]: parseJsonExact },
-      // The catalog is small and the daemon's memory is for data: PostgreSQL's default 128 MB of shared
-      // buffers put an idle daemon at ~310 MiB resident; 16 MB puts it at ~170 MiB.
-      postgresqlconf: ["shared_buffers=16MB"],
+      postgresqlconf: POSTGRESQL_CONF,
     });
-    return new PgliteDriver(db, lock);
+    return new PgliteDriver(db, lock, created);
   } catch (err) {
     lock?.close();
-    const where = opts.dir === undefined ? "in memory" : `in "${opts.dir}"`;
-    throw new UnavailableError(`Cannot open the embedded catalog ${where}`, { cause: err });
+    const where = dir === undefined ? "in memory" : `in "${dir}"`;
+    const why = err instanceof Error ? err.message : String(err);
+    throw new UnavailableError(`Cannot open the embedded catalog ${where}: ${why}`, { cause: err });
   }
 }
 
@@ -55,8 +73,14 @@ export async function openPgliteDriver(opts: PgliteDriverOptions = {}): Promise<
  * two processes open one directory, and both would write to it.
  */
 async function lockDir(dir: string): Promise<Deno.FsFile> {
-  await Deno.mkdir(dir, { recursive: true });
-  const file = await Deno.open(join(dir, LOCK_FILE), { read: true, write: true, create: true });
+  let file: Deno.FsFile;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    file = await Deno.open(join(dir, LOCK_FILE), { read: true, write: true, create: true });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new UnavailableError(`Cannot open the embedded catalog in "${dir}": ${why}`, { cause: err });
+  }
   if (!await file.tryLock(true)) {
     file.close();
     throw new UnavailableError(`Cannot open the embedded catalog in "${dir}": another process is using it`);
@@ -97,11 +121,14 @@ abstract class PgliteStatements implements SqlDriver {
 export class PgliteDriver extends PgliteStatements {
   #db: PGlite;
   #lock: Deno.FsFile | null;
+  /** How this open created its directory: null when it existed already, or in memory. */
+  readonly created: Created | null;
 
-  constructor(db: PGlite, lock: Deno.FsFile | null = null) {
+  constructor(db: PGlite, lock: Deno.FsFile | null = null, created: Created | null = null) {
     super(db);
     this.#db = db;
     this.#lock = lock;
+    this.created = created;
   }
 
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {

@@ -40,7 +40,13 @@ export async function* doGet(
 
 async function* streamTopic(deps: ReadDeps, { topic, range }: TopicRead, ctx: CallContext) {
   const read = await openTopicRead(deps, { topicName: topic.full, range, signal: ctx.signal });
-  const rows = yield* encodeStream(read.schema, read.batches);
+  yield encodeFlightData(encodeSchemaMessage(read.schema));
+  let rows = 0;
+  // Batches the Parquet workers wrote go out as they are, without a decode and re-encode here.
+  for await (const { message, rows: n } of read.messages) {
+    rows += n;
+    yield encodeFlightData(message);
+  }
   ctx.log.debug("topic streamed", { topic: topic.full, rows, ranged: range !== null });
 }
 

@@ -1,13 +1,14 @@
 /**
  * DoPut (protocol 6): the first message carries the CMD descriptor `{"topic": {"name", "key"}}` and the
  * Arrow schema; record batches follow. Decoding stops at the edge: ingest sees a Schema and an
- * AsyncIterable of RecordBatches. The reply is an empty PutResult stream, after the topic is locked.
+ * AsyncIterable of RecordBatches, each with the IPC message it came in (handed to the encoder as is). The reply is an empty PutResult stream, after the topic is locked.
  * The command parser is a parameter: the 2026 protocol's command (`v2026/commands.ts`) names the topic
  * and its key differently, and everything after it is the same upload.
  *
  * @module
  */
 import type { RecordBatch, Schema } from "apache-arrow";
+import type { ReceivedBatch } from "../arrow/chunk_encoder.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { LocatorLimits } from "../model/locator.ts";
 import { decodeIpcHeader, decodeRecordBatch } from "../arrow/ipc.ts";
@@ -84,8 +85,10 @@ async function* batchesOf(
   it: AsyncIterator<Uint8Array>,
   schema: Schema,
   topic: string,
-): AsyncGenerator<RecordBatch> {
-  for (let r = await it.next(); !r.done; r = await it.next()) yield decodeUploadBatch(r.value, schema, topic);
+): AsyncGenerator<ReceivedBatch> {
+  for (let r = await it.next(); !r.done; r = await it.next()) {
+    yield receiveUploadBatch(r.value, schema, topic);
+  }
 }
 
 /**
@@ -93,6 +96,14 @@ async function* batchesOf(
  * @throws InvalidArgumentError (or ProtobufError) for anything but a well-formed record batch of `schema`.
  */
 export function decodeUploadBatch(bytes: Uint8Array, schema: Schema, topic: string): RecordBatch {
+  return receiveUploadBatch(bytes, schema, topic).batch;
+}
+
+/**
+ * {@linkcode decodeUploadBatch}, keeping the IPC message: the batch is a view of `bytes`, whose buffer the
+ * encoder may take over.
+ */
+export function receiveUploadBatch(bytes: Uint8Array, schema: Schema, topic: string): ReceivedBatch {
   const data = decodeFlightData(bytes);
   if (data.header.length === 0) {
     throw new InvalidArgumentError(`Cannot upload to topic "${topic}": a message carries no IPC header`);
@@ -109,5 +120,6 @@ export function decodeUploadBatch(bytes: Uint8Array, schema: Schema, topic: stri
       `Cannot upload to topic "${topic}": body is ${data.body.length} bytes, header says ${header.bodyLength}`,
     );
   }
-  return decodeRecordBatch(schema, header.header, data.body);
+  const body = data.body.subarray(0, header.bodyLength);
+  return { batch: decodeRecordBatch(schema, header.header, body), header: data.header, body };
 }

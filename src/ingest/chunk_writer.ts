@@ -2,29 +2,33 @@
  * The chunk writer: cuts an upload's record batches into chunks of about `chunkTargetBytes` of Arrow
  * data and streams each one, Parquet-encoded row group by row group, into its store object.
  *
- * Memory: a batch is encoded as soon as the writer takes it and then dropped, and the encoded bytes go
- * straight to the store, so a chunk is never held whole: what stays is one batch and about one row
- * group in the Parquet writer, plus the store's write buffers. Receiving, encoding and writing
- * overlap within a chunk, row group by row group. Chunks are written one after the other: starting
- * the next chunk while the previous object completes measured ~7% faster but grew parquet-wasm's
- * memory, which never shrinks, by 10–30 MiB.
+ * Pipeline: this thread reads and checks the batches and hands each one to a {@linkcode ChunkEncoder}
+ * at once (an `EncoderPool` in the daemon: encoding, statistics and framing then run in worker threads,
+ * the batch's buffer transferred), and streams the Parquet bytes the encoder returns into the store.
+ * Up to `encoder.chunksInFlight` chunks are open at once: the next chunk fills (and may be encoded by
+ * another worker) while the last ones are still being encoded and written. Chunks and rows keep the
+ * order they arrived in: each chunk has its own object, and the list returned is in chunk order.
+ *
+ * Memory: bytes of batches read and not yet taken by an encoder are capped (`maxBytesInFlight`); at the
+ * cap the input is not read, which a DoPut turns into HTTP/2 flow control against the client. An
+ * encoder takes a batch only as fast as its writer can encode it and the store take the output, so a
+ * slow store holds the client back the same way. A chunk is never held whole.
  *
  * @module
  */
-import type { RecordBatch, Schema } from "apache-arrow";
+import { RecordBatch, type Schema } from "apache-arrow";
 import { crashPoint } from "../crash_points.ts";
-import { encodeParquetStream } from "../arrow/_ingest_parquet_stream.ts";
-import {
-  computeColumnStats,
-  mergeColumnStats,
-  mergeTimeRanges,
-  timeRange,
-  type TimeRangeNs,
-} from "../arrow/stats.ts";
+import { type ChunkEncoder, type ChunkEncoding, InlineEncoder } from "../arrow/chunk_encoder.ts";
+import { batchOf } from "../arrow/received_batch.ts";
 import { chunkKey } from "../model/store_layout.ts";
-import type { ColumnStats, NewChunk, Topic } from "../model/types.ts";
+import type { NewChunk, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
-import { checkBatch, normalisedSchemaBytes } from "./schema.ts";
+import { BatchReader, BytesInFlight, type InputBatch } from "./_batch_reader.ts";
+
+export type { InputBatch } from "./_batch_reader.ts";
+
+/** Default cap on bytes of batches read and not yet encoded, per upload. */
+export const DEFAULT_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
 export interface WriteChunksOptions {
   store: ObjectStore;
@@ -39,182 +43,171 @@ export interface WriteChunksOptions {
   signal: AbortSignal;
   /** Receives every object key before it is written, so the caller can remove them on failure. */
   written: string[];
+  /** Where chunks are encoded (default: on this thread, one chunk at a time). */
+  encoder?: ChunkEncoder;
+  /**
+   * Most bytes of batches read and not yet taken by the encoder (default {@linkcode DEFAULT_BYTES_IN_FLIGHT});
+   * reading waits beyond it.
+   */
+  maxBytesInFlight?: number;
+}
+
+interface Run extends WriteChunksOptions {
+  encoder: ChunkEncoder;
+  inFlight: BytesInFlight;
+  /** Aborted when writing stops early: ends a pending read and the other chunks' writes. */
+  stop: AbortController;
 }
 
 /**
  * Writes all non-empty batches as chunks and returns them in order, once every object is complete.
- * On failure, rejects only after the write in progress has settled, with the first error: the one the
- * batches' source (or a batch check) threw if any, else the store's.
+ * On failure, rejects only after every write in progress has settled, with the first error: the one the
+ * batches' source (or a batch check) threw if any, else the first chunk's that failed.
  */
 export async function writeChunks(
-  batches: AsyncIterable<RecordBatch>,
+  batches: AsyncIterable<InputBatch>,
   opts: WriteChunksOptions,
 ): Promise<NewChunk[]> {
-  // Aborted by the caller's signal, or by us when writing stops early: ends a pending read at once.
   const stop = new AbortController();
-  const run = { ...opts, signal: AbortSignal.any([opts.signal, stop.signal]), stop };
-  const reader = new BatchReader(batches, run);
-  const chunks: NewChunk[] = [];
+  const signal = AbortSignal.any([opts.signal, stop.signal]);
+  const run: Run = {
+    ...opts,
+    signal,
+    stop,
+    encoder: opts.encoder ?? new InlineEncoder(),
+    inFlight: new BytesInFlight(opts.maxBytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT),
+  };
+  const reader = new BatchReader(batches, { topicName: opts.topic.name, schema: opts.schema, signal });
+  const writes: Promise<NewChunk>[] = [];
+  // An object: TypeScript would narrow a `let` assigned in a callback away.
+  const failed: { first?: { error: unknown } } = {};
+  let previous: ChunkEncoding | undefined;
   try {
     for (let index = 0;; index++) {
+      // At most `chunksInFlight` chunks open: the oldest beyond that must be complete first.
+      if (index >= run.encoder.chunksInFlight) await writes[index - run.encoder.chunksInFlight];
+      await run.inFlight.room(signal);
       const first = await reader.next();
-      if (first === null) return chunks;
-      // Settles only once the object is complete or its write has failed and cleaned up.
-      chunks.push(await writeChunk(index, first, reader, run));
+      if (first === null) break;
+      const chunk = startChunk(index, first, reader, run, previous);
+      previous = chunk.encoding;
+      // A chunk failing while later ones fill stops everything at once.
+      chunk.done.catch((error) => {
+        failed.first ??= { error };
+        stop.abort(error);
+      });
+      writes.push(chunk.done);
+      await chunk.filled;
     }
+    return await Promise.all(writes);
   } catch (err) {
-    throw reader.error ?? err;
+    stop.abort(err);
+    await Promise.allSettled(writes);
+    throw reader.error ?? failed.first?.error ?? err;
   } finally {
     await reader.close();
   }
 }
 
-/** Writes one chunk from `first` and the batches after it, until it is full or the input ends. */
-async function writeChunk(
+/**
+ * Starts chunk `index` with `first`: `filled` settles once its last batch is handed to the encoder,
+ * `done` once its object is complete (or its write has failed and cleaned up).
+ */
+function startChunk(
   index: number,
-  first: RecordBatch,
+  first: InputBatch,
   reader: BatchReader,
-  opts: WriteChunksOptions & { stop: AbortController },
-): Promise<NewChunk> {
-  const { topic } = opts;
+  run: Run,
+  previous: ChunkEncoding | undefined,
+): { filled: Promise<void>; done: Promise<NewChunk>; encoding: ChunkEncoding } {
+  const { topic } = run;
   const uuid = crypto.randomUUID();
   const key = chunkKey(topic.sequenceUuid, topic.uuid, index, uuid);
-  opts.written.push(key);
-  const acc = new ChunkAccumulator();
-  const parquet = encodeParquetStream(
-    opts.chunkSchema,
-    chunkBatches(first, reader, acc, opts.chunkTargetBytes),
-    {
-      format: topic.serializationFormat,
-      rowGroupBytes: opts.rowGroupBytes,
-    },
-  );
+  run.written.push(key);
+  const sizes: number[] = []; // bytes of the batches handed over and not yet consumed, in order
+  const encoding = run.encoder.open({
+    schema: run.chunkSchema,
+    format: topic.serializationFormat,
+    rowGroupBytes: run.rowGroupBytes,
+    onConsumed: () => run.inFlight.release(sizes.shift() ?? 0),
+    previous,
+  });
+  let rows = 0;
+  const filled = (async () => {
+    try {
+      let arrowBytes = 0;
+      for (let item: InputBatch | null = first; item !== null;) {
+        const batch = batchOf(item);
+        rows += batch.numRows;
+        arrowBytes += batch.data.byteLength;
+        const bytes = item instanceof RecordBatch
+          ? batch.data.byteLength
+          : item.body.byteLength + item.header.byteLength;
+        sizes.push(bytes);
+        run.inFlight.take(bytes);
+        encoding.push(item); // its buffers may be transferred: `item` and `batch` are not used after this
+        if (arrowBytes >= run.chunkTargetBytes) break;
+        await run.inFlight.room(run.signal);
+        item = await reader.next();
+      }
+      encoding.end();
+    } catch (err) {
+      encoding.abort(err);
+      throw err;
+    }
+  })();
+  const done = storeChunk(key, encoding, run).then((sizeBytes): NewChunk => {
+    const summary = encoding.summary();
+    if (summary.rows !== rows) {
+      throw new Error(`Cannot write chunk "${key}": the encoder counted ${summary.rows} of ${rows} rows`);
+    }
+    // Every chunk holds at least one row and no timestamp is null, so the range exists.
+    const { startNs, endNs } = summary.range ?? { startNs: 0n, endNs: 0n };
+    return { index, uuid, key, sizeBytes, rowCount: rows, startNs, endNs, stats: summary.stats };
+  }).finally(() => {
+    for (const bytes of sizes.splice(0)) run.inFlight.release(bytes);
+  });
+  // `filled` is awaited by the caller, whose failure handling waits for `done` too.
+  return { filled, done, encoding };
+}
+
+/** Streams the encoding's output into the object `key`; resolves to its size once it is complete. */
+async function storeChunk(key: string, encoding: ChunkEncoding, run: Run): Promise<number> {
   let sizeBytes = 0;
   const failed: { encoder?: { error: unknown } } = {}; // an object: TypeScript would narrow a `let` away
   const counted = (async function* () {
+    const it = encoding.output[Symbol.asyncIterator]();
     let complete = false;
     try {
-      for await (const bytes of parquet) {
-        sizeBytes += bytes.length;
-        yield bytes;
+      for (;;) {
+        let r: IteratorResult<Uint8Array>;
+        try {
+          r = await it.next();
+        } catch (err) {
+          failed.encoder = { error: err }; // the store may report it as its own failure, or a cancellation
+          throw err;
+        }
+        if (r.done) break;
+        sizeBytes += r.value.length;
+        yield r.value;
       }
       complete = true;
-    } catch (err) {
-      failed.encoder = { error: err }; // the store may report it as its own failure, or as a cancellation
-      throw err;
     } finally {
-      // The store gave up on the object: stop a pending read at once, or finishing the encoder
-      // would wait for the client's next batch.
       if (!complete && !failed.encoder) {
-        opts.stop.abort(new Error(`Cannot write chunk "${key}": the store stopped reading`));
+        // The store gave up on the object: stop the encoding first (a writer waiting for a batch would
+        // keep it from ending), and reading, or filling this chunk would wait for the client's next batch.
+        const reason = new Error(`Cannot write chunk "${key}": the store stopped reading`);
+        encoding.abort(reason);
+        run.stop.abort(reason);
+        await it.return?.();
       }
     }
   })();
   try {
-    await opts.store.put(key, counted, { signal: opts.signal });
+    await run.store.put(key, counted, { signal: run.signal });
     crashPoint("ingest.chunk-written");
   } catch (err) {
     throw failed.encoder ? failed.encoder.error : err;
   }
-  // Every chunk holds at least one row and no timestamp is null, so the range exists.
-  const { startNs, endNs } = acc.range ?? { startNs: 0n, endNs: 0n };
-  return { index, uuid, key, sizeBytes, rowCount: acc.rows, startNs, endNs, stats: acc.stats };
-}
-
-/** The batches of one chunk: `first`, then more from the reader until the chunk is full or input ends. */
-async function* chunkBatches(
-  first: RecordBatch,
-  reader: BatchReader,
-  acc: ChunkAccumulator,
-  targetBytes: number,
-): AsyncGenerator<RecordBatch, void, undefined> {
-  for (let batch: RecordBatch | null = first; batch !== null; batch = await reader.next()) {
-    acc.add(batch);
-    yield batch;
-    if (acc.arrowBytes >= targetBytes) return;
-  }
-}
-
-/** Running totals of one chunk, so its batches can be released as soon as they are encoded. */
-class ChunkAccumulator {
-  rows = 0;
-  arrowBytes = 0;
-  range: TimeRangeNs | null = null;
-  stats: ColumnStats[] = [];
-
-  add(batch: RecordBatch): void {
-    this.rows += batch.numRows;
-    this.arrowBytes += batch.data.byteLength;
-    this.range = mergeTimeRanges(this.range, timeRange([batch]));
-    const own = computeColumnStats([batch]);
-    this.stats = this.stats.length === 0 ? own : mergeColumnStats(this.stats, own);
-  }
-}
-
-/**
- * Reads the upload's batches one at a time for whichever chunk is filling: skips empty ones, checks
- * the rest, and gives up on a pending read as soon as the signal aborts (a stalled client must not
- * hold the upload). Remembers the first error it threw.
- */
-class BatchReader {
-  #it: AsyncIterator<RecordBatch>;
-  #opts: WriteChunksOptions;
-  #normalised: Uint8Array;
-  #exhausted = false;
-  #pending = false;
-  /** The first error of the batches' source or of a check; not the abort reason when aborted. */
-  error: unknown = null;
-
-  constructor(batches: AsyncIterable<RecordBatch>, opts: WriteChunksOptions) {
-    this.#it = batches[Symbol.asyncIterator]();
-    this.#opts = opts;
-    this.#normalised = normalisedSchemaBytes(opts.schema);
-  }
-
-  /** The next non-empty batch, or null at the end of the input. */
-  async next(): Promise<RecordBatch | null> {
-    try {
-      for (;;) {
-        this.#opts.signal.throwIfAborted();
-        this.#pending = true;
-        const r = await untilAborted(this.#it.next().finally(() => this.#pending = false), this.#opts.signal);
-        if (r.done) {
-          this.#exhausted = true;
-          return null;
-        }
-        if (r.value.numRows === 0) continue;
-        checkBatch(this.#opts.topic.name, r.value, {
-          schema: this.#opts.schema,
-          normalised: this.#normalised,
-        });
-        return r.value;
-      }
-    } catch (err) {
-      if (!(this.#opts.signal.aborted && err === this.#opts.signal.reason)) this.error ??= err;
-      throw err;
-    }
-  }
-
-  /**
-   * Lets the source release its resources, unless it ended. Not awaited while a read is pending: an
-   * async generator would only handle it after that read, which a stalled client may never answer.
-   */
-  async close(): Promise<void> {
-    if (this.#exhausted) return;
-    if (this.#pending) void this.#it.return?.()?.catch(() => {});
-    else await this.#it.return?.();
-  }
-}
-
-/** `promise`, or the signal's reason as soon as it aborts (the promise is then left to settle unobserved). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
-      (e) => (signal.removeEventListener("abort", onAbort), reject(e)),
-    );
-  });
+  return sizeBytes;
 }

@@ -13,9 +13,9 @@
  *
  * @module
  */
-import type { RecordBatch, Schema } from "apache-arrow";
+import type { Schema } from "apache-arrow";
 import { CancelledError } from "../errors.ts";
-import { writeChunks } from "./chunk_writer.ts";
+import { type InputBatch, writeChunks } from "./chunk_writer.ts";
 import { commitUpload, undoUpload, type UploadEffects } from "./commit.ts";
 import { ensureSchemaSnapshot, stripSchemaMetadata, validateUploadSchema } from "./schema.ts";
 import { DEFAULT_CHUNK_BYTES, DEFAULT_ROW_GROUP_BYTES, type IngestDeps, type Upload } from "./upload.ts";
@@ -23,8 +23,11 @@ import { DEFAULT_CHUNK_BYTES, DEFAULT_ROW_GROUP_BYTES, type IngestDeps, type Upl
 export interface IngestOptions {
   /** The upload's Arrow schema, as the client sent it. */
   schema: Schema;
-  /** The record batches, all of `schema`, in the order received. */
-  batches: AsyncIterable<RecordBatch>;
+  /**
+   * The record batches, all of `schema`, in the order received; with the IPC message each came in
+   * (`ReceivedBatch`) when there is one, so that it reaches the encoder without being encoded again.
+   */
+  batches: AsyncIterable<InputBatch>;
   /** Aborted when the client cancels; the upload then fails with CancelledError. */
   signal?: AbortSignal;
 }
@@ -56,6 +59,7 @@ export async function ingestTopic(
   const signal = opts.signal ?? new AbortController().signal;
   const chunkTargetBytes = deps.chunkTargetBytes ?? DEFAULT_CHUNK_BYTES;
   const effects: UploadEffects = { written: [], topicManifestReplaced: false, commitUnknown: false };
+  let committed: IngestResult;
   try {
     if (!(chunkTargetBytes > 0)) throw new RangeError(`Invalid chunk size ${chunkTargetBytes}`);
     validateUploadSchema(name, opts.schema);
@@ -70,6 +74,7 @@ export async function ingestTopic(
       rowGroupBytes: Math.min(deps.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES, chunkTargetBytes),
       signal,
       written: effects.written,
+      encoder: deps.encoder,
     });
     await commitUpload(deps, topic, chunks, { signal, effects });
     const result = {
@@ -82,8 +87,9 @@ export async function ingestTopic(
       ...result,
       ms: Math.round(performance.now() - started),
     });
-    return result;
+    committed = result;
   } catch (err) {
+    deps.onUploadEnd?.({ committed: false });
     await undoUpload(deps, upload.topic, effects);
     if (signal.aborted) {
       throw new CancelledError(`Cannot upload to topic "${name}": cancelled`, { cause: signal.reason });
@@ -92,4 +98,7 @@ export async function ingestTopic(
   } finally {
     upload.release();
   }
+  // Outside the try: whatever the observer does cannot undo a committed upload.
+  deps.onUploadEnd?.({ committed: true, rows: committed.rows, bytes: committed.bytes });
+  return committed;
 }

@@ -15,7 +15,7 @@
  */
 export { type IngestOptions, type IngestResult, ingestTopic } from "./ingest.ts";
 export { stripSchemaMetadata, validateUploadSchema } from "./schema.ts";
-export { writeChunks } from "./chunk_writer.ts";
+export { DEFAULT_BYTES_IN_FLIGHT, type InputBatch, writeChunks } from "./chunk_writer.ts";
 export { writeChunkManifests } from "./commit.ts";
 export {
   DEFAULT_CHUNK_BYTES,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ChunkEncoder } from "../arrow/chunk_encoder.ts";
 import type { Catalog } from "../catalog/catalog.ts";
 import { FailedPreconditionError, NotFoundError, PermissionDeniedError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -23,9 +24,16 @@ export interface IngestDeps {
    * one row group at a time, so this, not the chunk size, bounds the encoder's memory.
    */
   rowGroupBytes?: number;
+  /** Where chunks are Parquet-encoded (the daemon: an `EncoderPool`; default: on the calling thread). */
+  encoder?: ChunkEncoder;
   /** Nanoseconds since the epoch, for a topic's completion time (default: the wall clock). */
   nowNs?: () => bigint;
+  /** Told how each upload that reached the write path ended (metrics). */
+  onUploadEnd?: (outcome: UploadOutcome) => void;
 }
+
+/** How an upload ended: committed with its rows and stored Parquet bytes, or failed (nothing visible). */
+export type UploadOutcome = { committed: true; rows: number; bytes: number } | { committed: false };
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_ROW_GROUP_BYTES = 8 * 1024 * 1024;

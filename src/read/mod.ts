@@ -8,7 +8,9 @@
 export {
   DEFAULT_TARGET_BATCH_BYTES,
   openTopicRead,
+  READ_AHEAD_BATCHES,
   type ReadDeps,
+  type ReadMessage,
   type TopicRead,
   type TopicReadRequest,
 } from "./topic_read.ts";

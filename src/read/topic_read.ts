@@ -3,13 +3,21 @@
  * time order) → store and Parquet (one chunk read ahead) → rows in `timestamp_ns` order → batches of
  * about `targetBatchBytes`.
  *
- * Chunks whose time ranges do not overlap are sent one after the other; a group of overlapping chunks
- * is k-way merged, each chunk opened only when the merge reaches its start. Must not import `flight/`.
+ * Chunks whose time ranges do not overlap are streamed one after the other, row group by row group,
+ * with a read-ahead of {@linkcode READ_AHEAD_BATCHES} batches; the batches of a sorted chunk the range
+ * does not cut go out as the IPC messages the Parquet worker wrote (`messages`), never decoded on this
+ * thread. A group of overlapping chunks is decoded whole and k-way merged, each chunk opened only when
+ * the merge reaches its start. Must not import `flight/`.
  *
  * @module
  */
 import type { RecordBatch, Schema } from "apache-arrow";
-import { decodeEncapsulatedSchema } from "../arrow/ipc.ts";
+import {
+  decodeEncapsulatedSchema,
+  decodeRecordBatch,
+  type EncodedIpcMessage,
+  encodeRecordBatchMessage,
+} from "../arrow/ipc.ts";
 import { mergeSortedStreams } from "../arrow/merge.ts";
 import type { ChunkDecoder } from "../arrow/parquet_pool.ts";
 import type { Catalog } from "../catalog/catalog.ts";
@@ -18,11 +26,18 @@ import type { Logger } from "../log.ts";
 import type { Chunk, TimeRange, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { sliceToBytes } from "./_batch_bytes.ts";
-import { ChunkLoader } from "./_chunk_loader.ts";
+import { ChunkLoader, type ReadPiece } from "./_chunk_loader.ts";
 import { topicStreamSchema } from "./schema_metadata.ts";
 
 /** Batch size the read aims for unless configured: well under gRPC message limits, big enough to amortise. */
 export const DEFAULT_TARGET_BATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Decoded batches a streamed chunk keeps ready, ahead of the sending: enough for the worker's next
+ * step to overlap the sending of these, few enough to keep a read's decoded data at about
+ * 4 × `targetBatchBytes` (16 MiB by default) whatever the chunk size.
+ */
+export const READ_AHEAD_BATCHES = 4;
 
 export interface ReadDeps {
   catalog: Catalog;
@@ -43,12 +58,23 @@ export interface TopicReadRequest {
   signal: AbortSignal;
 }
 
-/** An open read: the schema (with the `mosaico:` keys) and the rows, sorted, in non-empty batches. */
+/** One batch of a read as an IPC record batch message of the stream schema, and its row count. */
+export interface ReadMessage {
+  message: EncodedIpcMessage;
+  rows: number;
+}
+
+/**
+ * An open read: the schema (with the `mosaico:` keys) and the rows, sorted, in non-empty batches, as
+ * decoded batches or as IPC messages ready to send. Iterate one of the two, once.
+ */
 export interface TopicRead {
   topic: Topic;
   schema: Schema;
   /** Lazy: nothing is fetched until iteration starts; stopping early releases everything. */
   batches: AsyncIterable<RecordBatch>;
+  /** The same batches as IPC messages: those the workers wrote are passed on without a decode. */
+  messages: AsyncIterable<ReadMessage>;
 }
 
 /**
@@ -70,17 +96,28 @@ export async function openTopicRead(deps: ReadDeps, req: TopicReadRequest): Prom
   checkAborted(signal, topicName);
   deps.log.debug("topic read opened", { topic: topic.name, chunks: chunks.length, ranged: range !== null });
   const targetBytes = deps.targetBatchBytes ?? DEFAULT_TARGET_BATCH_BYTES;
+  const plan: ReadPlan = { topic, schema, range, signal, targetBytes, decoder: deps.decoder };
   return {
     topic,
     schema,
-    batches: readBatches(deps.store, chunks, {
-      topic,
-      schema,
-      range,
-      signal,
-      targetBytes,
-      decoder: deps.decoder,
-    }),
+    batches: {
+      async *[Symbol.asyncIterator]() {
+        for await (const piece of readPieces(deps.store, chunks, plan)) {
+          yield piece.kind === "batch"
+            ? piece.batch
+            : decodeRecordBatch(schema, piece.batch.header, piece.batch.body);
+        }
+      },
+    },
+    messages: {
+      async *[Symbol.asyncIterator]() {
+        for await (const piece of readPieces(deps.store, chunks, plan)) {
+          yield piece.kind === "batch"
+            ? { message: encodeRecordBatchMessage(piece.batch), rows: piece.batch.numRows }
+            : { message: piece.batch.message, rows: piece.batch.rows };
+        }
+      },
+    },
   };
 }
 
@@ -104,14 +141,27 @@ interface ReadPlan {
   targetBytes: number;
 }
 
-async function* readBatches(
+async function* readPieces(
   store: ObjectStore,
   chunks: readonly Chunk[],
   plan: ReadPlan,
-): AsyncGenerator<RecordBatch, void, undefined> {
-  await using loader = new ChunkLoader(store, chunks, plan);
-  for (const group of overlapGroups(chunks)) {
-    const batches = group.length === 1 ? loader.batches(group[0]) : mergeSortedStreams(
+): AsyncGenerator<ReadPiece, void, undefined> {
+  const groups = overlapGroups(chunks);
+  const merged = new Set(groups.filter((g) => g.length > 1).flat());
+  await using loader = new ChunkLoader(store, chunks, {
+    ...plan,
+    merged,
+    readAheadBytes: READ_AHEAD_BATCHES * plan.targetBytes,
+  });
+  for (const group of groups) {
+    if (group.length === 1) {
+      for await (const piece of loader.pieces(group[0])) {
+        checkAborted(plan.signal, plan.topic.name);
+        yield piece;
+      }
+      continue;
+    }
+    const batches = mergeSortedStreams(
       group.map((k) => loader.batches(k)),
       {
         signal: plan.signal,
@@ -122,7 +172,7 @@ async function* readBatches(
     for await (const batch of batches) {
       for (const part of sliceToBytes(batch, plan.targetBytes)) {
         checkAborted(plan.signal, plan.topic.name);
-        yield part;
+        yield { kind: "batch", batch: part };
       }
     }
   }

@@ -46,6 +46,12 @@ async function readProc(pid: number): Promise<ProcSample> {
   };
 }
 
+/** The process's resident set now (VmRSS) and its high-water mark since it started (VmHWM), in bytes. */
+export async function memoryOf(pid: number): Promise<{ rssBytes: number; hwmBytes: number }> {
+  const { rssBytes, hwmBytes } = await readProc(pid);
+  return { rssBytes, hwmBytes };
+}
+
 /** Runs `phase` while sampling process `pid` every `intervalMs`; returns its result and what it cost `pid`. */
 export async function measure<T>(
   pid: number,
@@ -77,4 +83,46 @@ export async function measure<T>(
     running = false;
     await sampler.catch(() => {});
   }
+}
+
+/** A child process that printed its port, and how to stop it. */
+export interface PortedChild extends AsyncDisposable {
+  port: number;
+  pid: number;
+}
+
+/**
+ * Spawns `command` (stdout piped, stdin null) and waits for its first line, which must carry `"port": N`;
+ * a child that dies or prints something else first is stopped and reported as `what` did not start.
+ * Disposing sends SIGTERM and waits for the exit.
+ */
+export async function spawnAnnouncingPort(
+  cmd: string,
+  args: string[],
+  what: string,
+): Promise<PortedChild> {
+  const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "inherit" }).spawn();
+  // Deno cannot close its own stdout: read up to the first line only, then let go of the stream.
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    text += value;
+  }
+  await lines.cancel();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already exited
+    }
+    await child.status;
+  };
+  const port = Number(/"port":\s*(\d+)/.exec(text)?.[1]);
+  if (!port) {
+    await stop();
+    throw new Error(`The ${what} did not start: ${text || "no output"}`);
+  }
+  return { port, pid: child.pid, [Symbol.asyncDispose]: stop };
 }

@@ -73,12 +73,12 @@ class BaselineServer(flight.FlightServerBase):
         return flight.RecordBatchStream(self.tables[ticket.ticket.decode()])
 
 
-def main() -> None:
-    server = BaselineServer()
+def serve(server: flight.FlightServerBase) -> None:
+    """Prints the port, closes stdout (the driver stops reading there) and serves until killed."""
     print(json.dumps({"port": server.port}), flush=True)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # end of output: the driver stops reading
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     server.serve()
 
 
 if __name__ == "__main__":
-    main()
+    serve(BaselineServer())

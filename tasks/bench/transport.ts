@@ -9,7 +9,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { START_PERMISSIONS } from "../../tests/_permissions.ts";
-import { capture, measure } from "./_proc.ts";
+import { capture, measure, spawnAnnouncingPort } from "./_proc.ts";
 import { type PhaseRow, phaseRow } from "./_report.ts";
 import { type Server, startBaseline } from "./_servers.ts";
 
@@ -28,35 +28,17 @@ interface TransportResult {
 
 /** Starts transport_server.ts with the daemon's permissions; `transport` is grpc-js or native. */
 async function startTransportServer(transport: "grpc-js" | "native"): Promise<Server> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...START_PERMISSIONS, SERVER, "--transport", transport],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  // The first line says the port (or the server died: the stream ends); nothing else is printed.
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await lines.read();
-    if (done) break;
-    text += value;
-  }
-  await lines.cancel();
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // already exited
-    }
-    await child.status;
+  const child = await spawnAnnouncingPort(
+    Deno.execPath(),
+    ["run", ...START_PERMISSIONS, SERVER, "--transport", transport],
+    `${transport} transport server`,
+  );
+  return {
+    name: transport,
+    url: `grpc://127.0.0.1:${child.port}`,
+    pid: child.pid,
+    [Symbol.asyncDispose]: () => child[Symbol.asyncDispose](),
   };
-  const port = /"port":\s*(\d+)/.exec(text)?.[1];
-  if (!port) {
-    await stop();
-    throw new Error(`The ${transport} transport server did not start: ${text || "no output"}`);
-  }
-  return { name: transport, url: `grpc://127.0.0.1:${port}`, pid: child.pid, [Symbol.asyncDispose]: stop };
 }
 
 /** Runs `transport-put` then `transport-get` of `bytes` against the baseline, grpc-js and native. */

@@ -12,7 +12,7 @@
  * @module
  */
 import { type Field, Schema } from "apache-arrow";
-import { encodeRecordBatchMessage, encodeSchemaMessage, withSchemaMetadata } from "../../arrow/ipc.ts";
+import { encodeSchemaMessage, withSchemaMetadata } from "../../arrow/ipc.ts";
 import { NotFoundError } from "../../errors.ts";
 import type { TimeRange, Topic } from "../../model/types.ts";
 import { countTopicWindow, openTopicRead, type ReadDeps, topicStreamSchema } from "../../read/mod.ts";
@@ -99,9 +99,9 @@ export async function* doGetWindow(
   yield encodeFlightData(encodeSchemaMessage(schema));
   if (range === null) return;
   let rows = 0;
-  for await (const batch of opened.batches) {
-    rows += batch.numRows;
-    yield encodeFlightData(encodeRecordBatchMessage(batch));
+  for await (const { message, rows: n } of opened.messages) {
+    rows += n;
+    yield encodeFlightData(message);
   }
   ctx.log.debug("topic window streamed", { topic: name, rows });
 }

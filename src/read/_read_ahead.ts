@@ -1,0 +1,118 @@
+/**
+ * Read-ahead bounded in bytes over a chunk decoded in a Parquet worker: asks the worker for the next
+ * batches while the ones already here are sent, and stops asking once `windowBytes` of decoded batches
+ * wait here. Bytes held = at most the window plus one step of the worker (about one batch).
+ *
+ * @module
+ */
+import type { ChunkStream } from "../arrow/parquet_pool.ts";
+
+/** Decoded bytes held by a read, across its chunks: what the bound is about, and its high-water mark. */
+export class HeldBytes {
+  #now = 0;
+  #peak = 0;
+
+  /** Bytes received from workers and not yet handed to the consumer. */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** The most `now` has been. */
+  get peak(): number {
+    return this.#peak;
+  }
+
+  add(bytes: number): void {
+    this.#now += bytes;
+    if (this.#now > this.#peak) this.#peak = this.#now;
+  }
+
+  remove(bytes: number): void {
+    this.#now -= bytes;
+  }
+}
+
+/** Options of {@linkcode ReadAhead}. */
+export interface ReadAheadOptions {
+  /** Ask for more only while fewer decoded bytes than this wait here. */
+  windowBytes: number;
+  /** Bytes asked of the worker per step (it answers at least this much unless the chunk ends). */
+  stepBytes: number;
+  /** Counts what this read-ahead holds. */
+  held: HeldBytes;
+  /** Called once the worker has decoded the whole chunk (the next chunk may start then). */
+  onDecoded?: () => void;
+}
+
+/** The batches of one chunk stream (each an IPC stream of one batch), fetched ahead within a byte window. */
+export class ReadAhead implements AsyncDisposable {
+  readonly #stream: ChunkStream;
+  readonly #opts: ReadAheadOptions;
+  readonly #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #step?: Promise<void>;
+  #failure?: { err: unknown };
+  #done = false;
+  #closed = false;
+
+  constructor(stream: ChunkStream, opts: ReadAheadOptions) {
+    this.#stream = stream;
+    this.#opts = opts;
+    this.#fill();
+  }
+
+  #fill(): void {
+    if (this.#step || this.#done || this.#failure || this.#closed) return;
+    if (this.#queuedBytes >= this.#opts.windowBytes) return;
+    this.#step = this.#stream.next(this.#opts.stepBytes).then((step) => {
+      this.#step = undefined;
+      if (this.#closed) return;
+      for (const batch of step.batches) {
+        this.#queue.push(batch);
+        this.#queuedBytes += batch.byteLength;
+        this.#opts.held.add(batch.byteLength);
+      }
+      if (step.done) {
+        this.#done = true;
+        this.#opts.onDecoded?.();
+      }
+      this.#fill();
+    }, (err) => {
+      this.#step = undefined;
+      this.#failure = { err };
+    });
+  }
+
+  /** The chunk's batches in order; the first error of the worker is thrown where it occurred. */
+  async *batches(): AsyncGenerator<Uint8Array, void, undefined> {
+    while (true) {
+      const batch = this.#queue.shift();
+      if (batch !== undefined) {
+        this.#queuedBytes -= batch.byteLength;
+        this.#opts.held.remove(batch.byteLength);
+        this.#fill();
+        yield batch;
+        continue;
+      }
+      if (this.#failure) throw this.#failure.err;
+      if (this.#done) return;
+      this.#fill();
+      await this.#step;
+    }
+  }
+
+  /** Drops what is held, waits for the step in flight and closes the stream in its worker. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#opts.held.remove(this.#queuedBytes);
+    this.#queue.length = 0;
+    this.#queuedBytes = 0;
+    await this.#step;
+    await this.#stream.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
