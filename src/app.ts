@@ -1,6 +1,8 @@
 /**
  * Composition root: opens the store and the catalog, builds the services and the Flight server, and
- * tears everything down in order (server drained → catalog closed → store closed).
+ * tears everything down in order (server drained → catalog closed → store closed). With `--metrics-port`
+ * it also measures the store, the catalog, uploads, queries and Flight calls, and (unless a Flight worker
+ * thread, whose metrics the main thread collects) serves them over HTTP while Flight is served.
  *
  * @module
  */
@@ -15,13 +17,19 @@ import { createFlightHandlers } from "./flight/service.ts";
 import { withApiKeys } from "./flight/auth.ts";
 import { loadTlsMaterial } from "./flight/tls.ts";
 import { ApiKeyVerifier } from "./auth/api_keys.ts";
+import { EncoderPool } from "./arrow/encoder_pool.ts";
 import { ParquetPool } from "./arrow/parquet_pool.ts";
 import { startBackgroundWork } from "./background.ts";
 import { wallClockNs } from "./model/time.ts";
+import { DaemonMetrics } from "./metrics/daemon.ts";
+import { MetricsEndpoint } from "./metrics/endpoint.ts";
+import { instrumentCatalog, instrumentStore } from "./metrics/seams.ts";
 
 export interface App extends AsyncDisposable {
   readonly catalog: Catalog;
   readonly store: ObjectStore;
+  /** This thread's metrics (`--metrics-port`); null when metrics are off. */
+  readonly metrics: DaemonMetrics | null;
   /** Starts serving Flight; resolves after `signal` aborts and in-flight calls have drained. */
   serve(opts: { signal: AbortSignal; onListening?: (port: number) => void }): Promise<void>;
 }
@@ -36,6 +44,11 @@ export interface AppOptions {
   reusePort?: boolean;
   /** The log message announcing the port (workers say "worker listening"; the daemon says "listening"). */
   listeningMessage?: string;
+  /**
+   * Serve `--metrics-port` from this app (default true). A Flight worker thread does not: the main thread
+   * serves the whole process's metrics and asks the workers for theirs.
+   */
+  metricsEndpoint?: boolean;
 }
 
 /** Opens every dependency; on failure, closes what was already opened and rethrows. */
@@ -43,15 +56,22 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const cleanup: AsyncDisposableStack = new AsyncDisposableStack();
   try {
     const tls = config.tls ? await loadTlsMaterial(config.tls) : null;
-    const store = cleanup.use(await openStore(config.store, log.child({ component: "store" })));
+    const metrics = config.metricsPort === null ? null : new DaemonMetrics();
+    const rawStore = cleanup.use(await openStore(config.store, log.child({ component: "store" })));
+    const store = metrics ? instrumentStore(rawStore, metrics) : rawStore;
     await store.check();
     let catalog = opts.catalog;
+    const owned = !catalog;
     if (!catalog) {
       catalog = cleanup.use(await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }));
+    }
+    if (metrics) catalog = instrumentCatalog(catalog, metrics);
+    if (owned) {
       await catalog.ensureDefaultLayer();
       cleanup.use(await startBackgroundWork({ catalog, store, log, config }));
     }
     const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers }));
+    const encoder = cleanup.use(new EncoderPool({ size: config.encodeWorkers }));
     const domainLog = log.child({ component: "domain" });
     const domainHandlers = createFlightHandlers({
       lifecycle: {
@@ -62,10 +82,23 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         nowNs: wallClockNs,
         jobs: config.jobs,
       },
-      ingest: { catalog, store, log: domainLog, chunkTargetBytes: config.chunkTargetBytes },
+      ingest: {
+        catalog,
+        store,
+        log: domainLog,
+        chunkTargetBytes: config.chunkTargetBytes,
+        encoder,
+        onUploadEnd: metrics ? (outcome) => metrics.recordUpload(outcome) : undefined,
+      },
       read: { catalog, store, log: domainLog, targetBatchBytes: config.readBatchBytes, decoder: parquet },
       // One topic more than workers, so that fetching the next chunk overlaps scanning.
-      query: { catalog, store, scanner: parquet, scanConcurrency: config.parquetWorkers + 1 },
+      query: {
+        catalog,
+        store,
+        scanner: parquet,
+        scanConcurrency: config.parquetWorkers + 1,
+        onQueryEnd: metrics ? (seconds, ok) => metrics.recordQuery(seconds, ok) : undefined,
+      },
     }, {
       limits: { maxMetadataBytes: config.maxMetadataBytes, maxNameBytes: config.maxNameBytes },
       queryDefaultDialect: config.queryDefaultDialect,
@@ -79,11 +112,23 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       ? withApiKeys(domainHandlers, new ApiKeyVerifier(catalog, { log: log.child({ component: "auth" }) }))
       : domainHandlers;
     const stack = cleanup.move();
+    const endpointCatalog = catalog;
     return {
       catalog,
       store,
+      metrics,
       async serve({ signal, onListening }) {
         if (signal.aborted) return;
+        // Up before Flight and down after it, so that a scrape during the drain still answers.
+        await using _endpoint = metrics && config.metricsPort !== null && opts.metricsEndpoint !== false
+          ? await MetricsEndpoint.start({
+            host: config.host,
+            port: config.metricsPort,
+            log: log.child({ component: "metrics" }),
+            metrics,
+            catalog: endpointCatalog,
+          })
+          : null;
         const Server = config.transport === "native" ? NativeFlightServer : FlightServer;
         const server = await Server.start(handlers, {
           host: config.host,
@@ -94,6 +139,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
           reusePort: opts.reusePort,
           tls,
           responseCompression: config.grpcCompression,
+          metrics,
         });
         log.info(opts.listeningMessage ?? "listening", {
           address: `${config.tls ? "grpc+tls" : "grpc"}://${hostPort(server.host, server.port)}`,

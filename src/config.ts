@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { ConfigError } from "./errors.ts";
+import { readDuration } from "./model/duration.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 /** Where the bulk data lives. */
@@ -56,6 +57,8 @@ export interface Config {
   readBatchBytes: number;
   /** Threads that decode Parquet chunks for reads and ontology scans (and topics scanned at once, + 1). */
   parquetWorkers: number;
+  /** Threads that Parquet-encode uploaded chunks (started on demand), per Flight worker. */
+  encodeWorkers: number;
   /** Flight worker threads sharing the port (1: the main thread serves). */
   workers: number;
   /** Background jobs: how this daemon runs them, and when the lifecycle enqueues them. */
@@ -76,6 +79,8 @@ export interface Config {
    * 15): `v2026` (the current SDK) unless fleets of 0.1.0 clients need `v1`.
    */
   queryDefaultDialect: "v1" | "v2026";
+  /** Serve Prometheus metrics over HTTP on this port of `host` (`GET /metrics`); null: no endpoint. */
+  metricsPort: number | null;
 }
 
 /** Which gRPC and HTTP/2 implementation serves Flight. */
@@ -209,6 +214,12 @@ export const SERVER_OPTIONS = {
     help: "threads decoding Parquet for DoGet and ontology scans (started on demand), per Flight worker",
     default: String(Math.min(4, navigator.hardwareConcurrency || 1)),
   },
+  "encode-workers": {
+    type: "string",
+    env: "MOSAICOD_ENCODE_WORKERS",
+    help: "threads Parquet-encoding uploads (started on demand), per Flight worker",
+    default: String(Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1))),
+  },
   "job-workers": {
     type: "string",
     env: "MOSAICOD_JOB_WORKERS",
@@ -311,6 +322,11 @@ export const SERVER_OPTIONS = {
     help: "v2026 | v1: the answer shape of a query when neither its body nor its connection shows the SDK",
     default: "v2026",
   },
+  "metrics-port": {
+    type: "string",
+    env: "MOSAICOD_METRICS_PORT",
+    help: "serve Prometheus metrics at http://<host>:<port>/metrics (0 picks a free port; off when unset)",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Environment variables read for an S3 store (never taken from flags: they hold secrets). */
@@ -358,7 +374,7 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     port,
     ...storage,
     ...loadLogConfig(v, input.isTerminal ?? false),
-    shutdownTimeoutMs: parseIntOption(v, "shutdown-timeout-ms", 0, 3_600_000),
+    shutdownTimeoutMs: parseDurationOption(v, "shutdown-timeout-ms", 0, 3_600_000),
     maxMessageBytes: parseIntOption(v, "max-message-bytes", 17 * 1024 * 1024, 2 ** 31 - 1),
     // At most 16 MiB, so that an action body carrying it stays within the smallest message limit.
     maxMetadataBytes: parseIntOption(v, "max-metadata-bytes", 64, 16 * 1024 * 1024),
@@ -368,29 +384,41 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     chunkTargetBytes: parseIntOption(v, "chunk-bytes", 1024 * 1024, 1024 * 1024 * 1024),
     readBatchBytes: parseIntOption(v, "read-batch-bytes", 64 * 1024, 64 * 1024 * 1024),
     parquetWorkers: parseIntOption(v, "parquet-workers", 1, 64),
+    encodeWorkers: parseIntOption(v, "encode-workers", 1, 64),
     workers: v.workers === undefined
       ? defaultWorkers(storage.catalog.kind)
       : parseIntOption(v, "workers", 1, 64),
     jobs: Object.freeze({
       concurrency: parseIntOption(v, "job-workers", 0, 64),
-      leaseMs: parseIntOption(v, "job-lease-ms", 1000, 86_400_000),
-      pollMs: parseIntOption(v, "job-poll-ms", 10, 3_600_000),
-      backoffMs: parseIntOption(v, "job-backoff-ms", 0, 3_600_000),
+      leaseMs: parseDurationOption(v, "job-lease-ms", 1000, 86_400_000),
+      pollMs: parseDurationOption(v, "job-poll-ms", 10, 3_600_000),
+      backoffMs: parseDurationOption(v, "job-backoff-ms", 0, 3_600_000),
       maxAttempts: parseIntOption(v, "job-max-attempts", 1, 1000),
-      deletionRetentionMs: parseIntOption(v, "deletion-retention-ms", 0, 10 * 365 * 86_400_000),
-      compactionGraceMs: parseIntOption(v, "compaction-grace-ms", 0, 30 * 86_400_000),
+      deletionRetentionMs: parseDurationOption(v, "deletion-retention-ms", 0, 10 * 365 * 86_400_000),
+      compactionGraceMs: parseDurationOption(v, "compaction-grace-ms", 0, 30 * 86_400_000),
       compactMinChunks: parseIntOption(v, "compact-min-chunks", 0, 1_000_000),
       compactBelowBytes: parseIntOption(v, "compact-below-bytes", 0, 2 ** 40),
-      eventRetentionMs: parseIntOption(v, "event-retention-ms", 0, 100 * 365 * 86_400_000),
-      jobRetentionMs: parseIntOption(v, "job-retention-ms", 0, 100 * 365 * 86_400_000),
-      pruneIntervalMs: parseIntOption(v, "prune-interval-ms", 100, 86_400_000),
+      eventRetentionMs: parseDurationOption(v, "event-retention-ms", 0, 100 * 365 * 86_400_000),
+      jobRetentionMs: parseDurationOption(v, "job-retention-ms", 0, 100 * 365 * 86_400_000),
+      pruneIntervalMs: parseDurationOption(v, "prune-interval-ms", 100, 86_400_000),
     }),
     apiKeyEnabled: parseBoolOption(v, "api-key-enabled"),
     tls: loadTlsConfig(v),
     grpcCompression: parseCompressionOption(v),
     transport: parseTransportOption(v),
     queryDefaultDialect: parseDialectOption(v),
+    metricsPort: parseMetricsPort(v, port),
   });
+}
+
+/** `--metrics-port`: unset (or empty) is off; it may not be the Flight port. */
+function parseMetricsPort(v: OptionValues<typeof SERVER_OPTIONS>, flightPort: number): number | null {
+  if (v["metrics-port"] === undefined || v["metrics-port"].trim() === "") return null;
+  const port = parseIntOption(v, "metrics-port", 0, 65535);
+  if (port !== 0 && port === flightPort) {
+    throw new ConfigError(`${v["--source"]["metrics-port"]} must differ from the Flight port ${flightPort}`);
+  }
+  return port;
 }
 
 function parseDialectOption(v: OptionValues<typeof SERVER_OPTIONS>): "v1" | "v2026" {
@@ -531,7 +559,7 @@ function parseStore(arg: string, source: string, env: Record<string, string | un
     region: env[STORE_ENV.region] || "us-east-1",
     accessKeyId,
     secretAccessKey,
-    requestTimeoutMs: envInt(env, STORE_ENV.timeoutMs, 60_000, 100, 3_600_000),
+    requestTimeoutMs: envDuration(env, STORE_ENV.timeoutMs, 60_000, 100, 3_600_000),
     maxAttempts: envInt(env, STORE_ENV.maxAttempts, 3, 1, 20),
   };
 }
@@ -583,6 +611,34 @@ function parseIntOption<T extends Record<string, OptionSpec>>(
     throw new ConfigError(`${v["--source"][name]} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return n;
+}
+
+/** A `*-ms` option: milliseconds, or a duration with a unit (`10s`, `5m`, `2h`, `30d`), within bounds. */
+function parseDurationOption<T extends Record<string, OptionSpec>>(
+  v: OptionValues<T>,
+  name: keyof T & string,
+  min: number,
+  max: number,
+): number {
+  return durationValue((v[name] as string | undefined) ?? "", v["--source"][name], min, max);
+}
+
+/** A duration environment variable (like a `*-ms` option), or its default when unset. */
+function envDuration(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  return raw === undefined || raw === "" ? fallback : durationValue(raw, name, min, max);
+}
+
+function durationValue(raw: string, source: string, min: number, max: number): number {
+  const r = readDuration(raw, min, max);
+  if (!r.ok) throw new ConfigError(`${source} ${r.problem}, got "${raw}"`);
+  return r.ms;
 }
 
 /**

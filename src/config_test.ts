@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ENV_VARS, loadConfig } from "./config.ts";
+import { ENV_VARS, loadConfig, SERVER_OPTIONS } from "./config.ts";
+import { DURATION_SYNTAX } from "./model/duration.ts";
 import { ConfigError } from "./errors.ts";
 
 Deno.test("config: defaults give 127.0.0.1:6726, embedded catalog and a local store under ./data", () => {
@@ -167,4 +168,58 @@ Deno.test("config: request limits have defaults, flags and variables, and bounds
     );
   }
   for (const v of Object.keys(env)) assert.ok(ENV_VARS.includes(v), v);
+});
+
+Deno.test("config: every *-ms option and its variable take a duration (1500ms, 10s, 5m, 2h, 30d) or bare ms", () => {
+  const msOptions = Object.entries(SERVER_OPTIONS).filter(([name]) => name.endsWith("-ms"));
+  assert.ok(msOptions.length >= 9, "the retention, job and shutdown options");
+  for (const [name, spec] of msOptions) {
+    assert.doesNotThrow(() => loadConfig({ args: [`--${name}`, "1h"], env: {} }), name);
+    assert.doesNotThrow(() => loadConfig({ args: [], env: { [spec.env]: "3600000" } }), spec.env);
+    assert.throws(
+      () => loadConfig({ args: [`--${name}`, "5x"], env: {} }),
+      new ConfigError(`--${name} must be a duration: ${DURATION_SYNTAX}, got "5x"`),
+    );
+    assert.throws(
+      () => loadConfig({ args: [], env: { [spec.env]: "-1s" } }),
+      new ConfigError(`${spec.env} must not be negative, got "-1s"`),
+    );
+  }
+  const c = loadConfig({
+    args: ["--shutdown-timeout-ms", "1500ms", "--job-lease-ms", "2m", "--event-retention-ms", "30d"],
+    env: {
+      MOSAICOD_JOB_POLL_MS: "10s",
+      MOSAICOD_DELETION_RETENTION_MS: "2h",
+      MOSAICOD_PRUNE_INTERVAL_MS: "1.5h",
+    },
+  });
+  assert.deepEqual(
+    [c.shutdownTimeoutMs, c.jobs.leaseMs, c.jobs.eventRetentionMs, c.jobs.pollMs],
+    [1500, 120_000, 30 * 86_400_000, 10_000],
+  );
+  assert.deepEqual([c.jobs.deletionRetentionMs, c.jobs.pruneIntervalMs], [7_200_000, 5_400_000]);
+  // Bounds are reported in the unit the user wrote.
+  assert.throws(
+    () => loadConfig({ args: ["--job-poll-ms", "2h"], env: {} }),
+    new ConfigError('--job-poll-ms must be from 10ms to 1h, got "2h"'),
+  );
+  assert.throws(
+    () => loadConfig({ args: [], env: { MOSAICOD_COMPACTION_GRACE_MS: "31d" } }),
+    new ConfigError('MOSAICOD_COMPACTION_GRACE_MS must be from 0d to 30d, got "31d"'),
+  );
+  assert.throws(
+    () => loadConfig({ args: ["--job-lease-ms", "999"], env: {} }),
+    new ConfigError('--job-lease-ms must be from 1000 to 86400000 (milliseconds), got "999"'),
+  );
+});
+
+Deno.test("config: MOSAICOD_STORE_TIMEOUT_MS takes a duration too", () => {
+  const load = (timeout: string) =>
+    loadConfig({ args: ["--store", "s3://bucket"], env: { MOSAICOD_STORE_TIMEOUT_MS: timeout } }).store;
+  const s = load("2.5s");
+  assert.equal(s.kind === "s3" ? s.requestTimeoutMs : null, 2500);
+  assert.throws(
+    () => load("2h"),
+    new ConfigError('MOSAICOD_STORE_TIMEOUT_MS must be from 100ms to 1h, got "2h"'),
+  );
 });

@@ -7,6 +7,10 @@
  * Catalog: with PostgreSQL each worker opens its own pool. The embedded catalog has one instance, in
  * the main thread; workers call it through a MessagePort (`catalog/remote.ts`).
  *
+ * Metrics (`--metrics-port`): the main thread serves the endpoint; on each scrape it asks every worker for
+ * its snapshot over a MessagePort of its own (`metrics/worker_link.ts`) and adds them to its own metrics
+ * (background jobs' store and catalog work, jobs by state, process memory).
+ *
  * @module
  */
 import * as net from "node:net";
@@ -20,6 +24,10 @@ import type { Logger } from "./log.ts";
 import { openStore } from "./store/mod.ts";
 import { startBackgroundWork } from "./background.ts";
 import { loadTlsMaterial } from "./flight/tls.ts";
+import { DaemonMetrics } from "./metrics/daemon.ts";
+import { MetricsEndpoint } from "./metrics/endpoint.ts";
+import { instrumentCatalog, instrumentStore } from "./metrics/seams.ts";
+import { WorkerMetricsLink } from "./metrics/worker_link.ts";
 
 const WORKER_URL = new URL("./_flight_worker.ts", import.meta.url);
 
@@ -41,11 +49,30 @@ export async function serveWithWorkers(
   // Checked here first, so that a bad file reads as it does with one worker (the workers read it again).
   if (config.tls) await loadTlsMaterial(config.tls);
   await using stack = new AsyncDisposableStack();
-  const store = stack.use(await openStore(config.store, log.child({ component: "store" })));
+  const metrics = config.metricsPort === null ? null : new DaemonMetrics();
+  const rawStore = stack.use(await openStore(config.store, log.child({ component: "store" })));
+  const store = metrics ? instrumentStore(rawStore, metrics) : rawStore;
   await store.check();
-  const catalog = stack.use(await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }));
+  // Served to the workers as it is: their own proxies measure the calls they make.
+  const ownCatalog = stack.use(
+    await Catalog.open(config.catalog, { log: log.child({ component: "catalog" }) }),
+  );
+  const catalog = metrics ? instrumentCatalog(ownCatalog, metrics) : ownCatalog;
   await catalog.ensureDefaultLayer();
   stack.use(await startBackgroundWork({ catalog, store, log, config }));
+  const link = metrics ? stack.use(new WorkerMetricsLink()) : null;
+  if (metrics && config.metricsPort !== null) {
+    stack.use(
+      await MetricsEndpoint.start({
+        host: config.host,
+        port: config.metricsPort,
+        log: log.child({ component: "metrics" }),
+        metrics,
+        catalog,
+        workers: () => link!.snapshots(),
+      }),
+    );
+  }
   const threads: Thread[] = [];
   stack.defer(async () => {
     const live = threads.filter((t) => !t.ended);
@@ -66,12 +93,20 @@ export async function serveWithWorkers(
     let catalogPort: MessagePort | null = null;
     if (config.catalog.kind === "pglite") {
       const channel = new MessageChannel();
-      serveCatalog(catalog, channel.port1);
+      serveCatalog(ownCatalog, channel.port1);
       catalogPort = channel.port2;
     }
+    const metricsPort = link?.addWorker() ?? null;
     // The first worker binds (maybe port 0); the others join the port it got.
-    const request: WorkerRequest = { type: "start", config: { ...config, port }, index, catalogPort };
-    thread.worker.postMessage(request, catalogPort ? [catalogPort] : []);
+    const request: WorkerRequest = {
+      type: "start",
+      config: { ...config, port },
+      index,
+      catalogPort,
+      metricsPort,
+    };
+    const transfer = [catalogPort, metricsPort].filter((p): p is MessagePort => p !== null);
+    thread.worker.postMessage(request, transfer);
     const first = await thread.reader.read();
     if (first.value?.type !== "listening") {
       thread.ended = true;

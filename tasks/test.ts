@@ -15,6 +15,8 @@ const TEST_PERMISSIONS = [
   "--allow-write",
   "--allow-env",
   "--allow-sys",
+  // DuckDB's native addon (tests/toolkit_export_test.ts opens exported Parquet with it).
+  "--allow-ffi",
 ];
 
 async function checkPyarrow(): Promise<void> {

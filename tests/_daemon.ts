@@ -18,6 +18,10 @@ export interface DaemonOptions {
   cwd?: string;
   /** Milliseconds to wait for the "listening" line. */
   startTimeoutMs?: number;
+  /** The program and arguments before `server`, instead of `deno run <start permissions> main.ts`. */
+  command?: string[];
+  /** Start from `env` alone instead of adding it to this process's environment. */
+  clearEnv?: boolean;
 }
 
 export interface Daemon extends AsyncDisposable {
@@ -36,11 +40,10 @@ export interface Daemon extends AsyncDisposable {
 export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const cwd = opts.cwd ?? await Deno.makeTempDir({ prefix: "mosaicod-e2e-" });
   const ownsCwd = opts.cwd === undefined;
-  const child = new Deno.Command(Deno.execPath(), {
+  const [program, ...prefix] = opts.command ?? [Deno.execPath(), "run", ...START_PERMISSIONS, MAIN];
+  const child = new Deno.Command(program, {
     args: [
-      "run",
-      ...START_PERMISSIONS,
-      MAIN,
+      ...prefix,
       "server",
       "--port",
       "0",
@@ -50,6 +53,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ],
     cwd,
     env: { ...opts.env },
+    clearEnv: opts.clearEnv ?? false,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -20,3 +20,6 @@ const taskCommand = (name: string) => {
 export const START_PERMISSIONS: string[] = permissionFlags(taskCommand("start"));
 /** Flags of the `compile` task. */
 export const COMPILE_PERMISSIONS: string[] = permissionFlags(taskCommand("compile"));
+
+/** Flags of the `mosaicod` task: the toolkit's (network, reading files, its own variables). */
+export const TOOLKIT_PERMISSIONS: string[] = permissionFlags(taskCommand("mosaicod"));

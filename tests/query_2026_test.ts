@@ -171,6 +171,13 @@ const BOOLEAN_VALUES: JsonValue[] = [
   "\u2003true",
   "ｔｒｕｅ",
   "ok",
+  "yes",
+  "TRUE",
+  " off ",
+  { on: true },
+  { v: "yes" },
+  {},
+  [true],
 ];
 
 for (
@@ -228,7 +235,7 @@ for (
         name: `${name}/t`,
         serializationFormat: "default",
         ontologyTag: "x",
-        userMetadata: {},
+        userMetadata: { v: value },
         createdNs: 1n,
       });
       const text = typeof value === "string" ? value : value === null ? null : JSON.stringify(value);
@@ -236,11 +243,22 @@ for (
     }
     // Both outcomes and non-casting text are represented.
     assert.deepEqual(new Set(cast.values()), new Set([true, false, null]));
-    for (const [op, value] of [["eq", true], ["eq", false], ["neq", true], ["neq", false]] as const) {
-      const text = `{"sequence": {"user_metadata": {"v": {"$${op}": ${value}}}}}`;
+    // Sequence and topic metadata alike, through a literal key, a `*` segment and `$in`: a nested
+    // object or list is not a boolean, and is never reached by `*` one level above it.
+    const conditions = [["eq", true], ["eq", false], ["neq", true], ["neq", false]] as const;
+    for (const [op, value] of conditions) {
       const want = [...cast].filter(([, b]) => b !== null && (op === "eq" ? b === value : b !== value))
         .map(([name]) => name);
-      assert.deepEqual((await findNames(db, text)).map((i) => i.sequence), want, text);
+      for (const level of ["sequence", "topic"]) {
+        for (const key of ["v", "*"]) {
+          const text = `{"${level}": {"user_metadata": {"${key}": {"$${op}": ${value}}}}}`;
+          assert.deepEqual((await findNames(db, text)).map((i) => i.sequence), want, text);
+        }
+        if (op === "eq") {
+          const text = `{"${level}": {"user_metadata": {"v": {"$in": [${value}]}}}}`;
+          assert.deepEqual((await findNames(db, text)).map((i) => i.sequence), want, text);
+        }
+      }
     }
   });
 }

@@ -56,7 +56,7 @@ export interface OpenCatalogOptions {
 /** Opens the driver a config names, without migrating (the `migrate` CLI command uses this). */
 export function openDriver(config: CatalogConfig, { log }: { log: Logger }): Promise<SqlDriver> {
   return config.kind === "pglite"
-    ? openPgliteDriver({ dir: config.dir })
+    ? openPgliteDriver({ dir: config.dir, log })
     : openPostgresDriver(config.url, { log });
 }
 
@@ -344,6 +344,11 @@ export class Catalog implements AsyncDisposable {
   /** Jobs, newest first. */
   listJobs(opts?: jobs.ListJobsOptions): Promise<Job[]> {
     return jobs.listJobs(this.driver, opts);
+  }
+
+  /** How many jobs are in each state (metrics); states without a job are absent. */
+  countJobsByState(): Promise<Partial<Record<JobState, number>>> {
+    return jobs.countJobsByState(this.driver);
   }
 
   getJob(id: number): Promise<Job | null> {

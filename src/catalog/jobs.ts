@@ -218,6 +218,14 @@ export async function listJobs(db: SqlDriver, opts: ListJobsOptions = {}): Promi
   return rows.map(toJob);
 }
 
+/** How many jobs are in each state (states without a job are absent). One aggregate over the table. */
+export async function countJobsByState(db: SqlDriver): Promise<Partial<Record<JobState, number>>> {
+  const rows = await db.query<{ state: JobState; n: number }>(
+    `SELECT state, count(*)::int8 AS n FROM jobs GROUP BY state`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}
+
 export async function getJob(db: SqlDriver, id: number): Promise<Job | null> {
   const rows = await db.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, [id]);
   return rows.length > 0 ? toJob(rows[0]) : null;

@@ -7,6 +7,7 @@ import { ENV_VARS, loadConfig, SERVER_OPTIONS } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { createApp } from "../app.ts";
 import { serveWithWorkers } from "../flight_workers.ts";
+import { checkPathPermissions, explainPermissionError, launcherOf } from "./_permissions.ts";
 import type { CliEnv, Command } from "./mod.ts";
 
 const HELP = {
@@ -16,10 +17,12 @@ const HELP = {
   options: SERVER_OPTIONS,
   notes: [
     "S3 store settings (environment only, so secrets stay out of process listings):",
-    "  MOSAICOD_STORE_ENDPOINT    http(s) URL of an S3-compatible endpoint (MinIO); unset for AWS",
-    "  MOSAICOD_STORE_REGION      region (default us-east-1)",
-    "  MOSAICOD_STORE_ACCESS_KEY  access key id",
-    "  MOSAICOD_STORE_SECRET_KEY  secret key (never logged)",
+    "  MOSAICOD_STORE_ENDPOINT      http(s) URL of an S3-compatible endpoint (MinIO); unset for AWS",
+    "  MOSAICOD_STORE_REGION        region (default us-east-1)",
+    "  MOSAICOD_STORE_ACCESS_KEY    access key id",
+    "  MOSAICOD_STORE_SECRET_KEY    secret key (never logged)",
+    "  MOSAICOD_STORE_TIMEOUT_MS    time limit of one request attempt (default 60s; a duration as above)",
+    "  MOSAICOD_STORE_MAX_ATTEMPTS  attempts per request, retries included (default 3)",
     "",
     `Environment variables read: ${ENV_VARS.join(", ")}`,
   ],
@@ -31,6 +34,8 @@ export const serveCommand: Command = {
   help: HELP,
   async run(cli: CliEnv): Promise<number> {
     const config = loadConfig({ args: cli.args, env: cli.env, isTerminal: cli.isTerminal });
+    const launcher = launcherOf(cli.env);
+    checkPathPermissions(config, launcher);
     const log = createLogger({ level: config.logLevel, format: config.logFormat });
     const ac = new AbortController();
     const signals = ["SIGINT", "SIGTERM"] as const;
@@ -42,6 +47,8 @@ export const serveCommand: Command = {
         await using app = await createApp(config, log);
         await app.serve({ signal: ac.signal });
       }
+    } catch (err) {
+      throw explainPermissionError(err, config, launcher) ?? err;
     } finally {
       for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
     }

@@ -10,6 +10,9 @@
  * bodies 8-byte aligned (`peekBodyOffset`), pre-framed DoGet messages are sent as they are, and a request
  * cut inside a message ends its call with INVALID_ARGUMENT (its handler cancelled).
  *
+ * Beside Flight it serves the gRPC health service (`health.ts`), and drains as `drain.ts` says: health
+ * answers NOT_SERVING while the Flight calls in progress finish, then the listener closes.
+ *
  * @module
  */
 import { UnavailableError } from "../errors.ts";
@@ -26,6 +29,9 @@ import {
 } from "./server.ts";
 import { FLIGHT_RPCS, FLIGHT_SERVICE_NAME, type FlightRpc, type ResponseMessage } from "./service_def.ts";
 import { toGrpcStatus } from "./status.ts";
+import { ServerDrain } from "./drain.ts";
+import { withCallMetrics } from "./call_metrics.ts";
+import { healthRoutes } from "./health.ts";
 import type { Logger } from "../log.ts";
 
 type Unary = (req: Uint8Array, ctx: CallContext) => Promise<ResponseMessage>;
@@ -35,22 +41,23 @@ type BidiStream = (reqs: AsyncIterable<Uint8Array>, ctx: CallContext) => AsyncIt
 /** A running Flight server on the native transport; a drop-in for `FlightServer`. */
 export class NativeFlightServer {
   readonly #grpc: GrpcServer;
-  /** Aborted when shutdown begins (`CallContext.stopping`). */
-  readonly #stopping: AbortController;
+  readonly #drain: ServerDrain;
   readonly port: number;
   readonly host: string;
 
-  private constructor(grpc: GrpcServer, stopping: AbortController) {
+  private constructor(grpc: GrpcServer, drain: ServerDrain) {
     this.#grpc = grpc;
-    this.#stopping = stopping;
+    this.#drain = drain;
     this.host = grpc.host;
     this.port = grpc.port;
   }
 
   /** Registers the handlers and binds the port. @throws UnavailableError when the address cannot be bound. */
   static async start(handlers: FlightHandlers, opts: FlightServerOptions): Promise<NativeFlightServer> {
-    const stopping = new AbortController();
-    const routes = flightRoutes(handlers, opts.log, stopping.signal);
+    const drain = new ServerDrain();
+    const served = withCallMetrics(drain.wrap(handlers), opts.metrics);
+    const routes = flightRoutes(served, opts.log, drain.stopping);
+    for (const [path, route] of healthRoutes(drain.health)) routes.set(path, route);
     const address = hostPort(opts.host, opts.port);
     const grpc = await GrpcServer.listen(routes, {
       host: opts.host,
@@ -70,7 +77,7 @@ export class NativeFlightServer {
       opts.log.debug("bind failed", { address, err });
       throw new UnavailableError(`Cannot listen on ${address}: ${bindFailure(err)}`);
     });
-    return new NativeFlightServer(grpc, stopping);
+    return new NativeFlightServer(grpc, drain);
   }
 
   /** Number of calls in progress. */
@@ -79,13 +86,13 @@ export class NativeFlightServer {
   }
 
   /**
-   * Stops accepting calls and waits for in-flight ones; after `timeoutMs` the rest are cancelled (their
-   * handlers see an aborted signal) and the connections closed. Calls that only wait (live event streams)
-   * are told to end at once, through `CallContext.stopping`.
+   * Refuses new Flight calls (UNAVAILABLE) and waits for in-flight ones, health answering NOT_SERVING
+   * meanwhile; then closes the listener and the connections. After `timeoutMs` the calls left are
+   * cancelled (their handlers see an aborted signal). Calls that only wait (live event streams) are told
+   * to end at once, through `CallContext.stopping`.
    */
   async shutdown(timeoutMs: number): Promise<void> {
-    this.#stopping.abort(new Error("server shutting down"));
-    await this.#grpc.close(timeoutMs);
+    await this.#drain.run(timeoutMs, (leftMs) => this.#grpc.close(leftMs));
   }
 }
 

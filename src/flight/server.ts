@@ -2,7 +2,8 @@
  * The gRPC server: binds a port, adapts grpc-js calls to `FlightHandlers` (plain async functions and
  * iterables of bytes), maps every error through `status.ts`, applies backpressure, turns client
  * cancellation into an AbortSignal, and drains in-flight calls on shutdown (telling calls that would wait
- * indefinitely, live event streams, to end first).
+ * indefinitely, live event streams, to end first). Beside Flight it serves the gRPC health service
+ * (`health.ts`), NOT_SERVING while the drain lasts (`drain.ts`).
  *
  * @module
  */
@@ -22,6 +23,10 @@ import {
 } from "./grpc_compression.ts";
 import { toGrpcStatus } from "./status.ts";
 import { CallSet } from "../transport/grpc/call_set.ts";
+import type { DaemonMetrics } from "../metrics/daemon.ts";
+import { withCallMetrics } from "./call_metrics.ts";
+import { ServerDrain } from "./drain.ts";
+import { grpcJsHealth, HEALTH_SERVICE } from "./health.ts";
 
 /** What a handler knows about its call. */
 export interface CallContext {
@@ -96,6 +101,8 @@ export interface FlightServerOptions {
    * ("none", the default). Compressed requests (gzip, deflate) are accepted either way.
    */
   responseCompression?: ResponseCompression;
+  /** Record Flight calls (by method and code, duration, bytes) here; none when absent. */
+  metrics?: DaemonMetrics | null;
 }
 
 /** A PEM certificate chain (leaf first) and its PEM private key. */
@@ -112,8 +119,7 @@ export class FlightServer {
   #server: grpc.Server;
   #log: Logger;
   #calls = new CallSet();
-  /** Aborted when shutdown begins (`CallContext.stopping`). */
-  #stopping = new AbortController();
+  #drain = new ServerDrain();
   /** The shared-port listener (`reusePort`), closed first on shutdown. */
   #listener: net.Server | null = null;
   readonly port: number;
@@ -147,13 +153,15 @@ export class FlightServer {
       maxFrameSize: HTTP2_WINDOW_BYTES,
     };
     const calls = new CallSet();
-    const stopping = new AbortController();
+    const drain = new ServerDrain();
+    const served = withCallMetrics(drain.wrap(handlers), opts.metrics);
     const impl: grpc.UntypedServiceImplementation = {};
     for (const name of Object.keys(FLIGHT_SERVICE) as FlightRpc[]) {
-      const handler = handlers[name] as Unary | ServerStream | BidiStream;
-      impl[name] = adapt(name, handler, opts.log, { calls, stopping: stopping.signal });
+      const handler = served[name] as Unary | ServerStream | BidiStream;
+      impl[name] = adapt(name, handler, opts.log, { calls, stopping: drain.stopping });
     }
     server.addService(FLIGHT_SERVICE, impl);
+    server.addService(HEALTH_SERVICE, grpcJsHealth(drain.health, opts.log));
     const address = hostPort(opts.host, opts.port);
     const credentials = opts.tls ? tlsCredentials(opts.tls) : grpc.ServerCredentials.createInsecure();
     const bound = opts.reusePort
@@ -171,7 +179,7 @@ export class FlightServer {
     });
     const fs = new FlightServer(server, opts.host, port, opts.log);
     fs.#calls = calls;
-    fs.#stopping = stopping;
+    fs.#drain = drain;
     fs.#listener = listener;
     return fs;
   }
@@ -182,14 +190,19 @@ export class FlightServer {
   }
 
   /**
-   * Stops accepting calls and waits for in-flight ones; after `timeoutMs` the rest are cancelled
-   * (their handlers see an aborted signal) and the connections closed. Calls that only wait (live event
-   * streams) are told to end at once, through `CallContext.stopping`.
+   * Refuses new Flight calls (UNAVAILABLE) and waits for in-flight ones, health answering NOT_SERVING
+   * meanwhile; then closes the listener and the connections. After `timeoutMs` the calls left are
+   * cancelled (their handlers see an aborted signal). Calls that only wait (live event streams) are told
+   * to end at once, through `CallContext.stopping`.
    */
   async shutdown(timeoutMs: number): Promise<void> {
+    await this.#drain.run(timeoutMs, (leftMs) => this.#close(leftMs));
+  }
+
+  /** Closes the listener and the connections, waiting up to `timeoutMs` for the calls left. */
+  async #close(timeoutMs: number): Promise<void> {
     const started = performance.now();
     this.#listener?.close();
-    this.#stopping.abort(new Error("server shutting down"));
     const graceful = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<"timeout">((resolve) =>

@@ -43,14 +43,23 @@ const MAPPING: [new (...args: never[]) => Error, Code][] = [
 
 /** Maps an error to the status sent to the client. */
 export function toGrpcStatus(err: unknown, log: Logger, fields: Record<string, unknown> = {}): GrpcStatus {
-  for (const [cls, code] of MAPPING) {
-    if (err instanceof cls) {
-      const details = err instanceof ProtobufError
-        ? `Malformed protobuf message: ${err.message}`
-        : err.message;
-      return { code, details };
-    }
+  const code = mappedCode(err);
+  if (code !== null) {
+    const details = err instanceof ProtobufError
+      ? `Malformed protobuf message: ${(err as Error).message}`
+      : (err as Error).message;
+    return { code, details };
   }
   log.error("unexpected error", { ...fields, err });
   return { code: Code.INTERNAL, details: "Internal error" };
+}
+
+/** The code {@linkcode toGrpcStatus} sends for `err` (INTERNAL for a bug), without logging anything. */
+export function grpcCodeOf(err: unknown): Code {
+  return mappedCode(err) ?? Code.INTERNAL;
+}
+
+function mappedCode(err: unknown): Code | null {
+  for (const [cls, code] of MAPPING) if (err instanceof cls) return code;
+  return null;
 }

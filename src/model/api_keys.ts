@@ -21,6 +21,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { UnauthenticatedError } from "../errors.ts";
+import { crc32 as zlibCrc32 } from "node:zlib";
 
 /**
  * What a key may do: read (listings, reads, queries), write (create, upload, finalize), delete, manage
@@ -114,21 +115,9 @@ function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
 /** CRC-32 (IEEE 802.3, reflected, as zlib.crc32) of a UTF-8 string. */
 export function crc32(text: string): number {
-  let crc = 0xffffffff;
-  for (const byte of new TextEncoder().encode(text)) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return zlibCrc32(new TextEncoder().encode(text));
 }
 
 /** The fingerprint new tokens carry: CRC-32 of the payload, 8 lowercase hex digits (2026 protocol). */

@@ -11,7 +11,11 @@ import { evaluateOntology, type OntologyDeps, type ScanCounters } from "./ontolo
 import { parseQuery } from "./parse.ts";
 import type { JsonObject, QueryDialect, QueryResult } from "./types.ts";
 
-export type QueryDeps = OntologyDeps;
+/** What a query needs: the catalog, the store and the scanner (`OntologyDeps`), and an optional observer. */
+export interface QueryDeps extends OntologyDeps {
+  /** Told each query's duration and whether it answered (metrics). */
+  onQueryEnd?: (seconds: number, ok: boolean) => void;
+}
 
 /** How to run a query. */
 export interface RunQueryOptions {
@@ -35,12 +39,19 @@ export async function runQuery(
   body: JsonObject,
   opts: RunQueryOptions = {},
 ): Promise<QueryResult> {
-  const query = parseQuery(body, opts.dialect);
-  const items = query.ontology.length === 0
-    ? await deps.catalog.findTopics(query)
-    : await evaluateOntology(deps, query, query.ontology, {
-      includeTimestampRange: query.includeTimestampRange,
-      counters: opts.counters,
-    });
-  return { dialect: query.dialect, items };
+  const started = performance.now();
+  let ok = false;
+  try {
+    const query = parseQuery(body, opts.dialect);
+    const items = query.ontology.length === 0
+      ? await deps.catalog.findTopics(query)
+      : await evaluateOntology(deps, query, query.ontology, {
+        includeTimestampRange: query.includeTimestampRange,
+        counters: opts.counters,
+      });
+    ok = true;
+    return { dialect: query.dialect, items };
+  } finally {
+    deps.onQueryEnd?.((performance.now() - started) / 1000, ok);
+  }
 }
