@@ -21,6 +21,7 @@ const WORKERS = [
   "src/arrow/_encoder_worker.ts",
   "src/_flight_worker.ts",
   "src/catalog/_pglite_init_worker.ts",
+  "src/toolkit/ros/_png_worker.ts",
 ];
 
 /** The local files of the worker modules' import graphs. */

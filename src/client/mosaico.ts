@@ -250,6 +250,11 @@ export class MosaicoClient implements Disposable {
     await this.#one("session_delete", { locator });
   }
 
+  /** Deletes a topic, locked or not (a failed upload's, before its session is finalized). @throws ClientError */
+  async deleteTopic(locator: string): Promise<void> {
+    await this.#one("topic_delete", { locator });
+  }
+
   /** Deletes a sequence with everything in it. @throws ClientError */
   async deleteSequence(locator: string): Promise<void> {
     await this.#one("sequence_delete", { locator });

@@ -7,7 +7,7 @@
  * the recorded encoding: CDR (`ros2msg`) or the ROS 1 serialization (`ros1msg`, MCAP's `ros1` encoding).
  * Log and publish time are the row's `recording_timestamp_ns`.
  *
- * Imports `@foxglove/rosmsg*`, `toolkit/ros/original.ts` and this folder.
+ * Imports `@foxglove/rosmsg*`, `toolkit/ros/original.ts` and `png_pool.ts` (type), and this folder.
  *
  * @module
  */
@@ -18,8 +18,9 @@ import type { RecordBatch } from "apache-arrow";
 import { InvalidArgumentError } from "../../errors.ts";
 import type { JsonValue } from "../../model/types.ts";
 import { readRosOrigin } from "../ros/original.ts";
+import type { PngPool } from "../ros/png_pool.ts";
 import { type CellReader, cellReader } from "./_cells.ts";
-import { type Obj, ontologyShape } from "./_ros_shapes.ts";
+import { decodesPng, type Obj, ontologyShape } from "./_ros_shapes.ts";
 import type { TopicSource } from "./format.ts";
 import type { ChannelEncoding, ChannelMessage } from "./mcap_format.ts";
 
@@ -37,10 +38,12 @@ export function rosProfile(userMetadata: readonly JsonValue[]): string {
 }
 
 /**
- * The channel of a topic imported from ROS, with its original messages; null for any other topic.
+ * The channel of a topic imported from ROS, with its original messages; null for any other topic. The
+ * PNGs of `sensor_msgs/Image` rows are decoded on `pngs` when given (several at once, off this thread),
+ * else here.
  * @throws InvalidArgumentError when the stored definition cannot be parsed.
  */
-export function rosChannel(topic: TopicSource): ChannelEncoding | null {
+export function rosChannel(topic: TopicSource, pngs: PngPool | null = null): ChannelEncoding | null {
   const origin = readRosOrigin(topic.userMetadata);
   if (origin === null) return null;
   const ros1 = origin.schemaEncoding === "ros1msg";
@@ -57,10 +60,31 @@ export function rosChannel(topic: TopicSource): ChannelEncoding | null {
     );
   }
   const conform = conformer(defs, ros1);
+  const images = origin.mapping === "ontology" && decodesPng(origin.type) ? pngs : null;
   const root = defs[0];
   const header = root.definitions.some((f) =>
     f.name === "header" && !f.isArray && /(^|\/)Header$/.test(f.type)
   );
+  const serialize = function* (rows: Iterable<Obj>): Iterable<ChannelMessage> {
+    for (const row of rows) {
+      const logTime = (row.recording_timestamp_ns ?? row.timestamp_ns) as bigint;
+      const message = origin.mapping === "ontology"
+        ? ontologyShape(origin.type, row, origin.imageFormat)
+        : { ...row };
+      if (header) message.header = headerOf(row, ros1);
+      let data: Uint8Array;
+      try {
+        data = write(conform(root, message));
+      } catch (err) {
+        throw new InvalidArgumentError(
+          `Cannot export "${topic.locator}" as ${origin.type}: the row at ${row.timestamp_ns} does not fit its ` +
+            `definition (${(err as Error).message})`,
+          { cause: err },
+        );
+      }
+      yield { logTime, publishTime: logTime, data };
+    }
+  };
   return {
     schema: {
       name: origin.type,
@@ -72,31 +96,39 @@ export function rosChannel(topic: TopicSource): ChannelEncoding | null {
       messageEncoding: origin.messageEncoding,
       metadata: new Map(Object.entries(origin.channelMetadata)),
     },
-    *messages(batch: RecordBatch): Iterable<ChannelMessage> {
-      const names = batch.schema.fields.map((f) => f.name);
-      const readers: CellReader[] = batch.data.children.map(cellReader);
-      for (let i = 0; i < batch.numRows; i++) {
-        const row: Obj = {};
-        for (let c = 0; c < names.length; c++) row[names[c]] = readers[c](i);
-        const logTime = (row.recording_timestamp_ns ?? row.timestamp_ns) as bigint;
-        const message = origin.mapping === "ontology"
-          ? ontologyShape(origin.type, row, origin.imageFormat)
-          : { ...row };
-        if (header) message.header = headerOf(row, ros1);
-        let data: Uint8Array;
-        try {
-          data = write(conform(root, message));
-        } catch (err) {
-          throw new InvalidArgumentError(
-            `Cannot export "${topic.locator}" as ${origin.type}: the row at ${row.timestamp_ns} does not fit its ` +
-              `definition (${(err as Error).message})`,
-            { cause: err },
-          );
-        }
-        yield { logTime, publishTime: logTime, data };
-      }
+    messages(batch: RecordBatch): Iterable<ChannelMessage> | Promise<Iterable<ChannelMessage>> {
+      if (images === null) return serialize(rowsOf(batch));
+      const rows = [...rowsOf(batch)];
+      return decodeImages(rows, images).then(() => serialize(rows));
     },
   };
+}
+
+/** The rows of a batch as objects, column name → cell. */
+function* rowsOf(batch: RecordBatch): Iterable<Obj> {
+  const names = batch.schema.fields.map((f) => f.name);
+  const readers: CellReader[] = batch.data.children.map(cellReader);
+  for (let i = 0; i < batch.numRows; i++) {
+    const row: Obj = {};
+    for (let c = 0; c < names.length; c++) row[names[c]] = readers[c](i);
+    yield row;
+  }
+}
+
+/** Replaces the PNG of each image row by its pixels (`format` becomes `raw`), decoded on `pool`. */
+async function decodeImages(rows: Obj[], pool: PngPool): Promise<void> {
+  const done: Promise<void>[] = [];
+  for (const row of rows) {
+    if (row.format !== "png" || !(row.data instanceof Uint8Array)) continue;
+    const job = await pool.decode(row.data);
+    const decoded = job.result.then((image) => {
+      row.data = image.pixels;
+      row.format = "raw";
+    });
+    decoded.catch(() => {});
+    done.push(decoded);
+  }
+  await Promise.all(done);
 }
 
 /** `std_msgs/Header` from the envelope columns. */

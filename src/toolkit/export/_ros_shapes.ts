@@ -7,11 +7,11 @@
  * unknown (`orientation_covariance[0] = -1`). Types not listed here keep their fields' names in the row
  * (std types, BatteryState, Joy, LaserScan, PointCloud2, nmea Sentence, generic topics).
  *
- * Imports this folder only.
+ * Imports `toolkit/ros/png.ts` only.
  *
  * @module
  */
-import { decodeGreyPng } from "./_png_decode.ts";
+import { decodeGreyPng } from "../ros/png.ts";
 
 /** A row, or a message being rebuilt. */
 export type Obj = { [key: string]: unknown };
@@ -57,6 +57,7 @@ function image(r: Obj): Obj {
     encoding: r.encoding,
     is_bigendian: r.is_bigendian,
     step: r.stride,
+    // `_ros_messages.ts` decodes them on worker threads beforehand (then `format` is `raw`).
     data: r.format === "png" && data !== null ? decodeGreyPng(data).pixels : data,
   };
 }
@@ -137,12 +138,21 @@ const SHAPES: Record<string, (r: Obj, imageFormat: string | null) => Obj> = {
   }),
 };
 
+/** The ROS `type` (either spelling) whose rows hold a PNG to decode: `sensor_msgs/Image`. */
+export function decodesPng(type: string): boolean {
+  return SHAPES[normalized(type)] === image;
+}
+
+function normalized(type: string): string {
+  const parts = type.split("/");
+  return parts.length === 2 ? `${parts[0]}/msg/${parts[1]}` : type;
+}
+
 /**
  * The message-shaped object of a row of an ontology-mapped topic of ROS `type` (either spelling); the
  * row itself for types whose columns already carry the message's field names.
  */
 export function ontologyShape(type: string, row: Obj, imageFormat: string | null): Obj {
-  const parts = type.split("/");
-  const shape = SHAPES[parts.length === 2 ? `${parts[0]}/msg/${parts[1]}` : type];
+  const shape = SHAPES[normalized(type)];
   return shape ? shape(row, imageFormat) : row;
 }

@@ -76,10 +76,12 @@ export interface ExportFormat {
 
 /**
  * A {@link SequenceWriter} for the `topic` layout: each topic goes to its own file through `write`,
- * which returns the rows it wrote; the file is renamed into place when the topic is complete.
+ * which returns the rows it wrote; the file is renamed into place when the topic is complete. `close`
+ * (if given) runs once the sequence is finished or aborted.
  */
 export function filePerTopic(
   write: (topic: TopicSource, out: OutputFile) => Promise<number>,
+  close: () => Promise<void> = () => Promise.resolve(),
 ): SequenceWriter {
   let current: OutputFile | null = null;
   return {
@@ -94,10 +96,11 @@ export function filePerTopic(
       current = null;
       return written;
     },
-    finish: () => Promise.resolve(),
+    finish: close,
     async abort() {
       await current?.discard();
       current = null;
+      await close();
     },
   };
 }

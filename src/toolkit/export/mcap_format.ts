@@ -7,7 +7,11 @@
  * indexed readers play them back in log-time order. The sequence's name and user metadata are a
  * Metadata record named `mosaico.sequence`.
  *
- * Imports `@mcap/core` and `errors.ts`; the message encodings are in their own modules.
+ * Image PNGs (`sensor_msgs/Image` rows) are decoded on worker threads (`toolkit/ros/png_pool.ts`), the
+ * next batch's while one is written: at most one batch ahead, and the pool's bytes in flight.
+ *
+ * Imports `@mcap/core`, `toolkit/ros/png_pool.ts` and `errors.ts`; the message encodings are in their own
+ * modules.
  *
  * @module
  */
@@ -17,6 +21,7 @@ import type { RecordBatch } from "apache-arrow";
 import { OutputFile } from "./_output.ts";
 import { jsonChannel } from "./_json_messages.ts";
 import { rosChannel, rosProfile } from "./_ros_messages.ts";
+import { PngPool } from "../ros/png_pool.ts";
 import type { ExportFormat, SequenceSource, SequenceWriter, TopicSource, TopicWritten } from "./format.ts";
 
 /** Uncompressed bytes per MCAP chunk: the writer holds one chunk in memory. */
@@ -31,8 +36,11 @@ const ZSTD_OPTIONS = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
 export interface ChannelEncoding {
   schema: { name: string; encoding: string; data: Uint8Array };
   channel: { topic: string; messageEncoding: string; metadata: Map<string, string> };
-  /** The messages of a batch's rows, in row order. @throws InvalidArgumentError for a row it cannot encode. */
-  messages(batch: RecordBatch): Iterable<ChannelMessage>;
+  /**
+   * The messages of a batch's rows, in row order, once the batch's preparation (if any: decoding image
+   * PNGs on worker threads) is done. @throws InvalidArgumentError for a row it cannot encode.
+   */
+  messages(batch: RecordBatch): Iterable<ChannelMessage> | Promise<Iterable<ChannelMessage>>;
 }
 
 /** One message of a channel. */
@@ -64,6 +72,8 @@ export const mcapFormat: ExportFormat = {
 class McapSequence implements SequenceWriter {
   readonly #out: OutputFile;
   readonly #writer: McapWriter;
+  /** Image PNGs are decoded on workers (started at the first one), the next batch while one is written. */
+  readonly #pngs = new PngPool();
 
   private constructor(out: OutputFile, writer: McapWriter) {
     this.#out = out;
@@ -88,29 +98,40 @@ class McapSequence implements SequenceWriter {
   }
 
   async writeTopic(topic: TopicSource): Promise<TopicWritten> {
-    const encoding = rosChannel(topic) ?? jsonChannel(topic);
+    const encoding = rosChannel(topic, this.#pngs) ?? jsonChannel(topic);
     const schemaId = await this.#writer.registerSchema(encoding.schema);
     const channelId = await this.#writer.registerChannel({ ...encoding.channel, schemaId });
     let rows = 0;
     let bytes = 0;
-    for await (const batch of topic.batches) {
-      for (const message of encoding.messages(batch)) {
+    const write = async (messages: Iterable<ChannelMessage>) => {
+      for (const message of messages) {
         // MCAP's sequence is a uint32 per channel; it wraps as the specification allows.
         await this.#writer.addMessage({ channelId, sequence: rows % 0x1_0000_0000, ...message });
         rows++;
         bytes += message.data.length;
       }
       topic.onProgress?.(rows, this.#out.bytes);
+    };
+    // One batch ahead: its preparation runs while the one before it is written.
+    let ahead: Promise<Iterable<ChannelMessage>> | null = null;
+    for await (const batch of topic.batches) {
+      const next = Promise.resolve(encoding.messages(batch));
+      next.catch(() => {});
+      if (ahead !== null) await write(await ahead);
+      ahead = next;
     }
+    if (ahead !== null) await write(await ahead);
     return { file: this.#out.path, rows, bytes };
   }
 
   async finish(): Promise<void> {
+    this.#pngs.close();
     await this.#writer.end();
     await this.#out.commit();
   }
 
   abort(): Promise<void> {
+    this.#pngs.close();
     return this.#out.discard();
   }
 }

@@ -2,20 +2,25 @@
  * Parquet export: one file per topic, written by the daemon's own streaming Parquet writer
  * (`arrow/chunk_encoder.ts`, the one ingest uses: row groups of bounded size, the Arrow schema embedded,
  * Snappy for `default` topics and ZSTD for `ragged`/`image`), so pyarrow, Polars and DuckDB read the file
- * with exactly the topic's column names, types and field metadata. Batches stream from DoGet into the
- * writer and bytes from the writer into the file: memory stays at about one row group.
+ * with exactly the topic's column names, types and field metadata. The writer runs in a worker thread
+ * (`arrow/encoder_pool.ts`, one worker per export), so that this thread keeps reading the DoGet stream
+ * while a row group is encoded. Batches stream from DoGet into the writer (at most
+ * {@link BATCHES_AHEAD} not yet taken by it) and bytes from the writer into the file: memory stays at
+ * about one row group and those batches.
  *
  * Imports `arrow/` and `model/` only.
  *
  * @module
  */
 import { makeData, RecordBatch, type Schema, Struct, vectorFromArray } from "apache-arrow";
-import { ChunkAccumulator, encodeChunk } from "../../arrow/chunk_encoder.ts";
+import { EncoderPool } from "../../arrow/encoder_pool.ts";
 import { SERIALIZATION_FORMATS, type SerializationFormat } from "../../model/types.ts";
 import { type ExportFormat, filePerTopic, type TopicSource } from "./format.ts";
 
 /** Arrow bytes per Parquet row group: the writer's working set (ingest uses the same default). */
 const ROW_GROUP_BYTES = 8 * 1024 * 1024;
+/** Batches handed to the writer's worker and not yet taken by the writer. */
+const BATCHES_AHEAD = 2;
 
 /** The Parquet export format. */
 export const parquetFormat: ExportFormat = {
@@ -23,17 +28,45 @@ export const parquetFormat: ExportFormat = {
   extension: "parquet",
   layout: "topic",
   open() {
+    const pool = new EncoderPool({ size: 1 });
     return Promise.resolve(filePerTopic(async (topic, out) => {
-      const acc = new ChunkAccumulator();
-      const batches = counted(topic, () => out.bytes);
-      const opts = {
+      let ahead = 0;
+      const room: { wake: (() => void) | null } = { wake: null };
+      const encoding = pool.open({
         schema: topic.schema,
         format: codecFormat(topic.serializationFormat),
         rowGroupBytes: ROW_GROUP_BYTES,
-      };
-      for await (const bytes of encodeChunk(batches, opts, acc)) await out.write(bytes);
-      return acc.rows;
-    }));
+        onConsumed: () => {
+          ahead--;
+          room.wake?.();
+        },
+      });
+      let stopped = false;
+      const feed = (async () => {
+        try {
+          for await (const batch of counted(topic, () => out.bytes)) {
+            while (ahead >= BATCHES_AHEAD && !stopped) await new Promise<void>((r) => room.wake = r);
+            if (stopped) return;
+            ahead++;
+            encoding.push(batch);
+          }
+          encoding.end();
+        } catch (err) {
+          encoding.abort(err);
+          throw err;
+        }
+      })();
+      feed.catch(() => {});
+      try {
+        for await (const bytes of encoding.output) await out.write(bytes);
+      } catch (err) {
+        stopped = true;
+        room.wake?.();
+        throw err;
+      }
+      await feed;
+      return encoding.summary().rows;
+    }, () => pool[Symbol.asyncDispose]()));
   },
 };
 

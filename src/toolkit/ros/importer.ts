@@ -16,6 +16,7 @@ import type { MosaicoClient } from "../../client/mod.ts";
 import type { JsonValue } from "../../model/types.ts";
 import type { Msg } from "./_msg.ts";
 import { normalizeImageFormat } from "./map_camera.ts";
+import { PngPool, startRowPngs } from "./png_pool.ts";
 import { planImport, type PlannedTopic, SDK_SEQUENCE } from "./plan.ts";
 import { ROS_SEQUENCE_KEYS, rosOriginMetadata } from "./original.ts";
 import { mergeByLogTime, openSource, type RosSource } from "./source.ts";
@@ -150,12 +151,15 @@ async function run(client: MosaicoClient, sources: RosSource[], opts: ImportOpti
   const maxOpen = opts.maxOpenTopics ?? 48;
   const limitBytes = Math.floor(client.server.maxDecodeBytes * 0.9);
   const batchBytes = Math.min(opts.batchBytes ?? 8 << 20, Math.floor(limitBytes / 2));
+  // Image frames are deflated on worker threads while the file is read (started at the first frame).
+  using pngs = new PngPool();
   try {
     for (let i = 0; i < todo.length; i += maxOpen) {
       const group = todo.slice(i, i + maxOpen);
       await pass(client, sources, group, {
         session: session.uuid,
         limitBytes,
+        pngs,
         batch: { batchBytes, batchRows: opts.batchRows ?? 65_536 },
         progress: () => opts.onProgress?.(report.messages, expected, report.bytes),
         count: (bytes) => {
@@ -171,6 +175,18 @@ async function run(client: MosaicoClient, sources: RosSource[], opts: ImportOpti
       Object.assign(l.report, { status: "failed", rows: 0, locator: null, reason: "the import stopped" });
     }
     throw new ImportError(`Import stopped, sequence "${sequence}" deleted: ${why(err)}`, report);
+  }
+  // A topic whose upload failed midway exists unlocked, and a session with one cannot be finalized: remove
+  // it (its report says why it failed), so that the other topics are kept.
+  for (const l of live) {
+    if (l.report.status !== "failed" || l.upload === null) continue;
+    await client.deleteTopic(l.plan.locator).catch((err) => {
+      l.report.reason = `${l.report.reason}; removing the topic failed too: ${why(err)}`;
+    });
+  }
+  if (!live.some((l) => l.report.status === "imported" && l.upload !== null)) {
+    await client.deleteSequence(sequence).catch(() => {});
+    throw new ImportError(`No topic could be imported, sequence "${sequence}" deleted`, report);
   }
   await client.finalizeSession(session.uuid);
   for (const l of live) {
@@ -189,6 +205,7 @@ async function run(client: MosaicoClient, sources: RosSource[], opts: ImportOpti
 interface PassContext {
   session: string;
   limitBytes: number;
+  pngs: PngPool;
   batch: { batchBytes: number; batchRows: number };
   progress: () => void;
   count: (bytes: number) => void;
@@ -238,7 +255,8 @@ async function pass(client: MosaicoClient, sources: RosSource[], group: Live[], 
     const upload = live.upload ?? await open(client, live, msg, ctx);
     if (upload === null) continue;
     try {
-      await upload.add(row, raw.data.length + 64);
+      const pngs = await startRowPngs(row, ctx.pngs);
+      await upload.add(row, raw.data.length + 64, pngs?.ready ?? null);
     } catch (err) {
       r.status = "failed";
       r.reason = `Cannot build a record batch: ${why(err)}`;

@@ -12,7 +12,7 @@
 import { Struct } from "apache-arrow";
 import { field, fixedListOf, listOf, T, vectorStruct } from "./_fields.ts";
 import { bool, bytes, MessageError, num, nums, type OntologyMapping, struct, text } from "./_msg.ts";
-import { encodeGreyPng } from "./png.ts";
+import { PendingPng } from "./png.ts";
 
 /** The `format` values an SDK reader accepts. */
 export const IMAGE_FORMATS = ["raw", "png", "jpeg", "tiff", "h264", "hevc"] as const;
@@ -48,7 +48,8 @@ const image: OntologyMapping = {
     const height = num(m, "height");
     const png = step > 0 && height > 0 && data.length === step * height;
     return {
-      data: png ? encodeGreyPng(data, step, height) : data.slice(),
+      // Encoded by the importer on worker threads (png_pool.ts), in parallel with the reading.
+      data: png ? new PendingPng(data, step, height) : data.slice(),
       format: png ? "png" : "raw",
       width: num(m, "width"),
       height,

@@ -4,6 +4,10 @@
  * flow to the topic's DoPut through a queue one batch deep, so memory stays bounded by the topics open
  * at once, whatever the file's size. `abort()` cancels the DoPut: the daemon keeps nothing of it.
  *
+ * A row may come with work still running for it (its PNGs, `png_pool.ts`): a full batch whose rows are
+ * not ready waits for them beside the reading (at most one such batch per topic, in order), instead of
+ * stopping the reader until the last frame is deflated.
+ *
  * Layer: imports `apache-arrow` and this folder's `_msg.ts`.
  *
  * @module
@@ -90,6 +94,10 @@ export type PutFn = (batches: AsyncIterable<RecordBatch>) => Promise<void>;
 export class TopicUpload {
   readonly schema: Schema;
   #rows: Row[] = [];
+  /** The work the gathered rows wait for. */
+  #pending: Promise<void>[] = [];
+  /** The last batch handed to the background: built and queued once this settles. */
+  #sending: Promise<void> = Promise.resolve();
   #bytes = 0;
   #queue = new BatchQueue(1);
   #done: Promise<Error | null>;
@@ -108,26 +116,46 @@ export class TopicUpload {
     );
   }
 
-  /** Adds a row of about `bytes` bytes; sends a batch when one is full. */
-  async add(row: Row, bytes: number): Promise<void> {
+  /**
+   * Adds a row of about `bytes` bytes, complete once `ready` (if given) resolves; sends a batch when one
+   * is full. @throws when an earlier batch could not be built (its rows' work failed, or Arrow refused).
+   */
+  async add(row: Row, bytes: number, ready: Promise<void> | null = null): Promise<void> {
     this.#rows.push(row);
+    if (ready !== null) this.#pending.push(ready);
     this.#bytes += bytes;
     if (this.#bytes >= this.#batchBytes || this.#rows.length >= this.#batchRows) await this.#flush();
   }
 
+  /**
+   * Builds and queues the rows gathered so far, after the previous batch. Ready rows are sent before
+   * this returns; rows with work running are sent in the background, and this waits only for the batch
+   * before them.
+   */
   async #flush(): Promise<void> {
     if (this.#rows.length === 0) return;
     const rows = this.#rows;
+    const pending = this.#pending;
     this.#rows = [];
+    this.#pending = [];
     this.#bytes = 0;
-    const batch = rowsToBatch(this.schema, rows);
-    if (await this.#queue.push(batch)) this.rowsSent += rows.length;
+    const previous = this.#sending;
+    const sent = (async () => {
+      await previous;
+      await Promise.all(pending);
+      const batch = rowsToBatch(this.schema, rows);
+      if (await this.#queue.push(batch)) this.rowsSent += rows.length;
+    })();
+    sent.catch(() => {});
+    this.#sending = sent;
+    await (pending.length === 0 ? sent : previous);
   }
 
   /** Sends what is left and waits for the DoPut; returns its error, if any. */
   async finish(): Promise<Error | null> {
     try {
       await this.#flush();
+      await this.#sending;
     } catch (err) {
       this.#queue.abort(err instanceof Error ? err : new Error(String(err)));
     }
@@ -138,6 +166,7 @@ export class TopicUpload {
   /** Cancels the DoPut (nothing of it stays); waits for it to end. */
   async abort(reason: string): Promise<void> {
     this.#rows = [];
+    this.#pending = [];
     this.#queue.abort(new UploadAborted(reason));
     await this.#done;
   }
