@@ -105,10 +105,26 @@ export async function ensureSchemaSnapshot(
   const updated = await deps.catalog.setTopicSchema(topic.id, key);
   // The key is the same for every upload of the topic: a concurrent first upload on another daemon
   // may have replaced the object between our put and our catalog update. Catch it while we can.
-  if (!bytesEqual(await deps.store.get(key, { signal: opts.signal }), verbatim)) {
+  if (!await storedAs(deps, key, verbatim, opts.signal)) {
     throw new FailedPreconditionError(`Topic "${topic.name}" received another schema concurrently`);
   }
   return updated;
+}
+
+/** Read again after these pauses before concluding that an object holds other bytes (ms). */
+const REREAD_PAUSES_MS = [0, 50, 250];
+
+/**
+ * Whether the object at `key` holds `bytes`. Some S3 servers answer a PUT before the object is readable in
+ * full (s3rver, the test server, ends its file write after answering), so a difference is read again
+ * after a pause or two before it counts: a real concurrent replacement still differs then.
+ */
+async function storedAs(deps: IngestDeps, key: string, bytes: Uint8Array, signal?: AbortSignal) {
+  for (const pause of REREAD_PAUSES_MS) {
+    if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+    if (bytesEqual(await deps.store.get(key, { signal }), bytes)) return true;
+  }
+  return false;
 }
 
 /** ` (field 2 is "b: Int32", expected "b: Float64")`, or "" when only metadata differs. */
