@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { type Data, type RecordBatch, type Timestamp, TimeUnit, Type, type Vector } from "apache-arrow";
+import { type Data, type RecordBatch, type Timestamp, Type, type Vector } from "apache-arrow";
+import { base64, type Cell, NS_PER_UNIT, plainValue } from "../arrow/cells.ts";
 import { exactJson, formatTime } from "./_format.ts";
 
 /** The output formats of `cat`. */
@@ -19,34 +19,8 @@ const TABLE_PAGE_ROWS = 200;
 /** Longest table cell, in characters (longer ones are cut with `…`). */
 const TABLE_CELL_CHARS = 60;
 
-const NS_PER_UNIT: Record<TimeUnit, bigint> = {
-  [TimeUnit.SECOND]: 1_000_000_000n,
-  [TimeUnit.MILLISECOND]: 1_000_000n,
-  [TimeUnit.MICROSECOND]: 1_000n,
-  [TimeUnit.NANOSECOND]: 1n,
-};
-
-/** A value of one cell, plain: what JSON (with exact bigints) can write. */
-type Plain = null | boolean | number | bigint | string | Uint8Array | Plain[] | { [key: string]: Plain };
-
-function plain(value: unknown): Plain {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "bigint" || typeof value === "number" || typeof value === "string") return value;
-  if (typeof value === "boolean" || value instanceof Uint8Array) return value;
-  if (value instanceof Date) return value.toISOString();
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as Iterable<unknown>, plain);
-  if (Array.isArray(value)) return value.map(plain);
-  // apache-arrow's list vectors answer an array, struct and map rows an object.
-  const json = (value as { toJSON?: () => unknown }).toJSON;
-  if (typeof json === "function") return plain(json.call(value));
-  if (typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, plain(x)]));
-  }
-  return String(value);
-}
-
 /** The cell values of one column: raw integers for timestamps (apache-arrow's get() would round them). */
-function columnReader(vector: Vector): (row: number) => { value: Plain; timestampNs: bigint | null } {
+function columnReader(vector: Vector): (row: number) => { value: Cell; timestampNs: bigint | null } {
   const data = vector.data[0] as Data | undefined;
   if (vector.type.typeId === Type.Timestamp && data !== undefined && vector.data.length === 1) {
     const scale = NS_PER_UNIT[(vector.type as Timestamp).unit];
@@ -57,21 +31,21 @@ function columnReader(vector: Vector): (row: number) => { value: Plain; timestam
       return { value: raw, timestampNs: raw * scale };
     };
   }
-  return (row) => ({ value: plain(vector.get(row)), timestampNs: null });
+  return (row) => ({ value: plainValue(vector.get(row)), timestampNs: null });
 }
 
 /** JSON of a plain value: bigints exact, bytes as base64. */
-function jsonOf(value: Plain): string {
-  return exactJson(value, undefined, (v) => v instanceof Uint8Array ? Buffer.from(v).toString("base64") : v);
+function jsonOf(value: Cell): string {
+  return exactJson(value, undefined, (v) => v instanceof Uint8Array ? base64(v) : v);
 }
 
-function textOf(value: Plain): string {
+function textOf(value: Cell): string {
   if (value === null) return "";
   if (typeof value === "string") return value;
   if (typeof value === "bigint" || typeof value === "number" || typeof value === "boolean") {
     return String(value);
   }
-  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+  if (value instanceof Uint8Array) return base64(value);
   return jsonOf(value);
 }
 
@@ -79,7 +53,7 @@ function csvCell(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function tableCell(value: Plain, timestampNs: bigint | null): string {
+function tableCell(value: Cell, timestampNs: bigint | null): string {
   if (timestampNs !== null) return formatTime(timestampNs);
   if (value === null) return "null";
   if (value instanceof Uint8Array) return `<${value.length} bytes>`;

@@ -1,7 +1,7 @@
 /**
  * A topic as JSON messages for MCAP: schema encoding `jsonschema` (the schema derived from the topic's
  * Arrow schema, `_json_schema.ts`, named after its ontology tag), message encoding `json`, one message
- * per row holding every column (`_cells.ts` values: exact integers, base64 bytes, nanosecond
+ * per row holding every column (`arrow/cells.ts` values: exact integers, base64 bytes, nanosecond
  * timestamps). The channel is `/<topic path>` and carries the topic's tag, format and user metadata in
  * its metadata (`mosaico.*` keys). Log and publish time are the row's `timestamp_ns`.
  *
@@ -11,7 +11,7 @@
  */
 import type { RecordBatch } from "apache-arrow";
 import { InvalidArgumentError } from "../../errors.ts";
-import { cellJson, type CellReader, cellReader } from "./_cells.ts";
+import { cellJson, type CellReader, cellReader } from "../../arrow/cells.ts";
 import { rowJsonSchema } from "./_json_schema.ts";
 import type { TopicSource } from "./format.ts";
 import type { ChannelEncoding, ChannelMessage } from "./mcap_format.ts";

@@ -1,5 +1,5 @@
 /**
- * The JSON Schema of a topic's rows as MCAP JSON messages carry them (`_cells.ts` writes the values):
+ * The JSON Schema of a topic's rows as MCAP JSON messages carry them (`arrow/cells.ts` writes the values):
  * an object with one property per column. Shapes follow what Foxglove reads from a `jsonschema`
  * channel: one `type` per property (a nullable column says so in its description, not with a type
  * list, which Foxglove refuses), bytes as strings with `contentEncoding: base64`, structs as nested

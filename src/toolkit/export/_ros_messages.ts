@@ -19,7 +19,7 @@ import { InvalidArgumentError } from "../../errors.ts";
 import type { JsonValue } from "../../model/types.ts";
 import { readRosOrigin } from "../ros/original.ts";
 import type { PngPool } from "../ros/png_pool.ts";
-import { type CellReader, cellReader } from "./_cells.ts";
+import { type CellReader, cellReader } from "../../arrow/cells.ts";
 import { decodesPng, type Obj, ontologyShape } from "./_ros_shapes.ts";
 import type { TopicSource } from "./format.ts";
 import type { ChannelEncoding, ChannelMessage } from "./mcap_format.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 import { type Data, type DataType, type Field, type RecordBatch, Type } from "apache-arrow";
-import { base64, type Cell, cellJson, cellReader } from "./_cells.ts";
+import { base64, type Cell, cellJson, cellReader } from "../../arrow/cells.ts";
 import { type ExportFormat, filePerTopic } from "./format.ts";
 
 /** The CSV export format. */

@@ -1,11 +1,11 @@
 /**
- * Cell values of record batches, read straight from the Arrow buffers, for the text formats of export
- * (CSV, JSON messages in MCAP): 64-bit integers as exact bigints, timestamps converted to nanoseconds,
+ * Cell values of record batches, read straight from the Arrow buffers, for the text outputs of the
+ * toolkit (export's CSV and MCAP JSON messages; `cat`'s rows use {@link plainValue}): 64-bit integers as exact bigints, timestamps converted to nanoseconds,
  * binary as bytes, lists as arrays, structs and maps as objects. A reader is built once per column and
  * batch, then called per row, so that a row costs no type dispatch. Types without a fast path (decimals,
  * dictionaries, unions, intervals, views, float16) go through apache-arrow's own `get()`.
  *
- * Imports apache-arrow only.
+ * Imports apache-arrow and `node:buffer` only.
  *
  * @module
  */
@@ -28,7 +28,8 @@ export type Cell = null | boolean | number | bigint | string | Uint8Array | Cell
 /** Reads the cell of one row (an index into the column's Data). */
 export type CellReader = (row: number) => Cell;
 
-const NS_PER_UNIT: Record<TimeUnit, bigint> = {
+/** Nanoseconds in one unit of each Arrow time unit. */
+export const NS_PER_UNIT: Record<TimeUnit, bigint> = {
   [TimeUnit.SECOND]: 1_000_000_000n,
   [TimeUnit.MILLISECOND]: 1_000_000n,
   [TimeUnit.MICROSECOND]: 1_000n,
@@ -145,19 +146,23 @@ function keyText(key: Cell): string {
 /** Through apache-arrow's `get()`, for the types without a fast path. */
 function generic(data: Data): CellReader {
   const vector = makeVector(data);
-  return (row) => plain(vector.get(row));
+  return (row) => plainValue(vector.get(row));
 }
 
-function plain(value: unknown): Cell {
+/**
+ * A value as apache-arrow's `get()` answers it, made plain: typed arrays and list vectors as arrays, struct
+ * and map rows as objects (through their `toJSON`), dates as ISO 8601 text; bigints and bytes kept.
+ */
+export function plainValue(value: unknown): Cell {
   if (value === null || value === undefined) return null;
   if (typeof value === "boolean" || typeof value === "number" || typeof value === "bigint") return value;
   if (typeof value === "string" || value instanceof Uint8Array) return value;
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as Iterable<unknown>, plain);
-  if (Array.isArray(value)) return value.map(plain);
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as Iterable<unknown>, plainValue);
+  if (Array.isArray(value)) return value.map(plainValue);
   const json = (value as { toJSON?: () => unknown }).toJSON;
-  if (typeof json === "function") return plain(json.call(value));
+  if (typeof json === "function") return plainValue(json.call(value));
   if (typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainValue(v)]));
   }
   return String(value);
 }
