@@ -9,11 +9,12 @@
  * @module
  */
 import type { ValueCondition } from "../model/types.ts";
+import type { ChunkSource } from "./_chunk_source.ts";
 import type { ChunkStep, OpenedChunk } from "./_parquet_row_groups.ts";
 import type { DecodedChunkIpc } from "./parquet.ts";
 import type { RowMatch } from "./row_filter.ts";
 
-/** Main thread → worker. `bytes` is transferred, not copied. */
+/** Main thread → worker. `bytes` (and a `source` that is bytes) is transferred, not copied. */
 export type ParquetRequest =
   | { id: number; kind: "scan"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
   | { id: number; kind: "match"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
@@ -25,8 +26,11 @@ export type ParquetRequest =
     gapNs: bigint | null;
   }
   | { id: number; kind: "decode"; bytes: Uint8Array; batchRows?: number }
-  /** Opens a chunk as stream `stream` (a number the pool chose), batches aiming at `batchBytes`. */
-  | { id: number; kind: "open"; stream: number; bytes: Uint8Array; batchBytes: number }
+  /**
+   * Opens a chunk as stream `stream` (a number the pool chose), batches aiming at `batchBytes`: its bytes
+   * (transferred) or its local file, read range by range in the worker.
+   */
+  | { id: number; kind: "open"; stream: number; source: ChunkSource; batchBytes: number }
   /** The next batches of stream `stream`, at least `maxBytes` of them unless the chunk ends. */
   | { id: number; kind: "next"; stream: number; maxBytes: number }
   | { id: number; kind: "close"; stream: number };

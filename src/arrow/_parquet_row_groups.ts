@@ -12,11 +12,12 @@
  * @module
  */
 import { DataType, type RecordBatch, RecordBatchReader, type Schema } from "apache-arrow";
-import { InvalidArgumentError } from "../errors.ts";
+import { DataLossError, InvalidArgumentError } from "../errors.ts";
 import type { ParquetFile, RecordBatch as WasmRecordBatch } from "parquet-wasm/bundler";
+import { type ChunkSource, type OpenedSource, openSource } from "./_chunk_source.ts";
 import { loadParquetWasm } from "./_parquet_wasm.ts";
 import { isSortedByTimestamp } from "./merge.ts";
-import { checkParquetFraming, schemaFromIpc } from "./parquet.ts";
+import { schemaFromIpc } from "./parquet.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
 
 /** What opening a stream tells the reader: the stored schema and whether rows are in time order. */
@@ -39,14 +40,16 @@ const OVERSIZE = 1.25;
 /** An open chunk in a worker. `close()` frees its wasm state; a stream is used by one caller at a time. */
 export class RowGroupStream {
   readonly #file: ParquetFile;
+  readonly #source: OpenedSource;
   readonly #batchBytes: number;
   readonly #rowGroups: number;
   #next = 0;
   #reader?: ReadableStreamDefaultReader<WasmRecordBatch>;
   #closed = false;
 
-  private constructor(file: ParquetFile, batchBytes: number) {
+  private constructor(file: ParquetFile, batchBytes: number, source: OpenedSource) {
     this.#file = file;
+    this.#source = source;
     this.#batchBytes = batchBytes;
     this.#rowGroups = callWasm(() => file.metadata().numRowGroups());
   }
@@ -56,22 +59,25 @@ export class RowGroupStream {
    * rows are in order (the caller cannot send anything of a chunk that must be sorted first).
    * @throws InvalidArgumentError when the bytes are not a readable Parquet file.
    */
-  static async open(bytes: Uint8Array, opts: { batchBytes: number }): Promise<[RowGroupStream, OpenedChunk]> {
-    checkParquetFraming(bytes);
-    const pq = await loadParquetWasm();
+  static async open(source: ChunkSource, opts: { batchBytes: number }): Promise<[RowGroupStream, OpenedChunk]> {
+    const opened = await openSource(source);
     let file: ParquetFile;
     try {
-      file = await pq.ParquetFile.fromFile(blobView(bytes));
+      const pq = await loadParquetWasm();
+      file = await pq.ParquetFile.fromFile(opened.blob);
     } catch (err) {
+      opened.close();
+      if (err instanceof DataLossError) throw err;
       throw new InvalidArgumentError(`Cannot read Parquet chunk: ${describe(err)}`, { cause: err });
     }
     try {
-      const stream = new RowGroupStream(file, opts.batchBytes);
+      const stream = new RowGroupStream(file, opts.batchBytes, opened);
       const schema = callWasm(() => file.schema().intoIPCStream());
       const sorted = await stream.#timestampsSorted(schemaFromIpc(schema));
       return [stream, { schema, sorted }];
     } catch (err) {
       file.free();
+      opened.close();
       throw err;
     }
   }
@@ -171,28 +177,8 @@ export class RowGroupStream {
     await this.#reader?.cancel().catch(() => {});
     this.#reader = undefined;
     this.#file.free();
+    this.#source.close();
   }
-}
-
-/**
- * `bytes` as the reader sees a Blob: its size, and byte ranges read as ArrayBuffers. The reader only
- * calls `size`, `slice()` and `arrayBuffer()` (duck-typed through wasm-bindgen), so a view over the
- * chunk's bytes serves: a real Blob would copy the whole chunk once more, and each range twice
- * (measured: a third of the worker's time on a DoGet).
- */
-function blobView(bytes: Uint8Array): Blob {
-  const range = (start = 0, end = bytes.length) => {
-    const from = clampIndex(start, bytes.length);
-    const to = Math.max(from, clampIndex(end, bytes.length));
-    return { size: to - from, arrayBuffer: () => Promise.resolve(bytes.slice(from, to).buffer) };
-  };
-  return { size: bytes.length, slice: range } as unknown as Blob;
-}
-
-/** A Blob.slice() index: negative counts from the end; clamped into [0, length]. */
-function clampIndex(i: number, length: number): number {
-  const n = Math.trunc(i);
-  return Math.min(length, Math.max(0, n < 0 ? length + n : n));
 }
 
 async function readStep(

@@ -8,8 +8,9 @@
  *   of the rows that satisfied them all (`match_intervals.ts`), flattened to a transferred array;
  * - `decode`: the whole chunk, answered as Arrow IPC buffers (transferred, not copied);
  * - `open`, `next`, `close`: a chunk kept open here between requests and decoded row group by row group,
- *   a few batches per `next` (`_parquet_row_groups.ts`), so that DoGet holds little of it at a time. A
- *   failed step closes its stream.
+ *   a few batches per `next` (`_parquet_row_groups.ts`), so that DoGet holds little of it at a time; a
+ *   chunk given as a local file is read here range by range (`_chunk_source.ts`). A failed step closes
+ *   its stream.
  *
  * Runs in its own JS context with its own parquet-wasm instance, so a panic in the Parquet reader
  * ends this worker, not the daemon.
@@ -17,7 +18,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { InvalidArgumentError } from "../errors.ts";
+import { DataLossError, InvalidArgumentError } from "../errors.ts";
 import type { ValueCondition } from "../model/types.ts";
 import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./_parquet_protocol.ts";
 import { RowGroupStream } from "./_parquet_row_groups.ts";
@@ -42,7 +43,7 @@ self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
       answer = { id: req.id, intervals: await intervals(req.bytes, req.conditions, req.gapNs) };
       transfer = [answer.intervals.buffer as ArrayBuffer];
     } else if (req.kind === "open") {
-      const [stream, opened] = await RowGroupStream.open(req.bytes, { batchBytes: req.batchBytes });
+      const [stream, opened] = await RowGroupStream.open(req.source, { batchBytes: req.batchBytes });
       streams.set(req.stream, stream);
       opened.schema = owned(opened.schema);
       answer = { id: req.id, opened };
@@ -74,7 +75,7 @@ self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
     answer = {
       id: req.id,
       error: err instanceof Error ? err.message : String(err),
-      unreadable: err instanceof InvalidArgumentError,
+      unreadable: err instanceof InvalidArgumentError || err instanceof DataLossError,
     };
   }
   self.postMessage(answer satisfies ParquetReply, transfer);

@@ -32,6 +32,7 @@ import {
 import { InvalidArgumentError } from "../errors.ts";
 import type { SerializationFormat } from "../model/types.ts";
 import type { ParquetFile, RecordBatch as WasmRecordBatch } from "parquet-wasm/bundler";
+import { checkFraming } from "./_chunk_source.ts";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
 import { hasLeaf } from "./row_filter.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
@@ -336,20 +337,7 @@ function parseSchema(ipc: Uint8Array): Schema {
  * @throws InvalidArgumentError when they do not.
  */
 export function checkParquetFraming(bytes: Uint8Array): void {
-  const n = bytes.length;
-  const magic = (at: number) =>
-    bytes[at] === 0x50 && bytes[at + 1] === 0x41 && bytes[at + 2] === 0x52 && bytes[at + 3] === 0x31;
-  if (n < 12 || !magic(0) || !magic(n - 4)) {
-    throw new InvalidArgumentError(
-      `Cannot read Parquet chunk: ${n} bytes without Parquet magic at both ends`,
-    );
-  }
-  const footerLength = new DataView(bytes.buffer, bytes.byteOffset + n - 8, 4).getUint32(0, true);
-  if (footerLength > n - 12) {
-    throw new InvalidArgumentError(
-      `Cannot read Parquet chunk: footer length ${footerLength} exceeds the file`,
-    );
-  }
+  checkFraming(bytes.length, bytes.subarray(0, 4), bytes.subarray(Math.max(0, bytes.length - 8)));
 }
 
 /** Same names, nullability and types, recursively (types by rendering, which covers units and sizes). */

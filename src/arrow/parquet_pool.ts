@@ -21,6 +21,7 @@ import type { TimeInterval } from "./match_intervals.ts";
 import type { RowMatch } from "./row_filter.ts";
 import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./_parquet_protocol.ts";
 import type { ChunkStep } from "./_parquet_row_groups.ts";
+import type { ChunkSource } from "./_chunk_source.ts";
 
 export type { RowMatch } from "./row_filter.ts";
 export type { TimeInterval } from "./match_intervals.ts";
@@ -60,11 +61,16 @@ export interface ChunkStream {
 export interface ChunkDecoder {
   /** The whole chunk at once. */
   decode(bytes: Uint8Array, opts?: { batchRows?: number }): Promise<RecordBatch[]>;
-  /** The chunk as a stream of batches of about `batchBytes` each. Same transfer rule and errors. */
-  openStream(bytes: Uint8Array, opts: { batchBytes: number }): Promise<ChunkStream>;
+  /**
+   * The chunk as a stream of batches of about `batchBytes` each: from its bytes (same transfer rule and
+   * errors), or from its local file, read range by range where it is decoded (a missing or unreadable
+   * file fails with DataLossError).
+   */
+  openStream(source: ChunkSource, opts: { batchBytes: number }): Promise<ChunkStream>;
 }
 
 export type { ParquetAnswer, ParquetReply, ParquetRequest } from "./_parquet_protocol.ts";
+export type { ChunkSource } from "./_chunk_source.ts";
 export { owned };
 export type { ChunkStep, OpenedChunk } from "./_parquet_row_groups.ts";
 
@@ -189,12 +195,18 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
    * fails with DataLossError on data the reader cannot decode, and with Error if its worker died on
    * another chunk.
    */
-  async openStream(bytes: Uint8Array, opts: { batchBytes: number }): Promise<ChunkStream> {
+  async openStream(source: ChunkSource, opts: { batchBytes: number }): Promise<ChunkStream> {
     if (!(opts.batchBytes >= 1)) throw new RangeError(`batchBytes must be positive, got ${opts.batchBytes}`);
     const stream = this.#nextId++;
     let slot: Slot | undefined;
     const answer = await this.#request(
-      { id: this.#nextId++, kind: "open", stream, bytes: owned(bytes), batchBytes: opts.batchBytes },
+      {
+        id: this.#nextId++,
+        kind: "open",
+        stream,
+        source: source instanceof Uint8Array ? owned(source) : { path: source.path },
+        batchBytes: opts.batchBytes,
+      },
       { opening: (s) => slot = s },
     );
     if (!("opened" in answer) || !slot) throw new Error("Parquet worker answered another request");
@@ -261,7 +273,7 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
     if (slot.crashed) throw slot.crashed;
     return await new Promise<ParquetAnswer>((resolve, reject) => {
       slot.pending = { resolve, reject };
-      slot.worker.postMessage(req, "bytes" in req ? [req.bytes.buffer as ArrayBuffer] : []);
+      slot.worker.postMessage(req, transferOf(req));
     }).finally(() => slot.pending = undefined);
   }
 
@@ -379,4 +391,11 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
     for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error("ParquetPool is closed"));
     return Promise.resolve();
   }
+}
+
+/** The buffer a request hands over to the worker: the chunk's bytes, when it carries them. */
+function transferOf(req: ParquetRequest): ArrayBuffer[] {
+  if ("bytes" in req) return [req.bytes.buffer as ArrayBuffer];
+  if (req.kind === "open" && req.source instanceof Uint8Array) return [req.source.buffer as ArrayBuffer];
+  return [];
 }

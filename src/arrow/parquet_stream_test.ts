@@ -82,3 +82,63 @@ Deno.test("ParquetPool.openStream() refuses unreadable bytes with DataLossError"
   assert.deepStrictEqual((await drain(stream, 1)).timestamps, span(0, 10));
   await stream.close();
 });
+
+/** `bytes` written to a new temporary file; its path. */
+async function fileOf(bytes: Uint8Array): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".parquet" });
+  await Deno.writeFile(path, bytes);
+  return path;
+}
+
+Deno.test("ParquetPool.openStream() of a local file reads it in the worker, the same rows as from its bytes", async () => {
+  await using pool = new ParquetPool({ size: 1 });
+  const ts = span(0, 30_000);
+  const bytes = await parquetInRowGroups([rowsAt(ts)], 64 * 1024);
+  const path = await fileOf(bytes);
+  try {
+    const fromFile = await pool.openStream({ path }, { batchBytes: 16 * 1024 });
+    const fromBytes = await pool.openStream(bytes.slice(), { batchBytes: 16 * 1024 });
+    assert.equal(fromFile.sorted, true);
+    const a = await drain(fromFile, 1);
+    const b = await drain(fromBytes, 1);
+    assert.deepStrictEqual(a.timestamps, ts);
+    assert.deepStrictEqual(a.ipc, b.ipc); // byte for byte the same batches
+    // The file may go once open: the open descriptor keeps the version being read.
+    const late = await pool.openStream({ path }, { batchBytes: 1 << 20 });
+    await Deno.remove(path);
+    assert.deepStrictEqual((await drain(late, 1)).timestamps, ts);
+    await Promise.all([fromFile.close(), fromBytes.close(), late.close()]);
+  } finally {
+    await Deno.remove(path).catch(() => {});
+  }
+});
+
+Deno.test("ParquetPool.openStream() of a missing, short or garbled file fails with DataLossError saying why", async () => {
+  await using pool = new ParquetPool({ size: 1 });
+  const good = await encodeParquetChunk([rowsAt(span(0, 10))], "default");
+  const garbled = good.slice();
+  garbled.fill(0x5a, 4, garbled.length - 4);
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(pool.openStream({ path: `${dir}/gone.parquet` }, { batchBytes: 1024 }), {
+      name: "DataLossError",
+      message: /its file is missing/,
+    });
+    await assert.rejects(pool.openStream({ path: dir }, { batchBytes: 1024 }), DataLossError); // a folder
+    for (const [bytes, why] of [[Uint8Array.of(1, 2, 3), /without Parquet magic/], [garbled, /./]] as const) {
+      const path = await fileOf(bytes);
+      await assert.rejects(pool.openStream({ path }, { batchBytes: 1024 }), {
+        name: "DataLossError",
+        message: why,
+      });
+      await Deno.remove(path);
+    }
+    const path = await fileOf(good); // and the worker keeps answering
+    const stream = await pool.openStream({ path }, { batchBytes: 1024 });
+    assert.deepStrictEqual((await drain(stream, 1)).timestamps, span(0, 10));
+    await stream.close();
+    await Deno.remove(path);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * Loads a topic's chunks for a read, in one of two ways:
  * - streamed (a chunk that overlaps no other): decoded in a Parquet worker row group by row group, with
- *   a read-ahead bounded in bytes (`_read_ahead.ts`). When the chunk is sorted and the range does not cut
+ *   a read-ahead bounded in bytes (`_read_ahead.ts`); the worker reads the ranges it needs from the
+ *   store's local file when the store has one (`ObjectStore.localPath`), else gets the chunk's bytes. When the chunk is sorted and the range does not cut
  *   it, each batch the worker produced is handed on as its IPC message, to be sent without being
  *   decoded here; otherwise batches are decoded and cut to the range. An unsorted chunk is gathered
  *   whole and sorted (it cannot be sent before its smallest row is known).
@@ -19,7 +20,7 @@ import { sliceTimeRange, sortByTimestamp } from "../arrow/merge.ts";
 import { batchesFromIpc, schemaFromIpc } from "../arrow/parquet.ts";
 import type { ChunkDecoder, ChunkStream } from "../arrow/parquet_pool.ts";
 import { TIMESTAMP_COLUMN } from "../arrow/stats.ts";
-import { CancelledError, DataLossError, InvalidArgumentError } from "../errors.ts";
+import { CancelledError, DataLossError, InvalidArgumentError, NotFoundError } from "../errors.ts";
 import type { Chunk, TimeRange, Topic } from "../model/types.ts";
 import type { ObjectStore } from "../store/store.ts";
 import { sliceToBytes } from "./_batch_bytes.ts";
@@ -153,8 +154,8 @@ export class ChunkLoader implements AsyncDisposable {
   }
 
   async #loadWhole(chunk: Chunk): Promise<Loaded> {
-    const bytes = await this.#store.get(chunk.key, { signal: this.#signal });
     try {
+      const bytes = await this.#store.get(chunk.key, { signal: this.#signal });
       const decoded = (await this.#opts.decoder.decode(bytes)).filter((b) => b.numRows > 0);
       this.#checkAborted(chunk);
       checkFields(decoded[0]?.schema ?? this.#opts.schema, this.#opts.schema);
@@ -165,10 +166,12 @@ export class ChunkLoader implements AsyncDisposable {
   }
 
   async #openStream(chunk: Chunk, onDecoded: () => void): Promise<Loaded> {
-    const bytes = await this.#store.get(chunk.key, { signal: this.#signal });
+    // A local file is read range by range where it is decoded: the read never holds the whole chunk.
     let stream: ChunkStream | undefined;
     try {
-      stream = await this.#opts.decoder.openStream(bytes, { batchBytes: this.#opts.targetBytes });
+      const path = this.#store.localPath?.(chunk.key) ?? null;
+      const source = path !== null ? { path } : await this.#store.get(chunk.key, { signal: this.#signal });
+      stream = await this.#opts.decoder.openStream(source, { batchBytes: this.#opts.targetBytes });
       this.#checkAborted(chunk);
       const stored = schemaFromIpc(stream.schema);
       checkFields(stored, this.#opts.schema);
@@ -196,8 +199,9 @@ export class ChunkLoader implements AsyncDisposable {
     return (range ? sliceTimeRange(sorted, range) : sorted).map((b) => new RecordBatch(schema, b.data));
   }
 
-  /** A stored chunk that cannot be read is damage on our side, not a bad request. */
+  /** A stored chunk that cannot be read, or is missing from the store, is damage on our side. */
   #damage(chunk: Chunk, err: unknown): unknown {
+    if (err instanceof NotFoundError) err = new DataLossError(`its object is missing (${err.message})`);
     if (!(err instanceof InvalidArgumentError || err instanceof DataLossError)) return err;
     if (err.message.startsWith(`Cannot read chunk "${chunk.key}"`)) return err;
     return new DataLossError(

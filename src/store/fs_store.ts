@@ -142,6 +142,11 @@ export class FsStore implements ObjectStore {
     }
   }
 
+  localPath(key: string): string {
+    this.#checkKey(key);
+    return this.#path(key);
+  }
+
   async head(key: string): Promise<ObjectInfo | null> {
     this.#checkKey(key);
     try {

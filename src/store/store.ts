@@ -37,6 +37,12 @@ export interface ObjectStore extends AsyncDisposable {
   getRange(key: string, offset: number, length: number, opts?: PutOptions): Promise<Uint8Array>;
   /** Size of the object, or null when missing. */
   head(key: string): Promise<ObjectInfo | null>;
+  /**
+   * The local file holding `key`, for a reader that opens it and reads ranges itself (e.g. in another
+   * thread), when this store keeps objects as local files replaced only by rename (so an open file
+   * keeps its version); absent or null otherwise. Does not check that the object exists.
+   */
+  localPath?(key: string): string | null;
   /** Every object under the path-segment `prefix` ("" for all), in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Removes one object; missing is fine. */
