@@ -16,12 +16,12 @@ import type { RowMatch } from "./row_filter.ts";
 
 /** Main thread → worker. `bytes` (and a `source` that is bytes) is transferred, not copied. */
 export type ParquetRequest =
-  | { id: number; kind: "scan"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
-  | { id: number; kind: "match"; bytes: Uint8Array; conditions: readonly ValueCondition[] }
+  | { id: number; kind: "scan"; source: ChunkSource; conditions: readonly ValueCondition[] }
+  | { id: number; kind: "match"; source: ChunkSource; conditions: readonly ValueCondition[] }
   | {
     id: number;
     kind: "intervals";
-    bytes: Uint8Array;
+    source: ChunkSource;
     conditions: readonly ValueCondition[];
     gapNs: bigint | null;
   }

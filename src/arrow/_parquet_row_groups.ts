@@ -59,7 +59,10 @@ export class RowGroupStream {
    * rows are in order (the caller cannot send anything of a chunk that must be sorted first).
    * @throws InvalidArgumentError when the bytes are not a readable Parquet file.
    */
-  static async open(source: ChunkSource, opts: { batchBytes: number }): Promise<[RowGroupStream, OpenedChunk]> {
+  static async open(
+    source: ChunkSource,
+    opts: { batchBytes: number },
+  ): Promise<[RowGroupStream, OpenedChunk]> {
     const opened = await openSource(source);
     let file: ParquetFile;
     try {

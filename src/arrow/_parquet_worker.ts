@@ -20,6 +20,7 @@
 /// <reference lib="deno.worker" />
 import { DataLossError, InvalidArgumentError } from "../errors.ts";
 import type { ValueCondition } from "../model/types.ts";
+import type { ChunkSource } from "./_chunk_source.ts";
 import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./_parquet_protocol.ts";
 import { RowGroupStream } from "./_parquet_row_groups.ts";
 import { matchIntervals } from "./match_intervals.ts";
@@ -36,11 +37,11 @@ self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
   let transfer: ArrayBuffer[] = [];
   try {
     if (req.kind === "scan") {
-      answer = { id: req.id, matched: await scan(req.bytes, req.conditions) };
+      answer = { id: req.id, matched: await scan(req.source, req.conditions) };
     } else if (req.kind === "match") {
-      answer = { id: req.id, match: await match(req.bytes, req.conditions) };
+      answer = { id: req.id, match: await match(req.source, req.conditions) };
     } else if (req.kind === "intervals") {
-      answer = { id: req.id, intervals: await intervals(req.bytes, req.conditions, req.gapNs) };
+      answer = { id: req.id, intervals: await intervals(req.source, req.conditions, req.gapNs) };
       transfer = [answer.intervals.buffer as ArrayBuffer];
     } else if (req.kind === "open") {
       const [stream, opened] = await RowGroupStream.open(req.source, { batchBytes: req.batchBytes });
@@ -81,19 +82,19 @@ self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
   self.postMessage(answer satisfies ParquetReply, transfer);
 };
 
-async function scan(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<boolean> {
+async function scan(source: ChunkSource, conditions: readonly ValueCondition[]): Promise<boolean> {
   // A column the chunk lacks yields no batch: no row matches.
-  for await (const batch of decodeParquetColumns(bytes, conditionColumns(conditions))) {
+  for await (const batch of decodeParquetColumns(source, conditionColumns(conditions))) {
     if (anyRowMatches(batch, conditions)) return true;
   }
   return false;
 }
 
-async function match(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<RowMatch> {
+async function match(source: ChunkSource, conditions: readonly ValueCondition[]): Promise<RowMatch> {
   const columns = [...new Set([...conditionColumns(conditions), TIMESTAMP_COLUMN])];
   const out: RowMatch = { matched: false, timestampRange: null };
   let batches = 0;
-  for await (const batch of decodeParquetColumns(bytes, columns)) {
+  for await (const batch of decodeParquetColumns(source, columns)) {
     batches++;
     const { matched, timestampRange } = matchRows(batch, conditions);
     out.matched ||= matched;
@@ -101,18 +102,18 @@ async function match(bytes: Uint8Array, conditions: readonly ValueCondition[]): 
   }
   // No batch: an empty chunk, one lacking a condition column, or one without `timestamp_ns` (which
   // ingest never writes): the plain scan still answers whether a row matches.
-  if (batches === 0) out.matched = await scan(bytes, conditions);
+  if (batches === 0) out.matched = await scan(source, conditions);
   return out;
 }
 
 async function intervals(
-  bytes: Uint8Array,
+  source: ChunkSource,
   conditions: readonly ValueCondition[],
   gapNs: bigint | null,
 ): Promise<BigInt64Array> {
   const columns = [...new Set([...conditionColumns(conditions), TIMESTAMP_COLUMN])];
   // A chunk lacking a column yields no batch: no cluster, as no row can match.
-  const clusters = await matchIntervals(decodeParquetColumns(bytes, columns), conditions, gapNs);
+  const clusters = await matchIntervals(decodeParquetColumns(source, columns), conditions, gapNs);
   return BigInt64Array.from(clusters.flat());
 }
 

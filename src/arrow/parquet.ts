@@ -29,10 +29,10 @@ import {
   type Schema,
   Struct,
 } from "apache-arrow";
-import { InvalidArgumentError } from "../errors.ts";
+import { DataLossError, InvalidArgumentError } from "../errors.ts";
 import type { SerializationFormat } from "../model/types.ts";
 import type { ParquetFile, RecordBatch as WasmRecordBatch } from "parquet-wasm/bundler";
-import { checkFraming } from "./_chunk_source.ts";
+import { checkFraming, type ChunkSource, openSource } from "./_chunk_source.ts";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
 import { hasLeaf } from "./row_filter.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
@@ -255,20 +255,22 @@ export function* batchesFromIpc(
  * This uses parquet-wasm's async reader, the only one that honours `columns`; it reads the footer and
  * then only the byte ranges it needs. A Rust panic inside it (the reader has some on corrupt files)
  * escapes as an uncaught error of the whole JS context, so call this only in a context that may die:
- * the Parquet workers (`parquet_pool.ts`) do.
- * @throws InvalidArgumentError when the bytes are not a readable Parquet file.
+ * the Parquet workers (`parquet_pool.ts`) do. A chunk given as a local file is read range by range.
+ * @throws InvalidArgumentError when the chunk is not a readable Parquet file; DataLossError when its
+ *   file is missing or cannot be read.
  */
 export async function* decodeParquetColumns(
-  bytes: Uint8Array,
+  source: ChunkSource,
   columns: readonly string[],
   opts: { batchRows?: number } = {},
 ): AsyncGenerator<RecordBatch, void, undefined> {
-  checkParquetFraming(bytes);
-  const pq = await loadParquetWasm();
+  const opened = await openSource(source);
   let file: ParquetFile;
   try {
-    file = await pq.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    file = await (await loadParquetWasm()).ParquetFile.fromFile(opened.blob);
   } catch (err) {
+    opened.close();
+    if (err instanceof DataLossError) throw err;
     throw new InvalidArgumentError(`Cannot read Parquet chunk: ${describeWasmError(err)}`, { cause: err });
   }
   let reader: ReadableStreamDefaultReader<WasmRecordBatch> | undefined;
@@ -298,6 +300,7 @@ export async function* decodeParquetColumns(
   } finally {
     await reader?.cancel().catch(() => {});
     file.free();
+    opened.close();
   }
 }
 

@@ -26,17 +26,17 @@ import type { ChunkSource } from "./_chunk_source.ts";
 export type { RowMatch } from "./row_filter.ts";
 export type { TimeInterval } from "./match_intervals.ts";
 
-/** Something that can tell whether a Parquet chunk has a row satisfying every condition. */
+/** Something that can tell whether a Parquet chunk (its bytes or local file) has a row satisfying every condition. */
 export interface ChunkScanner {
-  anyRowMatches(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<boolean>;
+  anyRowMatches(source: ChunkSource, conditions: readonly ValueCondition[]): Promise<boolean>;
   /** Whether some row satisfies every condition, and the `timestamp_ns` range of all such rows. */
-  matchRows(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<RowMatch>;
+  matchRows(source: ChunkSource, conditions: readonly ValueCondition[]): Promise<RowMatch>;
   /**
    * The time clusters of the rows satisfying every condition (`match_intervals.ts`): matching
    * `timestamp_ns` values at most `gapNs` apart share one (null: one cluster), in time order.
    */
   matchIntervals(
-    bytes: Uint8Array,
+    source: ChunkSource,
     conditions: readonly ValueCondition[],
     opts: { gapNs: bigint | null },
   ): Promise<TimeInterval[]>;
@@ -125,13 +125,19 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
 
   /**
    * Scans one chunk for a row satisfying every condition, decoding only the columns they read. The
-   * bytes' buffer is transferred to the worker when the view owns it whole (the caller must not use it
-   * afterwards), copied otherwise.
-   * @throws DataLossError when the chunk is not readable Parquet (including a reader crash on it);
-   *   Error when the worker could not start.
+   * chunk is its bytes, whose buffer is transferred to the worker when the view owns it whole (the
+   * caller must not use it afterwards), copied otherwise; or its local file, of which the worker reads
+   * only the footer and those columns.
+   * @throws DataLossError when the chunk is not readable Parquet (including a reader crash on it) or
+   *   its file is missing; Error when the worker could not start.
    */
-  async anyRowMatches(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<boolean> {
-    const answer = await this.#request({ id: this.#nextId++, kind: "scan", bytes: owned(bytes), conditions });
+  async anyRowMatches(source: ChunkSource, conditions: readonly ValueCondition[]): Promise<boolean> {
+    const answer = await this.#request({
+      id: this.#nextId++,
+      kind: "scan",
+      source: sent(source),
+      conditions,
+    });
     if (!("matched" in answer)) throw new Error("Chunk scan worker answered another request");
     return answer.matched;
   }
@@ -141,11 +147,11 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
    * and largest `timestamp_ns` of all rows that do. Same transfer rule and errors as
    * {@linkcode anyRowMatches}.
    */
-  async matchRows(bytes: Uint8Array, conditions: readonly ValueCondition[]): Promise<RowMatch> {
+  async matchRows(source: ChunkSource, conditions: readonly ValueCondition[]): Promise<RowMatch> {
     const answer = await this.#request({
       id: this.#nextId++,
       kind: "match",
-      bytes: owned(bytes),
+      source: sent(source),
       conditions,
     });
     if (!("match" in answer)) throw new Error("Chunk scan worker answered another request");
@@ -158,14 +164,14 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
    * {@linkcode anyRowMatches}.
    */
   async matchIntervals(
-    bytes: Uint8Array,
+    source: ChunkSource,
     conditions: readonly ValueCondition[],
     opts: { gapNs: bigint | null },
   ): Promise<TimeInterval[]> {
     const answer = await this.#request({
       id: this.#nextId++,
       kind: "intervals",
-      bytes: owned(bytes),
+      source: sent(source),
       conditions,
       gapNs: opts.gapNs,
     });
@@ -204,7 +210,7 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
         id: this.#nextId++,
         kind: "open",
         stream,
-        source: source instanceof Uint8Array ? owned(source) : { path: source.path },
+        source: sent(source),
         batchBytes: opts.batchBytes,
       },
       { opening: (s) => slot = s },
@@ -393,9 +399,14 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
   }
 }
 
+/** A chunk source as sent to a worker: bytes it may take over (see `owned()`), or a path. */
+function sent(source: ChunkSource): ChunkSource {
+  return source instanceof Uint8Array ? owned(source) : { path: source.path };
+}
+
 /** The buffer a request hands over to the worker: the chunk's bytes, when it carries them. */
 function transferOf(req: ParquetRequest): ArrayBuffer[] {
   if ("bytes" in req) return [req.bytes.buffer as ArrayBuffer];
-  if (req.kind === "open" && req.source instanceof Uint8Array) return [req.source.buffer as ArrayBuffer];
+  if ("source" in req && req.source instanceof Uint8Array) return [req.source.buffer as ArrayBuffer];
   return [];
 }

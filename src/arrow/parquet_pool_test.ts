@@ -58,6 +58,32 @@ Deno.test("ParquetPool.anyRowMatches() answers through a worker, reading nested 
   assert.equal(pool.workers, 1);
 });
 
+Deno.test("ParquetPool scans a chunk's local file as they scan its bytes; a missing file is DATA_LOSS", async () => {
+  await using pool = new ParquetPool({ size: 1 });
+  const path = await Deno.makeTempFile({ suffix: ".parquet" });
+  try {
+    await Deno.writeFile(path, CHUNK);
+    const conditions = [[eq("x", 2)], [eq("x", 4)], [eq("header.stamp.sec", 20n), eq("header.frame", "b")]];
+    for (const c of conditions) {
+      assert.equal(await pool.anyRowMatches({ path }, c), await pool.anyRowMatches(chunk(), c));
+      assert.deepStrictEqual(await pool.matchRows({ path }, c), await pool.matchRows(chunk(), c));
+      const gap = { gapNs: null };
+      assert.deepStrictEqual(
+        await pool.matchIntervals({ path }, c, gap),
+        await pool.matchIntervals(chunk(), c, gap),
+      );
+    }
+    assert.equal(await pool.anyRowMatches({ path }, [eq("x", 3)]), true);
+  } finally {
+    await Deno.remove(path);
+  }
+  await assert.rejects(pool.anyRowMatches({ path }, [eq("x", 1)]), {
+    name: "DataLossError",
+    message: /missing/,
+  });
+  assert.equal(await pool.anyRowMatches(chunk(), [eq("x", 1)]), true); // and keeps answering
+});
+
 Deno.test("ParquetPool.anyRowMatches() transfers a buffer the view owns whole and copies any other", async () => {
   await using pool = new ParquetPool({ size: 1 });
   const owned = chunk();

@@ -116,7 +116,7 @@ function chunkClusters(
     chunkIndex: chunk.index,
   };
   const conditions = [...plan.conditions, ...bounds];
-  return scanChunk(deps, candidate, (bytes) => deps.scanner.matchIntervals(bytes, conditions, { gapNs }));
+  return scanChunk(deps, candidate, (chunk) => deps.scanner.matchIntervals(chunk, conditions, { gapNs }));
 }
 
 /**

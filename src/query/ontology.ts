@@ -12,7 +12,7 @@
  */
 import type { Catalog } from "../catalog/catalog.ts";
 import type { CatalogFilter, ChunkCandidate, QueryItem, QueryTopic, TagGroup } from "../catalog/query.ts";
-import type { ChunkScanner } from "../arrow/parquet_pool.ts";
+import type { ChunkScanner, ChunkSource } from "../arrow/parquet_pool.ts";
 import { widenRange } from "../arrow/row_filter.ts";
 import { DataLossError, NotFoundError } from "../errors.ts";
 import type { ObjectStore } from "../store/store.ts";
@@ -105,7 +105,7 @@ async function matchingTopics(
   await runAll(deps.scanConcurrency, [...byTopic.values()], async (chunks, failed) => {
     for (const chunk of chunks) {
       counters.scanned++;
-      if (await scanChunk(deps, chunk, (bytes) => deps.scanner.anyRowMatches(bytes, group.conditions))) {
+      if (await scanChunk(deps, chunk, (source) => deps.scanner.anyRowMatches(source, group.conditions))) {
         found.add(chunk.topic);
         return;
       }
@@ -131,7 +131,7 @@ async function topicRanges(
   // Chunks are independent here (the union of ranges is order-free): scanned in parallel across topics.
   await runAll(deps.scanConcurrency, candidates, async (chunk) => {
     counters.scanned++;
-    const match = await scanChunk(deps, chunk, (bytes) => deps.scanner.matchRows(bytes, group.conditions));
+    const match = await scanChunk(deps, chunk, (source) => deps.scanner.matchRows(source, group.conditions));
     if (match.matched) {
       found.set(chunk.topic, widenRange(found.get(chunk.topic) ?? null, match.timestampRange));
     }
@@ -179,15 +179,19 @@ async function runAll<T>(
   }
 }
 
-/** Fetches one candidate chunk and hands it to `read` (a scan), naming the chunk in data-loss errors. */
+/**
+ * Hands one candidate chunk to `read` (a scan), naming the chunk in data-loss errors: its local file
+ * when the store has one (the scan then reads only the columns it needs), else its bytes.
+ */
 export async function scanChunk<T>(
   deps: OntologyDeps,
   chunk: ChunkCandidate,
-  read: (bytes: Uint8Array) => Promise<T>,
+  read: (source: ChunkSource) => Promise<T>,
 ): Promise<T> {
-  let bytes: Uint8Array;
+  let source: ChunkSource;
   try {
-    bytes = await deps.store.get(chunk.key);
+    const path = deps.store.localPath?.(chunk.key) ?? null;
+    source = path !== null ? { path } : await deps.store.get(chunk.key);
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
     throw new DataLossError(
@@ -196,7 +200,7 @@ export async function scanChunk<T>(
     );
   }
   try {
-    return await read(bytes);
+    return await read(source);
   } catch (err) {
     if (!(err instanceof DataLossError)) throw err;
     throw new DataLossError(
