@@ -24,6 +24,12 @@ import { toClientError } from "./errors.ts";
 import { ResponseStream } from "./_stream.ts";
 import type { ServerAddress } from "./url.ts";
 
+/**
+ * The receive window this client opens per stream and for the connection: what a server may send ahead
+ * of this client's reading. A response stream still pauses after 8 unread messages (`_stream.ts`).
+ */
+const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+
 /** The connection closes after this long without a call (see the module doc). */
 export const IDLE_CLOSE_MS = 60_000;
 
@@ -132,6 +138,9 @@ export class FlightChannel implements Disposable {
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
       "grpc.client_idle_timeout_ms": IDLE_CLOSE_MS,
+      // Node's default stream window (64 KiB) makes a DoGet wait for a WINDOW_UPDATE every 64 KiB:
+      // measured, an export of 256 MiB of images took 10–25% longer with it.
+      "grpc-node.flow_control_window": FLOW_CONTROL_WINDOW,
       // The daemon is reached directly: no *_proxy variables are read (nor need env permissions).
       "grpc.enable_http_proxy": 0,
       ...(options.gzip ? { "grpc.default_compression_algorithm": 2 } : {}),

@@ -49,6 +49,29 @@ Deno.test("png: encode → decode round trip, filters other than 0, refusals", (
   assert.throws(() => decodeGreyPng(filteredPng(pixels, 37, 11, 9)), /unknown row filter 9/);
 });
 
+Deno.test("png: a large image deflates when that pays and is stored when it would barely shrink", () => {
+  const [width, height] = [1920, 480]; // 900 KiB of scanlines: sampled
+  const smooth = new Uint8Array(width * height).map((_, i) => (i % width) >> 3);
+  let seed = 0x2545f491;
+  const noisy = new Uint8Array(width * height).map(() => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed & 255;
+  });
+  // Half smooth, half noise: the middle strip straddles both and shrinks enough to deflate.
+  const mixed = smooth.map((v, i) => i < smooth.length / 2 ? v : noisy[i]);
+  const sizes = [smooth, noisy, mixed].map((pixels) => {
+    const png = encodeGreyPng(pixels, width, height);
+    assert.deepEqual(decodeGreyPng(png).pixels, pixels);
+    return png.length / pixels.length;
+  });
+  assert.ok(sizes[0] < 0.1, `smooth image stored at ${sizes[0]}`);
+  // Stored: deflate's 5 bytes per 64 KiB block, the row filter bytes and the PNG chunks above the pixels.
+  assert.ok(sizes[1] > 1 && sizes[1] < 1.003, `noise at ${sizes[1]}`);
+  assert.ok(sizes[2] < 0.6, `half-smooth image stored at ${sizes[2]}`);
+});
+
 Deno.test("png pool: same bytes as the thread's encoder, decodes, errors as the decoder's", async () => {
   using pool = new PngPool({ workers: 2 });
   const frames = [1, 2, 3, 4, 5].map((s) => image(64, 48, s));
