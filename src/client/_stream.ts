@@ -6,8 +6,21 @@
  *
  * @module
  */
-import type { ClientReadableStream } from "@grpc/grpc-js";
 import { ClientError, toClientError } from "./errors.ts";
+
+/**
+ * What a stream needs of a call: grpc-js's call objects and our transport's `GrpcClientCall` both are one.
+ * Events: `data` (a message), then `end` (OK) or `error` (the status).
+ */
+export interface CallEvents {
+  on(event: "data", listener: (message: Uint8Array) => void): unknown;
+  on(event: "error", listener: (err: unknown) => void): unknown;
+  on(event: "end" | "close" | "drain", listener: () => void): unknown;
+  off(event: "close" | "drain", listener: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  cancel(): void;
+}
 
 /** Unread responses held before the call is paused. */
 const HIGH_WATER = 8;
@@ -19,13 +32,13 @@ export class ResponseTimeoutError extends Error {
 
 /** The responses of one call; see the module doc. */
 export class ResponseStream implements AsyncIterable<Uint8Array>, Disposable {
-  readonly #call: ClientReadableStream<Uint8Array>;
+  readonly #call: CallEvents;
   readonly #queue: Uint8Array[] = [];
   #end: { error: ClientError | null } | null = null;
   #notify: (() => void) | null = null;
   #paused = false;
 
-  constructor(call: ClientReadableStream<Uint8Array>) {
+  constructor(call: CallEvents) {
     this.#call = call;
     call.on("data", (message: Uint8Array) => {
       this.#queue.push(message);

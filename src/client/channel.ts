@@ -19,9 +19,11 @@ import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import { FLIGHT_SERVICE, type FlightRpc } from "../flight/service_def.ts";
-import type { FramedMessage } from "../flight/flight_data.ts";
+import { FramedMessage } from "../flight/flight_data.ts";
+import type { ClientMessage } from "../transport/grpc/client_call.ts";
+import { NativeTransport } from "./_native.ts";
 import { toClientError } from "./errors.ts";
-import { ResponseStream } from "./_stream.ts";
+import { type CallEvents, ResponseStream } from "./_stream.ts";
 import type { ServerAddress } from "./url.ts";
 
 /**
@@ -55,7 +57,15 @@ export interface ChannelOptions {
   deadlineMs?: number;
   /** More gRPC metadata sent with every call. */
   metadata?: Record<string, string>;
+  /**
+   * Our HTTP/2 and gRPC client (`native`, the default for `grpc://`) or grpc-js on `node:http2` (the
+   * fallback, and always for `grpc+tls://`); `MOSAICOD_CLIENT_TRANSPORT` sets the default.
+   */
+  transport?: ClientTransport;
 }
+
+/** The client's transports. */
+export type ClientTransport = "native" | "grpc-js";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -70,13 +80,20 @@ type GenericClient = grpc.Client & Record<string, (...args: unknown[]) => unknow
 
 const FlightClientConstructor = grpc.makeGenericClientConstructor(FLIGHT_SERVICE, "FlightService");
 
+/** What a hand-driven call needs of either transport's call object. */
+interface DuplexCall extends CallEvents {
+  /** Sends a message; false when the send buffer is full (`drain` follows). */
+  write(message: RequestMessage): boolean;
+  end(): void;
+}
+
 /** A client-streaming (and server-streaming) call driven by hand. */
 export class BidiCall implements Disposable {
-  readonly #call: grpc.ClientDuplexStream<RequestMessage, Uint8Array>;
+  readonly #call: DuplexCall;
   /** The server's responses; they end with the call's status. */
   readonly responses: ResponseStream;
 
-  constructor(call: grpc.ClientDuplexStream<RequestMessage, Uint8Array>) {
+  constructor(call: DuplexCall) {
     this.#call = call;
     this.responses = new ResponseStream(call);
   }
@@ -116,13 +133,23 @@ export class BidiCall implements Disposable {
 /** One connection to a Flight server; raw RPCs. */
 export class FlightChannel implements Disposable {
   readonly address: ServerAddress;
-  readonly #client: GenericClient;
+  readonly #client: GenericClient | null = null;
+  readonly #native: NativeTransport | null = null;
   readonly #options: ChannelOptions;
   #closed = false;
 
   constructor(address: ServerAddress, options: ChannelOptions = {}) {
     this.address = address;
     this.#options = options;
+    // TLS stays on grpc-js: Deno's TLS (rustls) refuses a self-signed certificate marked as a CA, which
+    // `openssl req -x509` makes by default and OpenSSL-based clients (grpc-js, the SDK) accept.
+    if (!address.tls && (options.transport ?? defaultTransport()) === "native") {
+      const metadata: [string, string][] = Object.entries(options.metadata ?? {})
+        .map(([k, v]) => [k.toLowerCase(), v]);
+      if (options.apiKey !== undefined) metadata.unshift([API_KEY_HEADER, options.apiKey]);
+      this.#native = new NativeTransport(address, { metadata, gzip: options.gzip });
+      return;
+    }
     const ip = address.tls && isIP(bareHost(address.host)) !== 0 ? bareHost(address.host) : null;
     const credentials = address.tls
       ? grpc.credentials.createSsl(
@@ -147,6 +174,11 @@ export class FlightChannel implements Disposable {
     }) as unknown as GenericClient;
   }
 
+  #deadline(opts: CallOptions): number | undefined {
+    if (this.#closed) throw new Error("The client is closed");
+    return opts.deadlineMs ?? this.#options.deadlineMs;
+  }
+
   #callArgs(opts: CallOptions): [grpc.Metadata, grpc.CallOptions] {
     if (this.#closed) throw new Error("The client is closed");
     const metadata = new grpc.Metadata();
@@ -158,9 +190,15 @@ export class FlightChannel implements Disposable {
 
   /** Calls a unary RPC. @throws ClientError with the call's status. */
   unary(rpc: FlightRpc, request: RequestMessage, opts: CallOptions = {}): Promise<Uint8Array> {
+    if (this.#native) {
+      const deadlineMs = this.#deadline(opts);
+      return this.#native.unary(rpc, nativeMessage(request), { deadlineMs }).catch((err) => {
+        throw toClientError(err);
+      });
+    }
     const args = this.#callArgs(opts);
     return new Promise((resolve, reject) => {
-      this.#client[rpc](
+      this.#client![rpc](
         request,
         ...args,
         (err: grpc.ServiceError | null, response: Uint8Array) =>
@@ -171,13 +209,34 @@ export class FlightChannel implements Disposable {
 
   /** Calls a server-streaming RPC; its responses come as they arrive. */
   serverStream(rpc: FlightRpc, request: RequestMessage, opts: CallOptions = {}): ResponseStream {
-    const call = this.#client[rpc](request, ...this.#callArgs(opts)) as grpc.ClientReadableStream<Uint8Array>;
+    if (this.#native) {
+      const call = this.#native.call(rpc, { deadlineMs: this.#deadline(opts) });
+      const stream = new ResponseStream(call);
+      call.write(nativeMessage(request));
+      call.end();
+      return stream;
+    }
+    const call = this.#client![rpc](request, ...this.#callArgs(opts)) as grpc.ClientReadableStream<
+      Uint8Array
+    >;
     return new ResponseStream(call);
   }
 
   /** Opens a bidirectional-streaming RPC (DoPut, DoExchange, Handshake). */
   bidi(rpc: FlightRpc, opts: CallOptions = {}): BidiCall {
-    const call = this.#client[rpc](...this.#callArgs(opts)) as grpc.ClientDuplexStream<
+    if (this.#native) {
+      const call = this.#native.call(rpc, { deadlineMs: this.#deadline(opts) });
+      return new BidiCall({
+        on: call.on.bind(call),
+        off: call.off.bind(call),
+        pause: () => call.pause(),
+        resume: () => call.resume(),
+        cancel: () => call.cancel(),
+        write: (message: RequestMessage) => call.write(nativeMessage(message)),
+        end: () => call.end(),
+      });
+    }
+    const call = this.#client![rpc](...this.#callArgs(opts)) as grpc.ClientDuplexStream<
       RequestMessage,
       Uint8Array
     >;
@@ -199,12 +258,29 @@ export class FlightChannel implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#client.close();
+    this.#client?.close();
+    this.#native?.close();
   }
 
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** A request as our transport sends it: a FlightData already framed goes out as it is. */
+function nativeMessage(message: RequestMessage): ClientMessage {
+  return message instanceof FramedMessage ? { framed: message.framed } : message;
+}
+
+/** The transport when the options do not say: `MOSAICOD_CLIENT_TRANSPORT`, else our own. */
+function defaultTransport(): ClientTransport {
+  let value: string | undefined;
+  try {
+    value = Deno.env.get("MOSAICOD_CLIENT_TRANSPORT");
+  } catch {
+    value = undefined; // no env permission: the default
+  }
+  return value === "grpc-js" ? "grpc-js" : "native";
 }
 
 /** `::1` of `[::1]`. */
