@@ -28,6 +28,7 @@ const SERVICE = {
   Chat: method("/test.T/Chat", true, true),
   Fail: method("/test.T/Fail", false, false),
   Hang: method("/test.T/Hang", false, true),
+  Early: method("/test.T/Early", true, true),
 } as unknown as grpc.ServiceDefinition;
 
 /** A message of `n` bytes whose content depends on `seed` (checked on arrival). */
@@ -75,6 +76,9 @@ async function serve(options: grpc.ServerOptions = {}): Promise<Fixture> {
     },
     Fail: (_call: unknown, cb: grpc.sendUnaryData<Uint8Array>) => {
       cb({ code: grpc.status.FAILED_PRECONDITION, details: "not now: 100% busy, café closed" });
+    },
+    Early: (call: grpc.ServerDuplexStream<Uint8Array, Uint8Array>) => {
+      call.once("data", () => call.emit("error", { code: grpc.status.ABORTED, details: "refused early" }));
     },
     Hang: (call: grpc.ServerWritableStream<Uint8Array, Uint8Array>) => {
       call.write(new Uint8Array([1]));
@@ -166,7 +170,7 @@ Deno.test("native gRPC client against grpc-js: unary, streams past every window,
   }
 });
 
-Deno.test("native gRPC client: a deadline, a cancel the server sees, and concurrent calls past the server's stream limit", async () => {
+Deno.test("native gRPC client: a deadline, a cancel the server sees, early answers, and calls past the server's stream limit", async () => {
   await using fx = await serve({ "grpc.max_concurrent_streams": 2 });
   const conn = Http2ClientConnection.connect({ hostname: "127.0.0.1", port: fx.port });
   try {
@@ -182,6 +186,18 @@ Deno.test("native gRPC client: a deadline, a cancel the server sees, and concurr
     assert.equal((await hung.done).status.code, grpc.status.CANCELLED);
     for (let i = 0; i < 50 && fx.cancelled < 2; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(fx.cancelled, 2); // the deadline's and the cancel's
+
+    // Calls the server ends while their requests are still open, one after the other: each is reset
+    // by the client, so none keeps one of the server's two streams.
+    for (let i = 0; i < 6; i++) {
+      const c = new GrpcClientCall(conn, { path: "/test.T/Early", authority: "x", scheme: "http" });
+      const status = new Promise<number>((resolve) => {
+        c.on("error", (e: { code: number }) => resolve(e.code));
+        c.on("end", () => resolve(0));
+      });
+      c.write(new Uint8Array([i])); // and never end()
+      assert.equal(await status, grpc.status.ABORTED, `call ${i}`);
+    }
 
     // Eight calls at once on a server taking two streams at a time: every one completes.
     const all = await Promise.all(

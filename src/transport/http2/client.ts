@@ -89,7 +89,10 @@ interface OpenStream extends ClientStream {
   sendWindow: number;
   /** DATA bytes released and not yet announced in a WINDOW_UPDATE. */
   unannounced: number;
+  /** The request has ended: no more `send`. */
   ended: boolean;
+  /** END_STREAM is queued for the socket. */
+  endSent: boolean;
 }
 
 /** One client connection. */
@@ -183,6 +186,7 @@ export class Http2ClientConnection {
       sendWindow: this.#peer.initialWindow,
       unannounced: 0,
       ended: opts.endStream,
+      endSent: opts.endStream,
       send: (pieces, endStream) => this.#send(stream, pieces, endStream),
       release: (n) => this.#release(stream, n),
       cancel: () => {
@@ -215,7 +219,7 @@ export class Http2ClientConnection {
     if (stream.ended) throw new Error(`Cannot send on stream ${stream.id}: its request has ended`);
     if (endStream) stream.ended = true;
     if (queue.length === 0 && endStream) {
-      this.#enqueueData(stream.id, [], 0, true);
+      this.#enqueueData(stream, [], 0, true);
       return;
     }
     for (let i = 0; i < queue.length; i++) {
@@ -226,15 +230,16 @@ export class Http2ClientConnection {
         stream.sendWindow -= n;
         this.#connSendWindow -= n;
         const last = endStream && i === queue.length - 1 && n === piece.length;
-        this.#enqueueData(stream.id, [piece.subarray(0, n)], n, last);
+        this.#enqueueData(stream, [piece.subarray(0, n)], n, last);
         piece = piece.subarray(n);
       }
     }
   }
 
-  #enqueueData(id: number, parts: Uint8Array[], length: number, endStream: boolean): void {
+  #enqueueData(stream: OpenStream, parts: Uint8Array[], length: number, endStream: boolean): void {
     const head = new Uint8Array(FRAME_HEADER_BYTES);
-    writeDataHead(head, 0, { length, streamId: id, endStream });
+    writeDataHead(head, 0, { length, streamId: stream.id, endStream });
+    if (endStream) stream.endSent = true;
     this.#writer.enqueue(head);
     for (const p of parts) this.#writer.enqueue(p);
   }
@@ -315,6 +320,9 @@ export class Http2ClientConnection {
 
   #endStream(stream: OpenStream): void {
     if (!this.#streams.delete(stream.id)) return;
+    // The server answered before the whole request was sent: without its END_STREAM or a reset the
+    // stream would stay open on the server's side, holding one of its concurrent streams.
+    if (!stream.endSent) this.#writer.enqueue(encodeReset(stream.id, ErrorCode.CANCEL));
     stream.sink.onEnd();
     this.#wake(); // a sender of this stream sees it ended
     if (this.#goneAway && this.#streams.size === 0) {
