@@ -6,21 +6,9 @@
  * @module
  */
 import { status } from "@grpc/grpc-js";
-import {
-  Dictionary,
-  Field,
-  Float64,
-  Int32,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Uint64,
-  Utf8,
-  vectorFromArray,
-} from "apache-arrow";
+import { Dictionary, Field, Float64, Int32, Int64, Schema, Struct, Uint64, Utf8 } from "apache-arrow";
 import { SparseUnion } from "apache-arrow/type";
+import { rowsOf } from "../src/arrow/_test_batches.ts";
 import {
   DictionaryBatch,
   Message,
@@ -57,15 +45,7 @@ export const NULLABLE = new Schema([
   new Field("v", new Float64(), true),
 ]);
 
-export function batchOf(schema: Schema, columns: unknown[][]): RecordBatch {
-  const children = schema.fields.map((f, i) => vectorFromArray(columns[i], f.type).data[0]);
-  return new RecordBatch(
-    schema,
-    makeData({ type: new Struct(schema.fields), length: columns[0].length, children }),
-  );
-}
-
-export const GOOD = batchOf(SIMPLE, [[1n, 2n, 3n], [0.5, 1.5, 2.5], ["a", "bc", "def"]]);
+export const GOOD = rowsOf(SIMPLE, [[1n, 2n, 3n], [0.5, 1.5, 2.5], ["a", "bc", "def"]]);
 
 /** A record-batch header whose field-node vector claims 2^28 nodes (it used to exhaust the heap). */
 export function hugeVectorHeader(): Uint8Array {
@@ -390,7 +370,7 @@ export function hostileCases(s: Setup): Case[] {
     c("put: null timestamps", IA, /"timestamp_ns" holds 1 null values/, () =>
       put([
         schemaMessage(NULLABLE, putDescriptor("target/nullable", s.keys.nullable)),
-        batchMessage(batchOf(NULLABLE, [[1n, null], [0.5, 1]])),
+        batchMessage(rowsOf(NULLABLE, [[1n, null], [0.5, 1]])),
       ])),
     c(
       "put: dictionary field",
@@ -491,7 +471,7 @@ export function hostileCases(s: Setup): Case[] {
       IA,
       /does not match the schema/,
       () =>
-        put([head, batchMessage(batchOf(new Schema([TS, new Field("x", new Int32(), true)]), [[1n], [2]]))]),
+        put([head, batchMessage(rowsOf(new Schema([TS, new Field("x", new Int32(), true)]), [[1n], [2]]))]),
     ),
     c(
       "put: wrong topic key",

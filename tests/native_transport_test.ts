@@ -35,7 +35,8 @@ import {
   rawGrpcCall,
   schemaMessage,
 } from "./_hostile.ts";
-import { batchOf, GOOD, SIMPLE } from "./_hostile_cases.ts";
+import { GOOD, SIMPLE } from "./_hostile_cases.ts";
+import { rowsOf } from "../src/arrow/_test_batches.ts";
 
 const NATIVE = ["--transport", "native"];
 const SERVICE = "/arrow.flight.protocol.FlightService/";
@@ -144,7 +145,7 @@ Deno.test("native transport: the grpc-js client uploads, reads back, lists, gets
   const t = await newTopic(client, "native_e2e");
   // Small batches and one of several MiB (many DATA frames, messages cut across them).
   const rows = 200_000;
-  const big = batchOf(SIMPLE, [
+  const big = rowsOf(SIMPLE, [
     Array.from({ length: rows }, (_, i) => 10n + BigInt(i)),
     Array.from({ length: rows }, (_, i) => i / 3),
     Array.from({ length: rows }, (_, i) => `row ${i}`),

@@ -6,23 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  Binary,
-  Field,
-  Float64,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Utf8,
-  vectorFromArray,
-} from "apache-arrow";
+import { Binary, Field, Float64, Int64, RecordBatch, Schema, Struct, Utf8 } from "apache-arrow";
 import { createApiKey } from "../src/auth/key_admin.ts";
 import { Catalog } from "../src/catalog/catalog.ts";
 import { connect, type MosaicoClient } from "../src/client/mod.ts";
 import { silentLogger } from "../src/log.ts";
 import { type CliRun, mosaicod } from "./_cli.ts";
+import { rowsOf } from "../src/arrow/_test_batches.ts";
 import { MAIN, startDaemon } from "./_daemon.ts";
 import { TOOLKIT_PERMISSIONS } from "./_permissions.ts";
 import { selfSignedCertificate, tlsEnv } from "./_tls.ts";
@@ -45,21 +35,13 @@ const CAMERA = new Schema([
   new Field("frame", new Binary(), true),
 ]);
 
-function batch(schema: Schema, columns: unknown[][]): RecordBatch {
-  const children = schema.fields.map((f, i) => vectorFromArray(columns[i], f.type).data[0]);
-  return new RecordBatch(
-    schema,
-    makeData({ type: new Struct(schema.fields), length: columns[0].length, children }),
-  );
-}
-
-const imuRows = batch(IMU, [
+const imuRows = rowsOf(IMU, [
   Array.from({ length: 10 }, (_, i) => BASE + BigInt(i) * MS),
   Array.from({ length: 10 }, (_, i) => i / 2),
   Array.from({ length: 10 }, (_, i) => i === 3 ? 'a,b "q"' : `l${i}`),
   Array.from({ length: 10 }, (_, i) => ({ x: i, y: -i })),
 ]);
-const cameraRows = batch(CAMERA, [[BASE, BASE + 10n * MS, BASE + 20n * MS], [
+const cameraRows = rowsOf(CAMERA, [[BASE, BASE + 10n * MS, BASE + 20n * MS], [
   Uint8Array.of(1, 2, 3),
   Uint8Array.of(),
   null,
@@ -87,7 +69,7 @@ Deno.test("toolkit: ls, info, cat and query show a known sequence; bad input exi
   {
     using client = await connect(daemon.url);
     await write(client, "run_01", [["imu", "imu", imuRows], ["camera", "camera", cameraRows]]);
-    await write(client, "walk_02", [["gps", "gps", batch(CAMERA, [[BASE], [null]])]]);
+    await write(client, "walk_02", [["gps", "gps", rowsOf(CAMERA, [[BASE], [null]])]]);
   }
   const env = { MOSAICOD_SERVER: daemon.url };
   const run = (...args: string[]) => mosaicod(env, ...args);

@@ -7,23 +7,12 @@
  * --every` runs with `deno task mosaicod`'s permissions and stops on SIGTERM.
  */
 import assert from "node:assert/strict";
-import {
-  Binary,
-  Field,
-  Float64,
-  Int64,
-  List,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Utf8,
-  vectorFromArray,
-} from "apache-arrow";
+import { Binary, Field, Float64, Int64, List, RecordBatch, Schema, Struct, Utf8 } from "apache-arrow";
 import { connect, type MosaicoClient, type TopicManifest } from "../src/client/mod.ts";
 import { mosaicod } from "./_cli.ts";
 import { readContent, schemaText } from "../src/toolkit/sync/copy.ts";
 import { SOURCE_KEY, withoutSource } from "../src/toolkit/sync/plan.ts";
+import { rowsOf } from "../src/arrow/_test_batches.ts";
 import { MAIN, startDaemon } from "./_daemon.ts";
 import { dropProxy } from "./_drop_proxy.ts";
 import { TOOLKIT_PERMISSIONS } from "./_permissions.ts";
@@ -44,17 +33,9 @@ const CAMERA = new Schema([
   new Field("frame", new Binary(), true),
 ]);
 
-function batch(schema: Schema, columns: unknown[][]): RecordBatch {
-  const children = schema.fields.map((f, i) => vectorFromArray(columns[i], f.type).data[0]);
-  return new RecordBatch(
-    schema,
-    makeData({ type: new Struct(schema.fields), length: columns[0].length, children }),
-  );
-}
-
 const times = (n: number) => Array.from({ length: n }, (_, i) => BASE + BigInt(i) * MS);
 function imu(n: number, salt = ""): RecordBatch {
-  return batch(IMU, [
+  return rowsOf(IMU, [
     times(n),
     Array.from({ length: n }, (_, i) => i % 7 === 3 ? null : `l${i}${salt}`),
     Array.from(
@@ -66,7 +47,7 @@ function imu(n: number, salt = ""): RecordBatch {
 /** `n` frames of `size` bytes: big enough to be cut mid-transfer, or to take time at a rate limit. */
 function camera(n: number, size: number): RecordBatch[] {
   const frames = Array.from({ length: n }, (_, i) => i === 2 ? null : new Uint8Array(size).fill(i % 251));
-  const whole = batch(CAMERA, [times(n), frames]);
+  const whole = rowsOf(CAMERA, [times(n), frames]);
   return [whole.slice(0, n >> 1), whole.slice(n >> 1)];
 }
 

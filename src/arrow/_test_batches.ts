@@ -18,6 +18,15 @@ import {
 /** One column's data from plain values (null for a null row). */
 export const vec = (type: DataType, values: unknown[]): Data => vectorFromArray(values, type).data[0];
 
+/** A batch of `schema` from plain values, one array per field (null for a null row). */
+export function rowsOf(schema: Schema, columns: unknown[][]): RecordBatch {
+  const children = schema.fields.map((f, i) => vectorFromArray(columns[i], f.type).data[0]);
+  return new RecordBatch(
+    schema,
+    makeData({ type: new Struct(schema.fields), length: columns[0].length, children }),
+  );
+}
+
 /** A batch of nullable top-level columns (struct columns included, as `Data` of a Struct type). */
 export function batchOf(columns: Record<string, Data>): RecordBatch {
   const fields = Object.entries(columns).map(([name, data]) => new Field(name, data.type, true));

@@ -12,10 +12,10 @@ import {
   Schema,
   Struct,
   Utf8,
-  vectorFromArray,
 } from "apache-arrow";
 import { decodeIpcHeader, decodeRecordBatch, encodeRecordBatchMessage } from "../../arrow/ipc.ts";
 import { TopicDigest } from "./digest.ts";
+import { rowsOf } from "../../arrow/_test_batches.ts";
 
 const POSE = new Struct([
   new Field("x", new Float64(), true),
@@ -45,11 +45,6 @@ function columns(label3: string | null = null): unknown[][] {
   ];
 }
 
-function batch(cols: unknown[][]): RecordBatch {
-  const children = SCHEMA.fields.map((f, i) => vectorFromArray(cols[i], f.type).data[0]);
-  return new RecordBatch(SCHEMA, makeData({ type: new Struct(SCHEMA.fields), length: ROWS, children }));
-}
-
 function digestOf(...batches: RecordBatch[]): string {
   const d = new TopicDigest(SCHEMA);
   for (const b of batches) d.update(b);
@@ -67,7 +62,7 @@ function viaIpc(b: RecordBatch): RecordBatch {
 }
 
 Deno.test("TopicDigest: the same rows give the same digest however they are batched, sliced or re-encoded", () => {
-  const whole = batch(columns());
+  const whole = rowsOf(SCHEMA, columns());
   const expected = digestOf(whole);
   assert.match(expected, /^sha256:[0-9a-f]{64}$/);
   assert.equal(digestOf(whole.slice(0, 3), whole.slice(3, 4), whole.slice(4)), expected);
@@ -81,7 +76,7 @@ Deno.test("TopicDigest: the same rows give the same digest however they are batc
 });
 
 Deno.test("TopicDigest: what a null slot holds does not count; a changed value, a null or a row order does", () => {
-  const whole = batch(columns());
+  const whole = rowsOf(SCHEMA, columns());
   const expected = digestOf(whole);
   // Same validity, other bytes under the null of "v" (row 1).
   const v = whole.data.children[1];
@@ -101,8 +96,8 @@ Deno.test("TopicDigest: what a null slot holds does not count; a changed value, 
   );
   assert.equal(digestOf(garbage), expected);
 
-  assert.notEqual(digestOf(batch(columns("changed"))), expected);
-  assert.notEqual(digestOf(batch(columns(null))), digestOf(batch(columns(""))));
+  assert.notEqual(digestOf(rowsOf(SCHEMA, columns("changed"))), expected);
+  assert.notEqual(digestOf(rowsOf(SCHEMA, columns(null))), digestOf(rowsOf(SCHEMA, columns(""))));
   assert.notEqual(digestOf(whole.slice(5), whole.slice(0, 5)), expected);
   assert.notEqual(digestOf(whole.slice(0, 9)), expected);
 });
