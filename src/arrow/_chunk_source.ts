@@ -6,11 +6,13 @@
  *   asks for them, so a read holds the footer and the row group being decoded, never the whole chunk.
  *   The open descriptor keeps the version it opened if the object is replaced meanwhile.
  *
- * Folder-private to `arrow/`; must not import anything outside `src/arrow/` and `src/errors.ts`.
+ * Folder-private to `arrow/`; must not import anything outside `src/arrow/`, `src/errors.ts` and
+ * `src/file_reader.ts`.
  *
  * @module
  */
 import { DataLossError, InvalidArgumentError } from "../errors.ts";
+import { FileReader } from "../file_reader.ts";
 
 /** A chunk to open: its bytes (transferred to the worker), or the path of its local file. */
 export type ChunkSource = Uint8Array | { path: string };
@@ -31,17 +33,34 @@ export async function openSource(source: ChunkSource): Promise<OpenedSource> {
     checkFraming(source.length, source.subarray(0, 4), source.subarray(Math.max(0, source.length - 8)));
     return { blob: bytesBlob(source), close: () => {} };
   }
-  const file = await openFile(source.path);
+  let file: FileReader;
   try {
-    const size = (await file.stat()).size;
-    const reader = new RangeReader(file, source.path);
-    const head = await reader.read(0, Math.min(4, size));
-    const tail = await reader.read(Math.max(0, size - 8), Math.min(8, size));
-    checkFraming(size, head, tail);
-    return { blob: fileBlob(reader, size), close: () => reader.close() };
+    file = await FileReader.open(source.path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "its file is missing" : describe(err);
+    throw new DataLossError(`Cannot read Parquet chunk: ${why}`, { cause: err });
+  }
+  try {
+    const size = file.size;
+    const read = (offset: number, length: number) => readRange(file, offset, length);
+    checkFraming(
+      size,
+      await read(0, Math.min(4, size)),
+      await read(Math.max(0, size - 8), Math.min(8, size)),
+    );
+    return { blob: fileBlob(read, size), close: () => file.close() };
   } catch (err) {
     file.close();
     throw err;
+  }
+}
+
+/** A range of the chunk's file; a read that fails is the chunk's damage. */
+async function readRange(file: FileReader, offset: number, length: number): Promise<Uint8Array> {
+  try {
+    return await file.read(offset, length);
+  } catch (err) {
+    throw new DataLossError(`Cannot read Parquet chunk: ${describe(err)}`, { cause: err });
   }
 }
 
@@ -65,67 +84,14 @@ export function checkFraming(size: number, head: Uint8Array, tail: Uint8Array): 
   }
 }
 
-async function openFile(path: string): Promise<Deno.FsFile> {
-  try {
-    return await Deno.open(path, { read: true });
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "its file is missing" : describe(err);
-    throw new DataLossError(`Cannot read Parquet chunk: ${why}`, { cause: err });
-  }
-}
-
-/** Positioned reads of one open file, one at a time (they share the file's offset). */
-class RangeReader {
-  readonly #file: Deno.FsFile;
-  readonly #path: string;
-  #tail: Promise<unknown> = Promise.resolve();
-  #closed = false;
-
-  constructor(file: Deno.FsFile, path: string) {
-    this.#file = file;
-    this.#path = path;
-  }
-
-  /** `length` bytes from `offset`; fewer only if the file is shorter than it was when opened. */
-  read(offset: number, length: number): Promise<Uint8Array> {
-    const run = this.#tail.then(() => this.#readNow(offset, length));
-    this.#tail = run.catch(() => {});
-    return run;
-  }
-
-  async #readNow(offset: number, length: number): Promise<Uint8Array> {
-    if (this.#closed) throw new Error(`Cannot read "${this.#path}": closed`);
-    const out = new Uint8Array(length);
-    try {
-      await this.#file.seek(offset, Deno.SeekMode.Start);
-      let filled = 0;
-      while (filled < length) {
-        const n = await this.#file.read(out.subarray(filled));
-        if (n === null) break;
-        filled += n;
-      }
-      return filled === length ? out : out.subarray(0, filled);
-    } catch (err) {
-      throw new DataLossError(`Cannot read Parquet chunk: ${describe(err)}`, { cause: err });
-    }
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    // Reads in flight fail on the closed file; their callers are gone by then.
-    this.#tail.finally(() => this.#file.close()).catch(() => {});
-  }
-}
-
-function fileBlob(reader: RangeReader, size: number): Blob {
+function fileBlob(read: (offset: number, length: number) => Promise<Uint8Array>, size: number): Blob {
   const range = (start = 0, end = size) => {
     const from = clampIndex(start, size);
     const to = Math.max(from, clampIndex(end, size));
     return {
       size: to - from,
       arrayBuffer: async () => {
-        const bytes = await reader.read(from, to - from);
+        const bytes = await read(from, to - from);
         return bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
       },
     };

@@ -9,6 +9,7 @@ import { rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CancelledError, InvalidArgumentError } from "../errors.ts";
+import { readAt } from "../file_reader.ts";
 import type { Logger } from "../log.ts";
 import {
   errorCode,
@@ -125,16 +126,7 @@ export class FsStore implements ObjectStore {
       const info = await file.stat();
       if (!info.isFile) throw new Deno.errors.IsADirectory(`"${key}" is a folder`);
       const start = Math.min(offset, info.size);
-      const out = new Uint8Array(Math.min(length, info.size - start));
-      await file.seek(start, Deno.SeekMode.Start);
-      let filled = 0;
-      while (filled < out.length) {
-        opts.signal?.throwIfAborted();
-        const n = await file.read(out.subarray(filled));
-        if (n === null) break;
-        filled += n;
-      }
-      return out.subarray(0, filled);
+      return await readAt(file, start, Math.min(length, info.size - start), opts.signal);
     } catch (err) {
       throw readError(key, err, opts.signal);
     } finally {

@@ -2,14 +2,15 @@
  * ROS 1 bags (v2.0) through `@foxglove/rosbag`: connections from the index, messages in log-time order
  * without parsing (chunks decompressed one at a time: bz2, lz4).
  *
- * Layer: imports `@foxglove/rosbag` and this folder's `_codecs.ts`, `source.ts`.
+ * Layer: imports `@foxglove/rosbag`, `src/file_reader.ts` and this folder's `_codecs.ts`, `source.ts`.
  *
  * @module
  */
 import { basename } from "node:path";
 import { Bag } from "@foxglove/rosbag";
 import { bagDecompressors } from "./_codecs.ts";
-import { FileReader, type RawMessage, type RosSource, type SourceChannel, SourceError } from "./source.ts";
+import { FileReader } from "../../file_reader.ts";
+import { type RawMessage, type RosSource, type SourceChannel, SourceError } from "./source.ts";
 
 interface RosTime {
   sec: number;

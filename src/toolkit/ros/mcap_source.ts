@@ -3,7 +3,7 @@
  * log-time order (chunks decompressed one at a time: zstd, lz4; their CRCs checked with zlib's). A file
  * without a summary (written unindexed, or cut short) is refused with that reason.
  *
- * Layer: imports `@mcap/core`, `node:zlib` and this folder's `_codecs.ts`, `source.ts`.
+ * Layer: imports `@mcap/core`, `node:zlib`, `src/file_reader.ts` and this folder's `_codecs.ts`, `source.ts`.
  *
  * @module
  */
@@ -11,7 +11,8 @@ import { basename } from "node:path";
 import { crc32 } from "node:zlib";
 import { McapIndexedReader } from "@mcap/core";
 import { mcapDecompressors } from "./_codecs.ts";
-import { FileReader, type RawMessage, type RosSource, type SourceChannel, SourceError } from "./source.ts";
+import { FileReader } from "../../file_reader.ts";
+import { type RawMessage, type RosSource, type SourceChannel, SourceError } from "./source.ts";
 
 /** Opens an MCAP file. @throws SourceError, Error */
 export async function openMcap(path: string): Promise<RosSource> {
