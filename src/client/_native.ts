@@ -10,10 +10,11 @@
  */
 import { FLIGHT_SERVICE, type FlightRpc } from "../flight/service_def.ts";
 import { type ClientMessage, GrpcClientCall } from "../transport/grpc/client_call.ts";
+import { GrpcCode } from "../transport/grpc/status.ts";
 import { Http2ClientConnection } from "../transport/http2/client.ts";
 import type { ServerAddress } from "./url.ts";
 
-/** The connection closes after this long without a call (as the grpc-js channel's idle timeout). */
+/** The connection closes after this long without a call (the grpc-js channel's idle timeout too). */
 export const IDLE_CLOSE_MS = 60_000;
 
 /** What every call of a channel carries. */
@@ -75,7 +76,7 @@ export class NativeTransport {
         "end",
         () =>
           response === null
-            ? reject({ code: 13, details: "The server answered a unary call with no message" })
+            ? reject({ code: GrpcCode.INTERNAL, details: "The server answered a unary call with no message" })
             : resolve(response),
       );
       call.write(request);

@@ -21,7 +21,7 @@ import * as grpc from "@grpc/grpc-js";
 import { FLIGHT_SERVICE, type FlightRpc } from "../flight/service_def.ts";
 import { FramedMessage } from "../flight/flight_data.ts";
 import type { ClientMessage } from "../transport/grpc/client_call.ts";
-import { NativeTransport } from "./_native.ts";
+import { IDLE_CLOSE_MS, NativeTransport } from "./_native.ts";
 import { toClientError } from "./errors.ts";
 import { type CallEvents, ResponseStream } from "./_stream.ts";
 import type { ServerAddress } from "./url.ts";
@@ -32,8 +32,8 @@ import type { ServerAddress } from "./url.ts";
  */
 const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
-/** The connection closes after this long without a call (see the module doc). */
-export const IDLE_CLOSE_MS = 60_000;
+/** The connection closes after this long without a call (see the module doc); both transports. */
+export { IDLE_CLOSE_MS };
 
 /**
  * The TLS server name sent when the address is an IP: grpc-js sends the host as the server name, which

@@ -42,7 +42,7 @@ const MAX_RECV_FRAME = 1024 * 1024;
 /** Largest response header list accepted. */
 const MAX_HEADER_LIST = 1024 * 1024;
 /** Bytes queued for the socket past which a sender waits for it. */
-export const SEND_QUEUE_BYTES = 4 * 1024 * 1024;
+const SEND_QUEUE_BYTES = 4 * 1024 * 1024;
 
 /** How to reach the server: plain TCP with prior knowledge (h2c). */
 export interface Http2ClientOptions {
@@ -157,11 +157,6 @@ export class Http2ClientConnection {
   ref(on: boolean): void {
     if (on) this.#conn.ref();
     else this.#conn.unref();
-  }
-
-  /** Streams open now. */
-  get openStreams(): number {
-    return this.#streams.size;
   }
 
   /**
