@@ -19,6 +19,7 @@ import { loadTlsMaterial } from "./flight/tls.ts";
 import { ApiKeyVerifier } from "./auth/api_keys.ts";
 import { EncoderPool } from "./arrow/encoder_pool.ts";
 import { ParquetPool } from "./arrow/parquet_pool.ts";
+import { parquetCodecVersion } from "./arrow/parquet.ts";
 import { startBackgroundWork } from "./background.ts";
 import { wallClockNs } from "./model/time.ts";
 import { DaemonMetrics } from "./metrics/daemon.ts";
@@ -70,8 +71,10 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       await catalog.ensureDefaultLayer();
       cleanup.use(await startBackgroundWork({ catalog, store, log, config }));
     }
-    const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers }));
-    const encoder = cleanup.use(new EncoderPool({ size: config.encodeWorkers }));
+    const codec = config.parquetCodec;
+    const parquetCodec = await parquetCodecVersion(codec); // a native library that cannot load stops the start here
+    const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers, codec }));
+    const encoder = cleanup.use(new EncoderPool({ size: config.encodeWorkers, codec }));
     const domainLog = log.child({ component: "domain" });
     const domainHandlers = createFlightHandlers({
       lifecycle: {
@@ -148,6 +151,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
           store: store.location,
           apiKeys: config.apiKeyEnabled,
           transport: config.transport,
+          parquet: parquetCodec,
         });
         onListening?.(server.port);
         await new Promise<void>((resolve) =>

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { ConfigError } from "./errors.ts";
 import { readDuration } from "./model/duration.ts";
+import type { ParquetCodec } from "./model/types.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 /** Where the bulk data lives. */
@@ -59,6 +60,8 @@ export interface Config {
   parquetWorkers: number;
   /** Threads that Parquet-encode uploaded chunks (started on demand), per Flight worker. */
   encodeWorkers: number;
+  /** Which Parquet implementation encodes uploads and decodes DoGet reads (`--parquet-codec`). */
+  parquetCodec: ParquetCodec;
   /** Flight worker threads sharing the port (1: the main thread serves). */
   workers: number;
   /** Background jobs: how this daemon runs them, and when the lifecycle enqueues them. */
@@ -219,6 +222,13 @@ export const SERVER_OPTIONS = {
     env: "MOSAICOD_ENCODE_WORKERS",
     help: "threads Parquet-encoding uploads (started on demand), per Flight worker",
     default: String(Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1))),
+  },
+  "parquet-codec": {
+    type: "string",
+    env: "MOSAICOD_PARQUET_CODEC",
+    help:
+      "wasm | native: Parquet for uploads and DoGet, parquet-wasm or Arrow C++'s libparquet (build it first: deno task build:native; needs --allow-ffi)",
+    default: "wasm",
   },
   "job-workers": {
     type: "string",
@@ -406,6 +416,7 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     tls: loadTlsConfig(v),
     grpcCompression: parseCompressionOption(v),
     transport: parseTransportOption(v),
+    parquetCodec: parseCodecOption(v),
     queryDefaultDialect: parseDialectOption(v),
     metricsPort: parseMetricsPort(v, port),
   });
@@ -426,6 +437,14 @@ function parseDialectOption(v: OptionValues<typeof SERVER_OPTIONS>): "v1" | "v20
   if (raw === "v1" || raw === "v2026") return raw;
   throw new ConfigError(
     `${v["--source"]["query-default-dialect"]} must be v1 or v2026, got "${v["query-default-dialect"]}"`,
+  );
+}
+
+function parseCodecOption(v: OptionValues<typeof SERVER_OPTIONS>): ParquetCodec {
+  const raw = v["parquet-codec"]?.trim().toLowerCase();
+  if (raw === "wasm" || raw === "native") return raw;
+  throw new ConfigError(
+    `${v["--source"]["parquet-codec"]} must be wasm or native, got "${v["parquet-codec"]}"`,
   );
 }
 

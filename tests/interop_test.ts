@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { startDaemon } from "./_daemon.ts";
+import { buildNative } from "../tasks/build_native.ts";
 import { freshDatabase } from "./_postgres.ts";
 import { startS3 } from "./_s3.ts";
 import { mosaicod } from "./_commands.ts";
@@ -52,6 +53,14 @@ async function runSuite(
 
 Deno.test("interop: pyarrow suite against the embedded catalog and the local store", async () => {
   await using daemon = await startDaemon();
+  await runSuite(daemon.url);
+});
+
+Deno.test("interop: pyarrow suite with the native Parquet codec (embedded catalog, local store)", async () => {
+  await buildNative({ quiet: true });
+  await using daemon = await startDaemon({ args: ["--parquet-codec", "native"] });
+  const listening = daemon.logs.find((line) => line.msg === "listening");
+  assert.match(String(listening?.parquet), /^Arrow C\+\+ /);
   await runSuite(daemon.url);
 });
 

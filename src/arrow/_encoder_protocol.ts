@@ -7,6 +7,7 @@
  */
 import type { SerializationFormat } from "../model/types.ts";
 import type { ChunkSummary } from "./chunk_encoder.ts";
+import type { ParquetCodec } from "./parquet.ts";
 
 /** Main thread → worker. Bytes are transferred. */
 export type EncoderRequest =
@@ -17,6 +18,7 @@ export type EncoderRequest =
     schema: Uint8Array;
     format: SerializationFormat;
     rowGroupBytes: number;
+    codec: ParquetCodec;
     /** Output bytes the worker may send beyond those acknowledged. */
     windowBytes: number;
     /** A chunk of this worker whose writer must finish before this one's starts (the upload's previous). */

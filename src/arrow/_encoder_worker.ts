@@ -94,7 +94,13 @@ async function encode(req: Extract<EncoderRequest, { kind: "open" }>): Promise<v
       if (item) (item.body.buffer as ArrayBuffer).transfer(0);
       reply({ kind: "consumed", id: req.id });
     };
-    const opts = { schema, format: req.format, rowGroupBytes: req.rowGroupBytes, onConsumed };
+    const opts = {
+      schema,
+      format: req.format,
+      rowGroupBytes: req.rowGroupBytes,
+      codec: req.codec,
+      onConsumed,
+    };
     for await (const bytes of encodeChunk(batches(), opts, acc)) {
       if (chunk.aborted) continue; // the writer is being drained; nobody wants its bytes
       const out = owned(bytes);

@@ -25,7 +25,8 @@ import { InvalidArgumentError } from "../errors.ts";
 import type { SerializationFormat } from "../model/types.ts";
 import { encodeEncapsulatedSchema, encodeRecordBatchMessage } from "./ipc.ts";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
-import { plainColumns, writerProperties } from "./parquet.ts";
+import { type ParquetCodec, plainColumns, writerProperties, writerSettings } from "./parquet.ts";
+import { NativeParquetWriter } from "./_parquet_native.ts";
 import { checkFooter, FOOTER_WINDOW_BYTES, TailCopy } from "./_parquet_footer.ts";
 
 interface ParquetStreamOptions {
@@ -128,11 +129,15 @@ async function* encodeParquetFrames(
 export async function* encodeParquetStream(
   schema: Schema,
   batches: AsyncIterable<RecordBatch | ReceivedBatch>,
-  opts: { format: SerializationFormat; rowGroupBytes: number },
+  opts: { format: SerializationFormat; rowGroupBytes: number; codec?: ParquetCodec },
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const source = batches[Symbol.asyncIterator]();
   const first = await source.next();
   if (first.done) throw new InvalidArgumentError("Cannot write Parquet chunk: no record batches");
+  if (opts.codec === "native") {
+    yield* encodeNative(schema, first.value, source, opts);
+    return;
+  }
   const framer = new IpcFramer(schema);
   const frames = async function* (): AsyncGenerator<Frame, void, undefined> {
     let item: RecordBatch | ReceivedBatch = first.value;
@@ -152,6 +157,62 @@ export async function* encodeParquetStream(
     bytesPerRow: bytesPerRow(batchOf(first.value)),
     plainColumns: plainColumns(schema),
   });
+}
+
+/**
+ * The native codec's side of {@linkcode encodeParquetStream}: each batch's IPC message goes to the
+ * library as it is (a RecordBatch is encoded as one first), which reads it in place; the file's bytes
+ * come back row group by row group. The writer is freed however the stream ends.
+ */
+async function* encodeNative(
+  schema: Schema,
+  first: RecordBatch | ReceivedBatch,
+  rest: AsyncIterator<RecordBatch | ReceivedBatch>,
+  opts: { format: SerializationFormat; rowGroupBytes: number },
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const settings = writerSettings(opts.format, {
+    bytesPerRow: bytesPerRow(batchOf(first)),
+    rowGroupBytes: opts.rowGroupBytes,
+    plainColumns: plainColumns(schema),
+  });
+  const writer = new NativeParquetWriter(encodeEncapsulatedSchema(schema), settings);
+  const tail = new TailCopy(FOOTER_WINDOW_BYTES);
+  let rows = 0;
+  let done = false;
+  try {
+    let item = first;
+    for (;;) {
+      const { header, body } = messageBytes(item);
+      rows += batchOf(item).numRows;
+      const out = writer.write(header, body);
+      if (out) {
+        tail.add(out);
+        yield out;
+      }
+      const next = await rest.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      item = next.value;
+    }
+    const out = writer.finish();
+    tail.add(out);
+    checkFooter(tail.bytes(), rows);
+    yield out;
+  } finally {
+    writer.free();
+    if (!done) await rest.return?.();
+  }
+}
+
+/** A batch's IPC message as one header and one contiguous body. */
+function messageBytes(item: RecordBatch | ReceivedBatch): { header: Uint8Array; body: Uint8Array } {
+  if (!(item instanceof RecordBatch)) return { header: item.header, body: item.body };
+  const message = encodeRecordBatchMessage(item);
+  const body = new Uint8Array(message.bodyLength);
+  for (const part of message.bodyParts) body.set(part.bytes, part.offset);
+  return { header: message.header, body };
 }
 
 /** Arrow bytes per row of a batch (whole-row width, for rows whose width varies such as images). */

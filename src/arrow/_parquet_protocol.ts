@@ -11,7 +11,7 @@
 import type { ValueCondition } from "../model/types.ts";
 import type { ChunkSource } from "./_chunk_source.ts";
 import type { ChunkStep, OpenedChunk } from "./_parquet_row_groups.ts";
-import type { DecodedChunkIpc } from "./parquet.ts";
+import type { DecodedChunkIpc, ParquetCodec } from "./parquet.ts";
 import type { RowMatch } from "./row_filter.ts";
 
 /** Main thread → worker. `bytes` (and a `source` that is bytes) is transferred, not copied. */
@@ -30,7 +30,7 @@ export type ParquetRequest =
    * Opens a chunk as stream `stream` (a number the pool chose), batches aiming at `batchBytes`: its bytes
    * (transferred) or its local file, read range by range in the worker.
    */
-  | { id: number; kind: "open"; stream: number; source: ChunkSource; batchBytes: number }
+  | { id: number; kind: "open"; stream: number; source: ChunkSource; batchBytes: number; codec: ParquetCodec }
   /** The next batches of stream `stream`, at least `maxBytes` of them unless the chunk ends. */
   | { id: number; kind: "next"; stream: number; maxBytes: number }
   | { id: number; kind: "close"; stream: number };

@@ -34,11 +34,19 @@ export interface ChunkStep {
   done: boolean;
 }
 
+/** An open chunk being read, whichever codec decodes it. */
+export interface ChunkStream {
+  /** Decodes batches until they hold at least `maxBytes` or the chunk ends. */
+  next(maxBytes: number): Promise<ChunkStep>;
+  /** Stops decoding and frees what the stream holds. Idempotent. */
+  close(): Promise<void>;
+}
+
 /** A batch over this many times the target is cut (in wasm, zero-copy) into parts near the target. */
 const OVERSIZE = 1.25;
 
 /** An open chunk in a worker. `close()` frees its wasm state; a stream is used by one caller at a time. */
-export class RowGroupStream {
+export class RowGroupStream implements ChunkStream {
   readonly #file: ParquetFile;
   readonly #source: OpenedSource;
   readonly #batchBytes: number;

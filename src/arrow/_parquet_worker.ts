@@ -22,14 +22,15 @@ import { DataLossError, InvalidArgumentError } from "../errors.ts";
 import type { ValueCondition } from "../model/types.ts";
 import type { ChunkSource } from "./_chunk_source.ts";
 import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./_parquet_protocol.ts";
-import { RowGroupStream } from "./_parquet_row_groups.ts";
+import { type ChunkStream, RowGroupStream } from "./_parquet_row_groups.ts";
+import { NativeRowGroupStream } from "./_parquet_native_stream.ts";
 import { matchIntervals } from "./match_intervals.ts";
 import { decodeParquetColumns, decodeParquetToIpc } from "./parquet.ts";
 import { anyRowMatches, conditionColumns, matchRows, type RowMatch, widenRange } from "./row_filter.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
 
 /** Streams open in this worker, by the number the pool gave them. */
-const streams = new Map<number, RowGroupStream>();
+const streams = new Map<number, ChunkStream>();
 
 self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
   const req = event.data;
@@ -44,7 +45,8 @@ self.onmessage = async (event: MessageEvent<ParquetRequest>) => {
       answer = { id: req.id, intervals: await intervals(req.source, req.conditions, req.gapNs) };
       transfer = [answer.intervals.buffer as ArrayBuffer];
     } else if (req.kind === "open") {
-      const [stream, opened] = await RowGroupStream.open(req.source, { batchBytes: req.batchBytes });
+      const open = req.codec === "native" ? NativeRowGroupStream.open : RowGroupStream.open;
+      const [stream, opened] = await open(req.source, { batchBytes: req.batchBytes });
       streams.set(req.stream, stream);
       opened.schema = owned(opened.schema);
       answer = { id: req.id, opened };

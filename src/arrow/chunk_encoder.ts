@@ -16,6 +16,7 @@ import type { RecordBatch, Schema } from "apache-arrow";
 import type { ColumnStats, SerializationFormat } from "../model/types.ts";
 import { AsyncQueue } from "./_queue.ts";
 import { encodeParquetStream } from "./_ingest_parquet_stream.ts";
+import type { ParquetCodec } from "./parquet.ts";
 import { batchOf, type ReceivedBatch } from "./received_batch.ts";
 
 export { batchOf, type ReceivedBatch };
@@ -40,6 +41,8 @@ export interface ChunkEncodeOptions {
   format: SerializationFormat;
   /** Arrow bytes per Parquet row group: bounds the writer's working set. */
   rowGroupBytes: number;
+  /** Which Parquet implementation writes the chunk (default `wasm`). */
+  codec?: ParquetCodec;
   /**
    * Called once per batch pushed, in order, when the writer has taken it (its bytes are no longer
    * needed): what a caller counting bytes in flight releases.

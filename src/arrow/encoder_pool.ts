@@ -32,6 +32,7 @@ import { AsyncQueue } from "./_queue.ts";
 import type { ChunkEncodeOptions, ChunkEncoder, ChunkEncoding, ChunkSummary } from "./chunk_encoder.ts";
 import { messageOf, type ReceivedBatch } from "./received_batch.ts";
 import { encodeEncapsulatedSchema } from "./ipc.ts";
+import type { ParquetCodec } from "./parquet.ts";
 
 export interface EncoderPoolOptions {
   /** Most workers alive at once. */
@@ -40,6 +41,8 @@ export interface EncoderPoolOptions {
   idleMs?: number;
   /** The worker module (default `_encoder_worker.ts`); tests give one that fails on purpose. */
   workerUrl?: URL;
+  /** Which Parquet implementation the workers write with (default `wasm`). */
+  codec?: ParquetCodec;
 }
 
 interface Slot {
@@ -58,6 +61,7 @@ export class EncoderPool implements ChunkEncoder, AsyncDisposable {
   readonly chunksInFlight: number;
   readonly #idleMs: number;
   readonly #url: URL;
+  readonly #codec: ParquetCodec;
   #slots: Slot[] = [];
   #nextId = 1;
   #closed = false;
@@ -70,6 +74,7 @@ export class EncoderPool implements ChunkEncoder, AsyncDisposable {
     this.chunksInFlight = opts.size + 1;
     this.#idleMs = opts.idleMs ?? 30_000;
     this.#url = opts.workerUrl ?? WORKER_URL;
+    this.#codec = opts.codec ?? "wasm";
   }
 
   /** Workers currently alive. */
@@ -98,6 +103,7 @@ export class EncoderPool implements ChunkEncoder, AsyncDisposable {
         schema,
         format: opts.format,
         rowGroupBytes: opts.rowGroupBytes,
+        codec: opts.codec ?? this.#codec,
         windowBytes,
         after: previous,
       } satisfies EncoderRequest,

@@ -30,12 +30,26 @@ import {
   Struct,
 } from "apache-arrow";
 import { DataLossError, InvalidArgumentError } from "../errors.ts";
-import type { SerializationFormat } from "../model/types.ts";
+import type { ParquetCodec, SerializationFormat } from "../model/types.ts";
 import type { ParquetFile, RecordBatch as WasmRecordBatch } from "parquet-wasm/bundler";
 import { checkFraming, type ChunkSource, openSource } from "./_chunk_source.ts";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
+import { nativeCodecVersion } from "./_parquet_native.ts";
 import { hasLeaf } from "./row_filter.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
+
+export type { ParquetCodec };
+
+/**
+ * Loads `codec` now and names it with its version, for the daemon's start-up line: a native codec that
+ * cannot load fails the start here rather than the first upload.
+ * @throws Error saying how to build or avoid the native library when it cannot be loaded.
+ */
+export async function parquetCodecVersion(codec: ParquetCodec): Promise<string> {
+  if (codec === "native") return `Arrow C++ ${nativeCodecVersion()} (native)`;
+  await loadParquetWasm();
+  return "parquet-wasm";
+}
 
 /** Rows per decoded batch unless the caller asks otherwise. */
 export const DEFAULT_BATCH_ROWS = 65_536;
@@ -116,26 +130,57 @@ export function writerProperties(
   format: SerializationFormat,
   opts: { bytesPerRow: number; rowGroupBytes?: number; plainColumns?: readonly string[] },
 ) {
-  const settings = FORMAT_SETTINGS[format];
-  const bytesPerRow = Math.max(1, opts.bytesPerRow);
-  const clamp = (n: number, max: number) => Math.max(1, Math.min(max, Math.floor(n)));
+  const s = writerSettings(format, opts);
   // One 16 MiB image per row must not turn into a 16 GiB page: size mini-batches to the row width.
   let builder = new pq.WriterPropertiesBuilder()
     .setWriterVersion(pq.WriterVersion.V2)
-    .setCompression(pq.Compression[settings.codec])
-    .setDictionaryEnabled(settings.dictionary)
-    .setDictionaryPageSizeLimit(DICTIONARY_PAGE_BYTES)
-    .setStatisticsEnabled(settings.pageStatistics ? pq.EnabledStatistics.Page : pq.EnabledStatistics.None)
-    .setWriteBatchSize(clamp(TARGET_PAGE_BYTES / bytesPerRow, 1024));
-  if (opts.rowGroupBytes !== undefined) {
-    builder = builder
-      .setMaxRowGroupSize(clamp(opts.rowGroupBytes / bytesPerRow, MAX_ROW_GROUP_ROWS))
-      .setMaxRowGroupBytes(opts.rowGroupBytes);
+    .setCompression(pq.Compression[s.codec])
+    .setDictionaryEnabled(s.dictionary)
+    .setDictionaryPageSizeLimit(s.dictionaryPageBytes)
+    .setStatisticsEnabled(s.pageStatistics ? pq.EnabledStatistics.Page : pq.EnabledStatistics.None)
+    .setWriteBatchSize(s.writeBatchRows);
+  if (s.rowGroupBytes !== undefined) {
+    builder = builder.setMaxRowGroupSize(s.maxRowGroupRows).setMaxRowGroupBytes(s.rowGroupBytes);
   }
-  if (settings.dictionary) {
-    for (const column of opts.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(column, false);
-  }
+  for (const column of s.plainColumns) builder = builder.setColumnDictionaryEnabled(column, false);
   return builder.build();
+}
+
+/** The writer settings {@linkcode writerProperties} applies, as plain values (the native codec's input). */
+export interface WriterSettings {
+  codec: Codec;
+  dictionary: boolean;
+  pageStatistics: boolean;
+  dictionaryPageBytes: number;
+  pageBytes: number;
+  /** Rows the writer takes at a time between page size checks. */
+  writeBatchRows: number;
+  /** Rows per row group; with `rowGroupBytes`, whichever comes first ends it. */
+  maxRowGroupRows: number;
+  rowGroupBytes?: number;
+  /** Leaf columns written without a dictionary (only where dictionaries are on). */
+  plainColumns: readonly string[];
+}
+
+/** The settings for a format and a row width, the one place they are decided. */
+export function writerSettings(
+  format: SerializationFormat,
+  opts: { bytesPerRow: number; rowGroupBytes?: number; plainColumns?: readonly string[] },
+): WriterSettings {
+  const settings = FORMAT_SETTINGS[format];
+  const bytesPerRow = Math.max(1, opts.bytesPerRow);
+  const clamp = (n: number, max: number) => Math.max(1, Math.min(max, Math.floor(n)));
+  return {
+    ...settings,
+    dictionaryPageBytes: DICTIONARY_PAGE_BYTES,
+    pageBytes: TARGET_PAGE_BYTES,
+    writeBatchRows: clamp(TARGET_PAGE_BYTES / bytesPerRow, 1024),
+    maxRowGroupRows: opts.rowGroupBytes === undefined
+      ? MAX_ROW_GROUP_ROWS
+      : clamp(opts.rowGroupBytes / bytesPerRow, MAX_ROW_GROUP_ROWS),
+    rowGroupBytes: opts.rowGroupBytes,
+    plainColumns: settings.dictionary ? opts.plainColumns ?? [] : [],
+  };
 }
 
 /**

@@ -16,7 +16,7 @@
 import type { RecordBatch } from "apache-arrow";
 import { DataLossError } from "../errors.ts";
 import type { ValueCondition } from "../model/types.ts";
-import { batchesFromIpc } from "./parquet.ts";
+import { batchesFromIpc, type ParquetCodec } from "./parquet.ts";
 import type { TimeInterval } from "./match_intervals.ts";
 import type { RowMatch } from "./row_filter.ts";
 import { owned, type ParquetAnswer, type ParquetReply, type ParquetRequest } from "./_parquet_protocol.ts";
@@ -79,6 +79,8 @@ export interface ParquetPoolOptions {
   size: number;
   /** A worker idle this long is stopped. */
   idleMs?: number;
+  /** Which Parquet implementation streamed reads (DoGet) decode with (default `wasm`). */
+  codec?: ParquetCodec;
 }
 
 interface Slot {
@@ -109,6 +111,7 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
   #waiters: { resolve: (slot: Slot) => void; reject: (err: Error) => void }[] = [];
   #nextId = 1;
   #closed = false;
+  readonly #codec: ParquetCodec;
 
   constructor(opts: ParquetPoolOptions) {
     if (!Number.isSafeInteger(opts.size) || opts.size < 1) {
@@ -116,6 +119,7 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
     }
     this.size = opts.size;
     this.#idleMs = opts.idleMs ?? 30_000;
+    this.#codec = opts.codec ?? "wasm";
   }
 
   /** Workers currently alive (busy or idle). */
@@ -212,6 +216,7 @@ export class ParquetPool implements ChunkScanner, ChunkDecoder, AsyncDisposable 
         stream,
         source: sent(source),
         batchBytes: opts.batchBytes,
+        codec: this.#codec,
       },
       { opening: (s) => slot = s },
     );

@@ -6,11 +6,12 @@
  * @module
  */
 import { ConfigError } from "../errors.ts";
+import type { ParquetCodec } from "../model/types.ts";
 import {
   EXPORT_FORMATS,
+  exportFormat,
   type ExportFormatName,
   exportTopics,
-  FORMATS,
   type TopicReport,
 } from "../toolkit/export/mod.ts";
 import { exactJson, formatBytes, plural, table } from "./_format.ts";
@@ -41,6 +42,12 @@ const OPTIONS = {
     help: "last timestamp_ns exported, INCLUDED: nanoseconds, or an ISO 8601 date-time (UTC)",
   },
   force: { type: "boolean", help: "replace files that exist (by default an existing file stops the export)" },
+  "parquet-codec": {
+    type: "string",
+    env: "MOSAICOD_PARQUET_CODEC",
+    help: "wasm | native: the Parquet writer, parquet-wasm or Arrow C++ (deno task build:native first)",
+    default: "wasm",
+  },
 } as const;
 
 function parseFormat(text: string | undefined): ExportFormatName {
@@ -49,6 +56,11 @@ function parseFormat(text: string | undefined): ExportFormatName {
     throw new ConfigError(`--format must be one of ${EXPORT_FORMATS.join(", ")}, got "${text}"`);
   }
   return format;
+}
+
+function parseCodec(text: string | undefined): ParquetCodec {
+  if (text === "wasm" || text === "native") return text;
+  throw new ConfigError(`--parquet-codec must be wasm or native, got "${text}"`);
 }
 
 function parsePatterns(text: string | undefined): string[] {
@@ -83,7 +95,7 @@ export const exportCommand: Command = {
     const args = parseToolkitArgs(cli, OPTIONS, { min: 1, max: Infinity, usage: USAGE });
     const v = args.values;
     if (!v.out) throw new ConfigError("--out is required: the folder (or .mcap file) to write");
-    const format = FORMATS[parseFormat(v.format)];
+    const format = exportFormat(parseFormat(v.format), parseCodec(v["parquet-codec"]));
     const fromNs = parseTimeBound(v.from, "--from");
     const toNs = parseTimeBound(v.to, "--to");
     const topics = parsePatterns(v.topics);

@@ -8,6 +8,13 @@
 /** Any JSON value (user metadata is free-form JSON). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * Which Parquet implementation encodes and decodes chunks: parquet-wasm (the default, runs anywhere
+ * Deno does) or Arrow C++'s libparquet through `src/arrow/_parquet_native.ts` (`--parquet-codec
+ * native`). Both write the same files with the same settings, so either reads what the other wrote.
+ */
+export type ParquetCodec = "wasm" | "native";
+
 /** How a topic's chunks are encoded; fixed by the protocol. */
 export type SerializationFormat = "default" | "ragged" | "image";
 export const SERIALIZATION_FORMATS: readonly SerializationFormat[] = ["default", "ragged", "image"];

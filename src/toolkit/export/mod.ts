@@ -11,15 +11,14 @@
  */
 import { csvFormat } from "./csv_format.ts";
 import type { ExportFormat, ExportFormatName } from "./format.ts";
+import type { ParquetCodec } from "../../model/types.ts";
 import { mcapFormat } from "./mcap_format.ts";
 import { parquetFormat } from "./parquet_format.ts";
 
 export { type ExportOptions, exportTopics, topicFilter, type TopicReport } from "./export.ts";
 export { EXPORT_FORMATS, type ExportFormat, type ExportFormatName } from "./format.ts";
 
-/** The writer of each format. */
-export const FORMATS: Readonly<Record<ExportFormatName, ExportFormat>> = {
-  parquet: parquetFormat,
-  csv: csvFormat,
-  mcap: mcapFormat,
-};
+/** The writer of each format; Parquet with `parquetCodec` (default wasm). */
+export function exportFormat(name: ExportFormatName, parquetCodec: ParquetCodec = "wasm"): ExportFormat {
+  return name === "parquet" ? parquetFormat(parquetCodec) : name === "csv" ? csvFormat : mcapFormat;
+}

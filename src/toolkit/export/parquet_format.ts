@@ -14,7 +14,7 @@
  */
 import { makeData, RecordBatch, type Schema, Struct, vectorFromArray } from "apache-arrow";
 import { EncoderPool } from "../../arrow/encoder_pool.ts";
-import { SERIALIZATION_FORMATS, type SerializationFormat } from "../../model/types.ts";
+import { type ParquetCodec, SERIALIZATION_FORMATS, type SerializationFormat } from "../../model/types.ts";
 import { type ExportFormat, filePerTopic, type TopicSource } from "./format.ts";
 
 /** Arrow bytes per Parquet row group: the writer's working set (ingest uses the same default). */
@@ -22,13 +22,13 @@ const ROW_GROUP_BYTES = 8 * 1024 * 1024;
 /** Batches handed to the writer's worker and not yet taken by the writer. */
 const BATCHES_AHEAD = 2;
 
-/** The Parquet export format. */
-export const parquetFormat: ExportFormat = {
+/** The Parquet export format, written with `codec` (the daemon's `--parquet-codec`; default wasm). */
+export const parquetFormat = (codec: ParquetCodec = "wasm"): ExportFormat => ({
   name: "parquet",
   extension: "parquet",
   layout: "topic",
   open() {
-    const pool = new EncoderPool({ size: 1 });
+    const pool = new EncoderPool({ size: 1, codec });
     return Promise.resolve(filePerTopic(async (topic, out) => {
       let ahead = 0;
       const room: { wake: (() => void) | null } = { wake: null };
@@ -68,7 +68,7 @@ export const parquetFormat: ExportFormat = {
       return encoding.summary().rows;
     }, () => pool[Symbol.asyncDispose]()));
   },
-};
+});
 
 function codecFormat(format: string): SerializationFormat {
   return SERIALIZATION_FORMATS.find((f) => f === format) ?? "default";

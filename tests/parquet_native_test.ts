@@ -1,0 +1,254 @@
+/**
+ * The native Parquet codec (`--parquet-codec native`, `src/arrow/_parquet_native.ts`) against
+ * parquet-wasm: files either one writes, the other reads back exactly (every protocol type, schema and
+ * field metadata, float bits); the writer settings are the same; bad batches and bad files are clear
+ * errors; and both pools run it in their workers. The library is built first (`deno task build:native`,
+ * a no-op when up to date), so this file needs g++ and pyarrow, as CI has.
+ */
+import assert from "node:assert/strict";
+import { DataType, Field, Int64, makeData, RecordBatch, Schema, Struct, Utf8, util } from "apache-arrow";
+import { buildNative } from "../tasks/build_native.ts";
+import { SERIALIZATION_FORMATS } from "../src/model/types.ts";
+import { DataLossError, InvalidArgumentError } from "../src/errors.ts";
+import {
+  batchesFromIpc,
+  decodeParquetChunk,
+  encodeParquetChunk,
+  writerSettings,
+} from "../src/arrow/parquet.ts";
+import { encodeParquetStream } from "../src/arrow/_ingest_parquet_stream.ts";
+import { NativeParquetReader, NativeParquetWriter } from "../src/arrow/_parquet_native.ts";
+import { NativeRowGroupStream } from "../src/arrow/_parquet_native_stream.ts";
+import { encodeEncapsulatedSchema, encodeRecordBatchMessage } from "../src/arrow/ipc.ts";
+import { loadParquetWasm } from "../src/arrow/_parquet_wasm.ts";
+import { EncoderPool } from "../src/arrow/encoder_pool.ts";
+import { ParquetPool } from "../src/arrow/parquet_pool.ts";
+import { batchOf as itemBatch, type ReceivedBatch } from "../src/arrow/received_batch.ts";
+import { describe, everyTypeBatch, FLOAT_BITS, rows } from "../src/arrow/_test_every_type.ts";
+import { rowsAt } from "../src/arrow/_test_parquet.ts";
+import { batchOf, vec } from "../src/arrow/_test_batches.ts";
+
+await buildNative({ quiet: true });
+
+const span = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => BigInt(from + i));
+
+/** A batch as a client's upload carries it: its IPC message, header and contiguous body. */
+function received(batch: RecordBatch): ReceivedBatch {
+  const message = encodeRecordBatchMessage(batch);
+  const body = new Uint8Array(message.bodyLength);
+  for (const part of message.bodyParts) body.set(part.bytes, part.offset);
+  return { batch, header: message.header, body };
+}
+
+async function* each<T>(items: T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Encodes with the native codec through the ingest path's stream; the pieces as they came, and the file. */
+async function encodeNative(
+  batches: (RecordBatch | ReceivedBatch)[],
+  format: (typeof SERIALIZATION_FORMATS)[number],
+  rowGroupBytes = 1 << 20,
+) {
+  const schema = itemBatch(batches[0]).schema;
+  const pieces: Uint8Array[] = [];
+  for await (
+    const piece of encodeParquetStream(schema, each(batches), { format, rowGroupBytes, codec: "native" })
+  ) {
+    pieces.push(piece.slice());
+  }
+  return { pieces, file: concat(pieces) };
+}
+
+/** Every row of a file read by the native reader, row group by row group. */
+function readNative(source: Uint8Array | { path: string }, batchBytes = 1 << 20): RecordBatch[] {
+  const reader = NativeParquetReader.open(source);
+  try {
+    const schema = reader.schema();
+    const streams = Array.from({ length: reader.rowGroups }, (_, g) => reader.read(g, [], batchBytes)).flat();
+    return [...batchesFromIpc({ schema, batches: streams })];
+  } finally {
+    reader.close();
+  }
+}
+
+/** `batch` without its columns of a type Arrow C++ cannot read back with nulls (fixed-size lists). */
+function withoutFixedSizeLists(batch: RecordBatch): RecordBatch {
+  const keep = batch.schema.fields.flatMap((f, i) => DataType.isFixedSizeList(f.type) ? [] : [i]);
+  const fields = keep.map((i) => batch.schema.fields[i]);
+  const children = keep.map((i) => batch.data.children[i]);
+  const data = makeData({ type: new Struct(fields), length: batch.numRows, children });
+  return new RecordBatch(new Schema(fields, batch.schema.metadata), data);
+}
+
+for (const format of SERIALIZATION_FORMATS) {
+  Deno.test(`native codec: parquet-wasm reads what it writes and the reverse, every type exactly (${format})`, async () => {
+    const batch = everyTypeBatch();
+    const input = [batch, batch.slice(1, 3)];
+    // As uploads carry them (messages read in place) and as plain batches (encoded first).
+    for (const items of [input.map(received), input]) {
+      const { file } = await encodeNative(items, format);
+      const out = await Array.fromAsync(decodeParquetChunk(file));
+      assert.deepStrictEqual(describe(out[0].schema), describe(batch.schema));
+      assert.ok(util.compareSchemas(out[0].schema, batch.schema));
+      assert.deepStrictEqual(rows(out), rows(input));
+      const f64 = out[0].getChild("f64")!.data[0].values as Float64Array;
+      assert.deepStrictEqual([...new BigUint64Array(f64.buffer, f64.byteOffset, 5)], FLOAT_BITS);
+    }
+    // The native reader reads either codec's files (fixed-size lists aside: the stream test below).
+    const plain = input.map(withoutFixedSizeLists);
+    for (
+      const file of [
+        (await encodeNative(plain.map(received), format)).file,
+        await encodeParquetChunk(plain, format),
+      ]
+    ) {
+      const back = readNative(file);
+      assert.deepStrictEqual(describe(back[0].schema), describe(plain[0].schema));
+      assert.deepStrictEqual(rows(back), rows(plain));
+    }
+  });
+}
+
+Deno.test("native codec: the same writer settings as parquet-wasm (codec, dictionaries, row groups)", async () => {
+  const pq = await loadParquetWasm();
+  for (const format of SERIALIZATION_FORMATS) {
+    const { file } = await encodeNative([received(everyTypeBatch())], format);
+    const meta = (await pq.ParquetFile.fromFile(new Blob([file.slice()]))).metadata();
+    const chunks = meta.rowGroup(0).columns();
+    const codec = format === "default" ? pq.Compression.SNAPPY : pq.Compression.ZSTD;
+    assert.ok(chunks.every((c) => c.compression() === codec), format);
+    const dictionary = chunks.some((c) => c.encodings().includes(pq.Encoding.RLE_DICTIONARY));
+    assert.equal(dictionary, format === "default", format);
+  }
+  // Row groups end at the Arrow bytes asked for, and their bytes come out before the file ends.
+  const batches = Array.from({ length: 40 }, (_, i) => received(rowsAt(span(i * 1000, (i + 1) * 1000))));
+  const { pieces, file } = await encodeNative(batches, "default", 64 * 1024);
+  const reader = NativeParquetReader.open(file);
+  assert.ok(reader.rowGroups >= 8, `row groups: ${reader.rowGroups}`);
+  assert.equal(reader.rows, 40_000);
+  reader.close();
+  assert.ok(pieces.length >= reader.rowGroups, `pieces: ${pieces.length}`);
+  assert.deepStrictEqual(
+    (await Array.fromAsync(decodeParquetChunk(file))).flatMap((b) => [...b.getChild("timestamp_ns")!]),
+    span(0, 40_000),
+  );
+});
+
+Deno.test("native codec: a batch that is not valid data of the schema is InvalidArgumentError, the writer reusable", () => {
+  const schema = new Schema([
+    new Field("timestamp_ns", new Int64(), false),
+    new Field("name", new Utf8(), false),
+  ]);
+  const good = received(
+    batchOf({ timestamp_ns: vec(new Int64(), [1n, 2n]), name: vec(new Utf8(), ["a", "b"]) }),
+  );
+  const settings = writerSettings("default", { bytesPerRow: 16 });
+  const writer = new NativeParquetWriter(encodeEncapsulatedSchema(schema), settings);
+  try {
+    // Invalid UTF-8 in a string value; then offsets pointing past the data; then a body too short.
+    const badUtf8 = good.body.slice();
+    badUtf8[badUtf8.length - 8] = 0xff; // the values buffer ("ab") sits last, 8-byte padded
+    const badOffsets = good.body.slice();
+    new DataView(badOffsets.buffer).setInt32(16 + 8, 1 << 20, true);
+    for (const body of [badUtf8, badOffsets, good.body.subarray(0, 8)]) {
+      assert.throws(() => writer.write(good.header, body), InvalidArgumentError);
+    }
+    assert.throws(() => writer.write(Uint8Array.of(1, 2, 3), good.body), InvalidArgumentError);
+    const file = concat([writer.write(good.header, good.body) ?? new Uint8Array(0), writer.finish()]);
+    assert.equal(readNative(file).reduce((n, b) => n + b.numRows, 0), 2);
+  } finally {
+    writer.free();
+  }
+  assert.throws(
+    () => new NativeParquetWriter(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 4, 0, 0, 0, 1, 2, 3, 4), settings),
+    InvalidArgumentError,
+  );
+});
+
+Deno.test("native codec: unreadable files are InvalidArgumentError, a missing one DataLossError", async () => {
+  const good = await encodeParquetChunk([rowsAt(span(0, 100))], "default");
+  const garbled = good.slice();
+  garbled.fill(0x5a, 4, garbled.length - 4);
+  for (const bytes of [Uint8Array.of(1, 2, 3), garbled, good.subarray(0, good.length - 20)]) {
+    assert.throws(() => readNative(bytes), InvalidArgumentError);
+  }
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.throws(() => NativeParquetReader.open({ path: `${dir}/gone.parquet` }), DataLossError);
+    await assert.rejects(NativeRowGroupStream.open({ path: `${dir}/gone.parquet` }, { batchBytes: 1024 }), {
+      name: "DataLossError",
+      message: /its file is missing/,
+    });
+    await Deno.writeFile(`${dir}/good.parquet`, good);
+    assert.deepStrictEqual(
+      readNative({ path: `${dir}/good.parquet` }).flatMap((b) => [...b.getChild("timestamp_ns")!]),
+      span(0, 100),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("native codec: the pools encode and stream-read with it, in their workers", async () => {
+  await using encoder = new EncoderPool({ size: 1, codec: "native" });
+  await using decoder = new ParquetPool({ size: 1, codec: "native" });
+  const ts = span(0, 20_000);
+  const batches = [rowsAt(ts.slice(0, 10_000)), rowsAt(ts.slice(10_000))];
+  const encoding = encoder.open({ schema: batches[0].schema, format: "default", rowGroupBytes: 64 * 1024 });
+  for (const batch of batches) encoding.push(received(batch));
+  encoding.end();
+  const pieces: Uint8Array[] = [];
+  for await (const piece of encoding.output) pieces.push(piece.slice());
+  assert.equal(encoding.summary().rows, 20_000);
+  const file = concat(pieces);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/c.parquet`, file);
+    for (const source of [{ path: `${dir}/c.parquet` }, file.slice()]) {
+      const stream = await decoder.openStream(source, { batchBytes: 16 * 1024 });
+      assert.equal(stream.sorted, true);
+      const ipc: Uint8Array[] = [];
+      for (let done = false; !done;) {
+        const step = await stream.next(1);
+        ipc.push(...step.batches);
+        done = step.done;
+      }
+      await stream.close();
+      assert.ok(ipc.length > 10, `batches: ${ipc.length}`);
+      const got = [...batchesFromIpc({ schema: stream.schema, batches: ipc })];
+      assert.deepStrictEqual(got.flatMap((b) => [...b.getChild("timestamp_ns")!]), ts);
+      assert.deepStrictEqual(rows(got), rows(batches));
+    }
+    // Out of order across row groups: told, so the reader can sort.
+    const late = [...span(5000, 10_000), ...span(0, 5000)];
+    const unsorted = await encodeNative([received(rowsAt(late))], "default", 16 * 1024);
+    const stream = await decoder.openStream(unsorted.file, { batchBytes: 1 << 20 });
+    assert.equal(stream.sorted, false);
+    await stream.close();
+    await assert.rejects(decoder.openStream(Uint8Array.of(1, 2, 3), { batchBytes: 1024 }), DataLossError);
+    // A chunk with fixed-size lists (null entries included) reads back exactly all the same.
+    const every = [everyTypeBatch(), everyTypeBatch().slice(2)];
+    const withLists = await decoder.openStream((await encodeNative(every.map(received), "default")).file, {
+      batchBytes: 1 << 20,
+    });
+    const ipc = (await withLists.next(Infinity)).batches;
+    await withLists.close();
+    assert.deepStrictEqual(
+      rows([...batchesFromIpc({ schema: withLists.schema, batches: ipc })]),
+      rows(every),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
