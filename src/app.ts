@@ -57,6 +57,8 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const cleanup: AsyncDisposableStack = new AsyncDisposableStack();
   try {
     const tls = config.tls ? await loadTlsMaterial(config.tls) : null;
+    // Before anything is opened: a native Parquet library that cannot load stops the start at once.
+    const parquetCodec = parquetCodecVersion(config.parquetCodec);
     const metrics = config.metricsPort === null ? null : new DaemonMetrics();
     const rawStore = cleanup.use(await openStore(config.store, log.child({ component: "store" })));
     const store = metrics ? instrumentStore(rawStore, metrics) : rawStore;
@@ -72,7 +74,6 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       cleanup.use(await startBackgroundWork({ catalog, store, log, config }));
     }
     const codec = config.parquetCodec;
-    const parquetCodec = await parquetCodecVersion(codec); // a native library that cannot load stops the start here
     const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers, codec }));
     const encoder = cleanup.use(new EncoderPool({ size: config.encodeWorkers, codec }));
     const domainLog = log.child({ component: "domain" });

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { DataType, Field, Int64, makeData, RecordBatch, Schema, Struct, Utf8, util } from "apache-arrow";
 import { buildNative } from "../tasks/build_native.ts";
+import { startDaemon } from "./_daemon.ts";
 import { SERIALIZATION_FORMATS } from "../src/model/types.ts";
 import { DataLossError, InvalidArgumentError } from "../src/errors.ts";
 import {
@@ -176,6 +177,36 @@ Deno.test("native codec: a batch that is not valid data of the schema is Invalid
   );
 });
 
+Deno.test("native codec: a null a valid parent shows in a non-nullable child is refused; one it hides is kept", async () => {
+  const child = vec(new Int64(), [1n, null, 3n]);
+  const inner = new Field("sec", new Int64(), false);
+  const batch = (valid: boolean[]) => {
+    const nullBitmap = Uint8Array.of(valid.reduce((bits, v, i) => bits | (v ? 1 << i : 0), 0));
+    const stamp = makeData({
+      type: new Struct([inner]),
+      length: 3,
+      nullCount: valid.filter((v) => !v).length,
+      nullBitmap,
+      children: [child],
+    });
+    const fields = [new Field("timestamp_ns", new Int64(), false), new Field("stamp", stamp.type, true)];
+    const ts = vec(new Int64(), [1n, 2n, 3n]);
+    return new RecordBatch(
+      new Schema(fields),
+      makeData({ type: new Struct(fields), length: 3, children: [ts, stamp] }),
+    );
+  };
+  await assert.rejects(encodeNative([received(batch([true, true, true]))], "default"), {
+    name: "InvalidArgumentError",
+    message: /stamp\.sec' is declared non-nullable but contains nulls/,
+  });
+  const hidden = batch([true, false, true]);
+  const out = await Array.fromAsync(
+    decodeParquetChunk((await encodeNative([received(hidden)], "default")).file),
+  );
+  assert.deepStrictEqual(rows(out), rows([hidden]));
+});
+
 Deno.test("native codec: unreadable files are InvalidArgumentError, a missing one DataLossError", async () => {
   const good = await encodeParquetChunk([rowsAt(span(0, 100))], "default");
   const garbled = good.slice();
@@ -251,4 +282,14 @@ Deno.test("native codec: the pools encode and stream-read with it, in their work
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("native codec: a daemon whose library cannot load stops at start, saying how to build it", async () => {
+  await assert.rejects(
+    startDaemon({
+      args: ["--parquet-codec", "native"],
+      env: { MOSAICOD_PARQUET_NATIVE_LIB: "/nonexistent/libmosaicod_parquet.so" },
+    }),
+    /Cannot load the native Parquet codec from \/nonexistent\/libmosaicod_parquet\.so: build it with `deno task build:native`/,
+  );
 });

@@ -65,9 +65,8 @@ function native(): Symbols {
   try {
     lib = Deno.dlopen(path, SYMBOLS).symbols;
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
     throw new Error(
-      `Cannot load the native Parquet codec from ${path} (${why}): build it with \`deno task build:native\`, ` +
+      `Cannot load the native Parquet codec from ${path}: build it with \`deno task build:native\`, ` +
         "or run with --parquet-codec wasm",
       { cause: err },
     );

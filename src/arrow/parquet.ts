@@ -41,14 +41,12 @@ import { TIMESTAMP_COLUMN } from "./stats.ts";
 export type { ParquetCodec };
 
 /**
- * Loads `codec` now and names it with its version, for the daemon's start-up line: a native codec that
- * cannot load fails the start here rather than the first upload.
+ * Names `codec` for the daemon's start-up line, loading the native library now so that one that cannot
+ * load fails the start rather than the first upload (parquet-wasm loads in the workers, on first use).
  * @throws Error saying how to build or avoid the native library when it cannot be loaded.
  */
-export async function parquetCodecVersion(codec: ParquetCodec): Promise<string> {
-  if (codec === "native") return `Arrow C++ ${nativeCodecVersion()} (native)`;
-  await loadParquetWasm();
-  return "parquet-wasm";
+export function parquetCodecVersion(codec: ParquetCodec): string {
+  return codec === "native" ? `Arrow C++ ${nativeCodecVersion()} (native)` : "parquet-wasm";
 }
 
 /** Rows per decoded batch unless the caller asks otherwise. */
