@@ -71,6 +71,7 @@ class PendingOutput : public arrow::io::OutputStream {
     return arrow::Status::OK();
   }
   int64_t pending() const { return static_cast<int64_t>(pending_.size()); }
+  void reserve(int64_t bytes) { pending_.reserve(static_cast<size_t>(std::max<int64_t>(0, bytes))); }
   void take(uint8_t* dst) {
     if (!pending_.empty()) std::memcpy(dst, pending_.data(), pending_.size());
     pending_.clear();
@@ -92,9 +93,12 @@ struct Writer {
   int64_t rows = 0;
 };
 
-// The reader's answer until taken: IPC streams, each its own buffer.
+// The reader's answer until taken: record batches (null: the schema alone), each to be written as an IPC
+// stream of its own straight into the caller's buffer, and the exact length of each stream.
 struct Output {
-  std::vector<std::shared_ptr<arrow::Buffer>> parts;
+  std::shared_ptr<arrow::Schema> schema;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+  std::vector<int64_t> sizes;
 };
 
 struct Reader {
@@ -104,13 +108,23 @@ struct Reader {
   Output out;
 };
 
-arrow::Status AppendStream(const std::shared_ptr<arrow::Schema>& schema, const arrow::RecordBatch* batch, Output* out) {
-  ARROW_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferOutputStream::Create());
+// Writes `batch` (none: the schema alone) as an IPC stream (schema, batch, end marker) to `sink`.
+arrow::Status WriteStream(const std::shared_ptr<arrow::Schema>& schema, const arrow::RecordBatch* batch,
+                          const std::shared_ptr<arrow::io::OutputStream>& sink) {
   ARROW_ASSIGN_OR_RAISE(auto writer, arrow::ipc::MakeStreamWriter(sink, schema));
   if (batch != nullptr) ARROW_RETURN_NOT_OK(writer->WriteRecordBatch(*batch));
-  ARROW_RETURN_NOT_OK(writer->Close());
-  ARROW_ASSIGN_OR_RAISE(auto buffer, sink->Finish());
-  out->parts.push_back(std::move(buffer));
+  return writer->Close();
+}
+
+// Adds `batch` to the answer with its stream's exact length, counted without copying any data, so that
+// the caller can give a buffer of that size to write it into (one copy, no buffer growing as it is written).
+arrow::Status AppendStream(const std::shared_ptr<arrow::Schema>& schema, std::shared_ptr<arrow::RecordBatch> batch,
+                           Output* out) {
+  auto counter = std::make_shared<arrow::io::MockOutputStream>();
+  ARROW_RETURN_NOT_OK(WriteStream(schema, batch.get(), counter));
+  out->schema = schema;
+  out->batches.push_back(std::move(batch));
+  out->sizes.push_back(counter->GetExtentBytesWritten());
   return arrow::Status::OK();
 }
 
@@ -150,6 +164,7 @@ arrow::Status OpenWriter(Writer* w, const uint8_t* schema_bytes, int64_t schema_
   auto arrow_props =
       parquet::ArrowWriterProperties::Builder().store_schema()->disable_compliant_nested_types()->build();
   w->sink = std::make_shared<PendingOutput>();
+  w->sink->reserve(std::min<int64_t>(w->row_group_bytes, 16 << 20));  // a row group's bytes, without regrowing
   ARROW_ASSIGN_OR_RAISE(w->writer, parquet::arrow::FileWriter::Open(*w->schema, arrow::default_memory_pool(),
                                                                    w->sink, props.build(), arrow_props));
   return arrow::Status::OK();
@@ -294,7 +309,7 @@ arrow::Status ReadGroup(Reader* r, int group, const std::vector<int>& columns, i
     std::shared_ptr<arrow::RecordBatch> batch;
     ARROW_RETURN_NOT_OK(batches.ReadNext(&batch));
     if (!batch) break;
-    ARROW_RETURN_NOT_OK(AppendStream(table->schema(), batch.get(), &r->out));
+    ARROW_RETURN_NOT_OK(AppendStream(table->schema(), std::move(batch), &r->out));
   }
   return arrow::Status::OK();
 }
@@ -426,7 +441,7 @@ MQ_API int64_t mqr_schema(void* handle) {
       fail(st);
       return -1;
     }
-    return static_cast<int64_t>(r->out.parts.size());
+    return static_cast<int64_t>(r->out.batches.size());
   });
 }
 
@@ -481,21 +496,37 @@ MQ_API int64_t mqr_read(void* handle, int32_t group, const int32_t* columns, int
       r->out = Output{};
       return -1;
     }
-    return static_cast<int64_t>(r->out.parts.size());
+    return static_cast<int64_t>(r->out.batches.size());
   });
 }
 
 MQ_API int64_t mqr_part_length(void* handle, int32_t i) {
   auto* r = static_cast<Reader*>(handle);
-  return i >= 0 && i < static_cast<int32_t>(r->out.parts.size()) && r->out.parts[i] ? r->out.parts[i]->size() : -1;
+  return i >= 0 && i < static_cast<int32_t>(r->out.sizes.size()) ? r->out.sizes[i] : -1;
 }
 
-// Copies answer part `i` into `dst` (its length from mqr_part_length) and releases it.
-MQ_API void mqr_take_part(void* handle, int32_t i, uint8_t* dst) {
+// Writes answer part `i` into `dst`, exactly mqr_part_length(i) bytes, and releases it; 0, or -1.
+MQ_API int64_t mqr_take_part(void* handle, int32_t i, uint8_t* dst) {
   auto* r = static_cast<Reader*>(handle);
-  auto& part = r->out.parts[i];
-  if (part->size() > 0) std::memcpy(dst, part->data(), part->size());
-  part.reset();
+  return guarded([&]() -> int64_t {
+    if (i < 0 || i >= static_cast<int32_t>(r->out.sizes.size())) {
+      fail(kInternal, "no such answer part");
+      return -1;
+    }
+    auto target = std::make_shared<arrow::MutableBuffer>(dst, r->out.sizes[i]);
+    auto sink = std::make_shared<arrow::io::FixedSizeBufferWriter>(target);
+    auto st = WriteStream(r->out.schema, r->out.batches[i].get(), sink);
+    r->out.batches[i].reset();
+    if (!st.ok()) {
+      fail(st);
+      return -1;
+    }
+    if (*sink->Tell() != r->out.sizes[i]) {
+      fail(kInternal, "IPC stream length changed between counting and writing");
+      return -1;
+    }
+    return 0;
+  });
 }
 
 MQ_API void mqr_free(void* handle) { delete static_cast<Reader*>(handle); }

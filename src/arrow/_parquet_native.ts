@@ -38,7 +38,7 @@ const SYMBOLS = {
   mqr_sorted: { parameters: ["pointer", "i32"], result: "i64" },
   mqr_read: { parameters: ["pointer", "i32", "buffer", "i32", "i64"], result: "i64" },
   mqr_part_length: { parameters: ["pointer", "i32"], result: "i64" },
-  mqr_take_part: { parameters: ["pointer", "i32", "buffer"], result: "void" },
+  mqr_take_part: { parameters: ["pointer", "i32", "buffer"], result: "i64" },
   mqr_free: { parameters: ["pointer"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -251,13 +251,13 @@ export class NativeParquetReader {
     this.#handle = null;
   }
 
-  /** The answer's `count` parts, each copied into a buffer of its own (transferable alone). */
+  /** The answer's `count` parts, each written by the library into a buffer of its own (transferable alone). */
   #take(handle: Deno.PointerObject, count: number): Uint8Array[] {
     const lib = native();
     const out: Uint8Array[] = [];
     for (let i = 0; i < count; i++) {
       const part = new Uint8Array(Number(lib.mqr_part_length(handle, i)));
-      lib.mqr_take_part(handle, i, part);
+      if (Number(lib.mqr_take_part(handle, i, part)) < 0) throw lastError("Cannot read Parquet chunk");
       out.push(part);
     }
     return out;
