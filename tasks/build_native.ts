@@ -11,7 +11,8 @@
  */
 import { parseArgs } from "node:util";
 
-const SOURCE = new URL("../native/parquet/mosaicod_parquet.cc", import.meta.url).pathname;
+const SOURCE_DIR = new URL("../native/parquet", import.meta.url).pathname;
+const SOURCE = `${SOURCE_DIR}/mosaicod_parquet.cc`;
 
 /** The library's path for this platform (as `src/arrow/_parquet_native.ts` looks for it). */
 export function libraryPath(): string {
@@ -35,8 +36,13 @@ async function run(cmd: string, args: string[]): Promise<string> {
 export async function buildNative(opts: { force?: boolean; quiet?: boolean } = {}): Promise<string> {
   const target = libraryPath();
   if (!opts.force) {
-    const [src, lib] = await Promise.all([Deno.stat(SOURCE), Deno.stat(target).catch(() => null)]);
-    if (lib?.mtime && src.mtime && lib.mtime >= src.mtime) return target;
+    const lib = await Deno.stat(target).catch(() => null);
+    const sources = await Array.fromAsync(
+      Deno.readDir(SOURCE_DIR),
+      (e) => Deno.stat(`${SOURCE_DIR}/${e.name}`),
+    );
+    const newest = Math.max(...(await Promise.all(sources)).map((s) => s.mtime?.getTime() ?? Infinity));
+    if (lib?.mtime && lib.mtime.getTime() >= newest) return target;
   }
   const [include, libdir] = (await run("python3", [
     "-c",

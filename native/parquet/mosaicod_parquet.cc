@@ -22,6 +22,8 @@
 #include <parquet/exception.h>
 #include <parquet/properties.h>
 
+#include "column_stats.h"
+
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -91,6 +93,7 @@ struct Writer {
   int64_t row_group_bytes = 0;
   int64_t group_bytes = 0;  // Arrow body bytes in the open row group
   int64_t rows = 0;
+  std::string stats;  // the last batch's column statistics (column_stats.h), JSON
 };
 
 // The reader's answer until taken: record batches (null: the schema alone), each to be written as an IPC
@@ -239,6 +242,7 @@ arrow::Status WriteMessage(Writer* w, const uint8_t* header, int64_t header_len,
   options.ensure_alignment = arrow::ipc::Alignment::kDataTypeSpecificAlignment;
   ARROW_ASSIGN_OR_RAISE(auto batch, arrow::ipc::ReadRecordBatch(*message, w->schema, &memo, options));
   ARROW_RETURN_NOT_OK(batch->ValidateFull());
+  w->stats = mosaicod_stats::BatchStats().Of(*batch);
   std::vector<std::shared_ptr<arrow::ArrayData>> columns;
   bool changed = false;
   for (int c = 0; c < batch->num_columns(); c++) {
@@ -367,6 +371,9 @@ MQ_API int64_t mqw_write(void* handle, const uint8_t* header, int64_t header_len
     return w->rows;
   });
 }
+
+// The column statistics of the batch the last successful mqw_write wrote (JSON; valid until the next call).
+MQ_API const char* mqw_stats(void* handle) { return static_cast<Writer*>(handle)->stats.c_str(); }
 
 MQ_API int64_t mqw_pending(void* handle) { return static_cast<Writer*>(handle)->sink->pending(); }
 

@@ -27,6 +27,7 @@ import { encodeEncapsulatedSchema, encodeRecordBatchMessage } from "./ipc.ts";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
 import { type ParquetCodec, plainColumns, writerProperties, writerSettings } from "./parquet.ts";
 import { NativeParquetWriter } from "./_parquet_native.ts";
+import type { RawLeafStats } from "./stats.ts";
 import { checkFooter, FOOTER_WINDOW_BYTES, TailCopy } from "./_parquet_footer.ts";
 
 interface ParquetStreamOptions {
@@ -129,7 +130,13 @@ async function* encodeParquetFrames(
 export async function* encodeParquetStream(
   schema: Schema,
   batches: AsyncIterable<RecordBatch | ReceivedBatch>,
-  opts: { format: SerializationFormat; rowGroupBytes: number; codec?: ParquetCodec },
+  opts: {
+    format: SerializationFormat;
+    rowGroupBytes: number;
+    codec?: ParquetCodec;
+    /** With the native codec: each batch's row count and column extremes, as the writer takes it. */
+    onBatchStats?: (rows: number, raw: RawLeafStats[]) => void;
+  },
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const source = batches[Symbol.asyncIterator]();
   const first = await source.next();
@@ -168,7 +175,11 @@ async function* encodeNative(
   schema: Schema,
   first: RecordBatch | ReceivedBatch,
   rest: AsyncIterator<RecordBatch | ReceivedBatch>,
-  opts: { format: SerializationFormat; rowGroupBytes: number },
+  opts: {
+    format: SerializationFormat;
+    rowGroupBytes: number;
+    onBatchStats?: (rows: number, raw: RawLeafStats[]) => void;
+  },
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const settings = writerSettings(opts.format, {
     bytesPerRow: bytesPerRow(batchOf(first)),
@@ -183,8 +194,10 @@ async function* encodeNative(
     let item = first;
     for (;;) {
       const { header, body } = messageBytes(item);
-      rows += batchOf(item).numRows;
+      const batchRows = batchOf(item).numRows;
+      rows += batchRows;
       const out = writer.write(header, body);
+      opts.onBatchStats?.(batchRows, writer.batchStats());
       if (out) {
         tail.add(out);
         yield out;

@@ -16,6 +16,7 @@
  */
 import { DataLossError, InvalidArgumentError } from "../errors.ts";
 import type { WriterSettings } from "./parquet.ts";
+import type { RawLeafStats } from "./stats.ts";
 
 const SYMBOLS = {
   mq_error: { parameters: [], result: "pointer" },
@@ -27,6 +28,7 @@ const SYMBOLS = {
   },
   mqw_write: { parameters: ["pointer", "buffer", "i64", "buffer", "i64"], result: "i64" },
   mqw_pending: { parameters: ["pointer"], result: "i64" },
+  mqw_stats: { parameters: ["pointer"], result: "pointer" },
   mqw_take: { parameters: ["pointer", "buffer"], result: "void" },
   mqw_close: { parameters: ["pointer"], result: "i64" },
   mqw_free: { parameters: ["pointer"], result: "void" },
@@ -163,6 +165,11 @@ export class NativeParquetWriter {
     }
     this.#rows = Number(rows);
     return this.#take(handle);
+  }
+
+  /** The column extremes of the batch the last `write()` wrote (`native/parquet/column_stats.h`). */
+  batchStats(): RawLeafStats[] {
+    return JSON.parse(cString(native().mqw_stats(this.#live())));
   }
 
   /** Ends the file: the remaining bytes, footer included. */

@@ -24,6 +24,8 @@ import {
   computeColumnStats,
   mergeColumnStats,
   mergeTimeRanges,
+  type RawLeafStats,
+  statsFromRaw,
   timeRange,
   type TimeRangeNs,
 } from "./stats.ts";
@@ -92,10 +94,14 @@ export class ChunkAccumulator {
   stats: ColumnStats[] = [];
 
   add(batch: RecordBatch): void {
-    this.rows += batch.numRows;
-    this.range = mergeTimeRanges(this.range, timeRange([batch]));
-    const own = computeColumnStats([batch]);
-    this.stats = this.stats.length === 0 ? own : mergeColumnStats(this.stats, own);
+    this.addComputed(batch.numRows, { stats: computeColumnStats([batch]), range: timeRange([batch]) });
+  }
+
+  /** Adds a batch whose statistics were taken elsewhere (the native writer's, through `statsFromRaw`). */
+  addComputed(rows: number, batch: { stats: ColumnStats[]; range: TimeRangeNs | null }): void {
+    this.rows += rows;
+    this.range = mergeTimeRanges(this.range, batch.range);
+    this.stats = this.stats.length === 0 ? batch.stats : mergeColumnStats(this.stats, batch.stats);
   }
 
   summary(): ChunkSummary {
@@ -112,14 +118,18 @@ export async function* encodeChunk(
   opts: ChunkEncodeOptions,
   acc: ChunkAccumulator,
 ): AsyncGenerator<Uint8Array, void, undefined> {
+  // The native writer takes each batch's statistics as it writes it; parquet-wasm's batches are scanned here.
+  const native = opts.codec === "native";
   const counted = async function* () {
     for await (const item of items) {
-      acc.add(batchOf(item));
+      if (!native) acc.add(batchOf(item));
       yield item;
       opts.onConsumed?.(); // resumed: the writer asks for the next batch, so it has taken this one
     }
   };
-  yield* encodeParquetStream(opts.schema, counted(), opts);
+  const onBatchStats = (rows: number, raw: RawLeafStats[]) =>
+    acc.addComputed(rows, statsFromRaw(opts.schema, raw));
+  yield* encodeParquetStream(opts.schema, counted(), { ...opts, onBatchStats });
 }
 /**
  * Encodes on the calling thread, one chunk of an upload at a time: parquet-wasm then runs on this

@@ -140,6 +140,69 @@ function wideOrNarrowRange(
   return r.count === 0 ? null : { min: BigInt(r.min), max: BigInt(r.max) };
 }
 
+/**
+ * One leaf's extremes over a batch as the native codec's writer reports them (`native/parquet/
+ * column_stats.h`): kind `f` (number-typed, doubles as text), `i`/`u` (int64/uint64, exact), `t` (date,
+ * time, timestamp: raw stored value, exact), `b` (0/1), `s` (UTF-8 text); `n` has nulls, `x` has NaN.
+ */
+export interface RawLeafStats {
+  c: string;
+  k: "f" | "i" | "u" | "t" | "b" | "s";
+  n: 0 | 1;
+  x: 0 | 1;
+  lo?: string;
+  hi?: string;
+}
+
+/**
+ * The ColumnStats (and `timestamp_ns` range) of one batch of `schema` from its raw extremes: the values
+ * {@linkcode computeColumnStats} and {@linkcode timeRange} give for that batch.
+ */
+export function statsFromRaw(
+  schema: { fields: readonly Field[] },
+  raw: readonly RawLeafStats[],
+): { stats: ColumnStats[]; range: TimeRangeNs | null } {
+  const types = new Map<string, DataType>();
+  const walk = (fields: readonly Field[], prefix: string) => {
+    for (const f of fields) {
+      types.set(prefix + f.name, f.type);
+      if (DataType.isStruct(f.type)) walk(f.type.children, `${prefix}${f.name}.`);
+    }
+  };
+  walk(schema.fields, "");
+  let range: TimeRangeNs | null = null;
+  const number = (text: string) => text === "inf" ? Infinity : text === "-inf" ? -Infinity : Number(text);
+  const stats = raw.map((r): ColumnStats => {
+    const hasNull = r.n === 1;
+    const column = r.c;
+    switch (r.k) {
+      case "s":
+        return { column, kind: "text", min: r.lo ?? null, max: r.hi ?? null, hasNull };
+      case "t": {
+        const type = types.get(column)!;
+        const text = (v: string | undefined) => v === undefined ? null : temporalToText(type, BigInt(v));
+        return { column, kind: "text", min: text(r.lo), max: text(r.hi), hasNull };
+      }
+      case "i":
+      case "u": {
+        const type = types.get(column);
+        if (
+          r.lo !== undefined && column === TIMESTAMP_COLUMN && r.k === "i" && type && DataType.isInt(type)
+        ) {
+          range = { startNs: BigInt(r.lo), endNs: BigInt(r.hi!) };
+        }
+        const value = (v: string | undefined) => v === undefined ? null : Number(BigInt(v));
+        return { column, kind: "numeric", min: value(r.lo), max: value(r.hi), hasNull, hasNan: false };
+      }
+      default: {
+        const value = (v: string | undefined) => v === undefined ? null : number(v);
+        return { column, kind: "numeric", min: value(r.lo), max: value(r.hi), hasNull, hasNan: r.x === 1 };
+      }
+    }
+  });
+  return { stats, range };
+}
+
 /** Inclusive nanosecond range of a chunk: min and max `timestamp_ns`. */
 export interface TimeRangeNs {
   startNs: bigint;
