@@ -18,6 +18,7 @@
 #include <arrow/util/compression.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
+#include <parquet/schema.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/exception.h>
 #include <parquet/properties.h>
@@ -166,6 +167,27 @@ arrow::Status OpenWriter(Writer* w, const uint8_t* schema_bytes, int64_t schema_
   // List children keep their Arrow names ("item"), as parquet-wasm writes them.
   auto arrow_props =
       parquet::ArrowWriterProperties::Builder().store_schema()->disable_compliant_nested_types()->build();
+  // Where a column is not (or no longer: a dictionary that outgrew its page) dictionary-encoded, arrow-rs's
+  // version 2 writer, which parquet-wasm is, encodes integers DELTA_BINARY_PACKED and byte arrays
+  // DELTA_BYTE_ARRAY (floats and booleans as Arrow C++ does): the same here, so both codecs write the same.
+  std::shared_ptr<parquet::SchemaDescriptor> leaves;
+  ARROW_RETURN_NOT_OK(parquet::arrow::ToParquetSchema(w->schema.get(), *props.build(), *arrow_props, &leaves));
+  for (int i = 0; i < leaves->num_columns(); i++) {
+    const auto* column = leaves->Column(i);
+    const auto path = column->path()->ToDotString();
+    switch (column->physical_type()) {
+      case parquet::Type::INT32:
+      case parquet::Type::INT64:
+        props.encoding(path, parquet::Encoding::DELTA_BINARY_PACKED);
+        break;
+      case parquet::Type::BYTE_ARRAY:
+      case parquet::Type::FIXED_LEN_BYTE_ARRAY:
+        props.encoding(path, parquet::Encoding::DELTA_BYTE_ARRAY);
+        break;
+      default:
+        break;
+    }
+  }
   w->sink = std::make_shared<PendingOutput>();
   w->sink->reserve(std::min<int64_t>(w->row_group_bytes, 16 << 20));  // a row group's bytes, without regrowing
   ARROW_ASSIGN_OR_RAISE(w->writer, parquet::arrow::FileWriter::Open(*w->schema, arrow::default_memory_pool(),
