@@ -181,7 +181,7 @@ Deno.test("native codec: the writer's column statistics equal the JavaScript sca
   });
 });
 
-Deno.test("native codec: the same writer settings as parquet-wasm (codec, dictionaries, row groups)", async () => {
+Deno.test("native codec: the same writer settings as parquet-wasm (codec, dictionaries, encodings, row groups)", async () => {
   const pq = await loadParquetWasm();
   for (const format of SERIALIZATION_FORMATS) {
     const { file } = await encodeNative([received(everyTypeBatch())], format);
@@ -191,6 +191,16 @@ Deno.test("native codec: the same writer settings as parquet-wasm (codec, dictio
     assert.ok(chunks.every((c) => c.compression() === codec), format);
     const dictionary = chunks.some((c) => c.encodings().includes(pq.Encoding.RLE_DICTIONARY));
     assert.equal(dictionary, format === "default", format);
+    // Column for column the encodings parquet-wasm uses (an all-null column aside: it keeps a dictionary).
+    const wasm = (await pq.ParquetFile.fromFile(
+      new Blob([(await encodeParquetChunk([everyTypeBatch()], format)).slice()]),
+    ))
+      .metadata().rowGroup(0).columns();
+    const encodings = (list: typeof chunks) =>
+      list.filter((c) => !c.columnPath().includes("always_null")).map((c) =>
+        `${c.columnPath().join(".")}: ${[...c.encodings()].sort()}`
+      );
+    assert.deepStrictEqual(encodings(chunks), encodings(wasm), format);
   }
   // Row groups end at the Arrow bytes asked for, and their bytes come out before the file ends.
   const batches = Array.from({ length: 40 }, (_, i) => received(rowsAt(span(i * 1000, (i + 1) * 1000))));
