@@ -67,18 +67,37 @@ function native(): Symbols {
   try {
     lib = Deno.dlopen(path, SYMBOLS).symbols;
   } catch (err) {
-    throw new Error(
-      `Cannot load the native Parquet codec from ${path}: build it with \`deno task build:native\`, ` +
-        "or run with --parquet-codec wasm",
-      { cause: err },
-    );
+    throw loadError(path, err);
   }
   return lib;
 }
 
-/** Loads the library now and answers the Arrow C++ version it runs on (a daemon checks this at start). */
+/**
+ * Loads the library, reads the Arrow C++ version it runs on and unloads it again: what a daemon checks at
+ * start on its main thread, which never encodes or decodes (the workers load their own).
+ * @throws Error naming the path and how to build it when the library cannot be loaded.
+ */
 export function nativeCodecVersion(): string {
-  return cString(native().mq_version());
+  const path = nativeLibraryPath();
+  let probe: Deno.DynamicLibrary<{ mq_version: { parameters: []; result: "pointer" } }>;
+  try {
+    probe = Deno.dlopen(path, { mq_version: SYMBOLS.mq_version });
+  } catch (err) {
+    throw loadError(path, err);
+  }
+  try {
+    return cString(probe.symbols.mq_version());
+  } finally {
+    probe.close();
+  }
+}
+
+function loadError(path: string, err: unknown): Error {
+  return new Error(
+    `Cannot load the native Parquet codec from ${path}: build it with \`deno task build:native\`, ` +
+      "or run with --parquet-codec wasm",
+    { cause: err },
+  );
 }
 
 function cString(ptr: Deno.PointerValue): string {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import {
   Binary,
   Bool,
@@ -31,6 +32,7 @@ import {
   Uint64,
   Uint8,
   Utf8,
+  util,
   Vector,
   vectorFromArray,
 } from "apache-arrow";
@@ -128,4 +130,18 @@ export function rows(batches: RecordBatch[]): unknown[] {
     return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, plain(x)]));
   };
   return batches.flatMap((b) => [...b].map((row) => plain(row?.toJSON())));
+}
+
+/**
+ * Asserts that `out`, decoded from a file written from `input` (batches of {@linkcode everyTypeBatch}),
+ * holds it exactly: names, types, nullability and metadata, every row, and the float bits.
+ */
+export function assertEveryTypeBack(out: RecordBatch[], input: RecordBatch[]): void {
+  assert.deepStrictEqual(describe(out[0].schema), describe(input[0].schema));
+  // Decoded types are apache-arrow's base classes (Int_, not Int64), so compare in this direction.
+  assert.ok(util.compareSchemas(out[0].schema, input[0].schema));
+  assert.deepStrictEqual(rows(out), rows(input));
+  // Float bits survive exactly: NaN payloads, -0, subnormals.
+  const f64 = out[0].getChild("f64")!.data[0].values as Float64Array;
+  assert.deepStrictEqual([...new BigUint64Array(f64.buffer, f64.byteOffset, 5)], FLOAT_BITS);
 }
