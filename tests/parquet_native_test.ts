@@ -140,7 +140,16 @@ Deno.test("native codec: the writer's column statistics equal the JavaScript sca
     part([-3n, 2n], [0, NaN], ["\u{1F916}", "\uE000"]),
     part([7n, 1n], [-0, -Infinity], ["a\u0000b", ""]),
   ];
-  for (const batches of [[every, every.slice(1, 3)], mixed, [every.slice(2, 4)]]) {
+  // Longer runs without nulls (the writer's four-lane scan), with NaN, infinities and a zero minimum.
+  const random = (k: number) => Array.from({ length: 1001 }, (_, i) => Math.sin(i * 7.3 + k) * 1e6);
+  const stamps = Array.from({ length: 1001 }, (_, i) => BigInt(i));
+  const texts = Array.from({ length: 1001 }, (_, i) => `t${(i * 7919) % 1001}`);
+  const long = [
+    part(stamps, random(1), texts),
+    part(stamps, random(2).map((v, i) => i === 500 ? NaN : i === 7 ? Infinity : v), texts),
+    part(stamps, random(3).map((v) => Math.abs(v)).map((v, i) => i === 900 ? -0 : v), texts),
+  ];
+  for (const batches of [[every, every.slice(1, 3)], mixed, [every.slice(2, 4)], long]) {
     assert.deepStrictEqual(await summaryWith("native", batches), await summaryWith("wasm", batches));
   }
   const summary = await summaryWith("native", mixed);

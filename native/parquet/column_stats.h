@@ -120,7 +120,7 @@ class BatchStats {
       for (int64_t i = 0; i < n; i++) {
         if (valid[i] != 0) one(get(i));
       }
-    } else {
+    } else if (!Lanes(n, get, &min, &max, &count, &nans)) {
       for (int64_t i = 0; i < n; i++) one(get(i));
     }
     if (count == 0) {
@@ -129,6 +129,42 @@ class BatchStats {
       const auto lo = DoubleText(min), hi = DoubleText(max);
       Entry(column, "f", mask != nullptr, nans > 0, &lo, &hi);
     }
+  }
+
+  // The scan without a mask in four independent lanes (branch-free `v < m ? v : m`, which NaN never
+  // wins): the same extremes as the row-order scan unless one is a zero, where -0 and 0 tie and the
+  // first one seen must win; then it answers false and the caller scans in row order.
+  template <typename Get>
+  static bool Lanes(int64_t n, Get get, double* min, double* max, int64_t* count, int64_t* nans) {
+    double lo[4] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    double hi[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    int64_t nan[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      for (int k = 0; k < 4; k++) {
+        const double v = get(i + k);
+        nan[k] += v != v;
+        lo[k] = v < lo[k] ? v : lo[k];
+        hi[k] = v > hi[k] ? v : hi[k];
+      }
+    }
+    for (; i < n; i++) {
+      const double v = get(i);
+      nan[0] += v != v;
+      lo[0] = v < lo[0] ? v : lo[0];
+      hi[0] = v > hi[0] ? v : hi[0];
+    }
+    double l = lo[0], h = hi[0];
+    for (int k = 1; k < 4; k++) {
+      l = lo[k] < l ? lo[k] : l;
+      h = hi[k] > h ? hi[k] : h;
+    }
+    if (l == 0 || h == 0) return false;
+    *nans = nan[0] + nan[1] + nan[2] + nan[3];
+    *count = n - *nans;
+    *min = l;
+    *max = h;
+    return true;
   }
 
   template <typename T>
