@@ -31,6 +31,7 @@
  */
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
+import { buildNative } from "./build_native.ts";
 import { checkRead, checkUpload, CLIENT, type ClientResult, runClient } from "./bench/_client.ts";
 import { capture, measure } from "./bench/_proc.ts";
 import {
@@ -57,6 +58,8 @@ const HELP = `Usage: deno task bench [options]
   --sections LIST       any of put,get,striped,sdk,query,transport,workers,memory,toolkit (default: all;
                         get and striped imply put)
   --database-url URL    run the daemon on this PostgreSQL catalog instead of the embedded one
+  --parquet-codec C     wasm (default) or native: the daemons' and toolkit commands' Parquet codec (native is
+                        built first; MOSAICOD_PARQUET_CODEC also sets it)
   --workers N           the daemon's Flight worker threads (its default: 1 embedded, one per core PostgreSQL);
                         the workers section's threads (default 2)
   --out FILE            results file (default: bench-results/<date>.json)
@@ -233,6 +236,7 @@ async function run(opts: Options): Promise<BenchResults> {
     sections: opts.sections,
     catalog: opts.databaseUrl ? "postgres" : "pglite",
     workers: opts.workers ?? "default",
+    parquetCodec: Deno.env.get("MOSAICOD_PARQUET_CODEC") ?? "wasm",
     sdkStreams: SDK_STREAMS,
   };
   return { date, machine, options, phases, query, memory, ...outcome };
@@ -260,6 +264,7 @@ async function main(args: string[]): Promise<number> {
       sections: { type: "string", default: SECTIONS.join(",") },
       "database-url": { type: "string" },
       workers: { type: "string" },
+      "parquet-codec": { type: "string" },
       out: { type: "string" },
       compare: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -278,6 +283,13 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new Error(`Unexpected argument "${positionals[0]}" (see --help)`);
+  const codec = values["parquet-codec"] ?? Deno.env.get("MOSAICOD_PARQUET_CODEC") ?? "wasm";
+  if (codec !== "wasm" && codec !== "native") {
+    throw new Error(`--parquet-codec must be wasm or native, got "${codec}"`);
+  }
+  if (codec === "native") await buildNative({ quiet: true });
+  // Every daemon and toolkit command the bench starts inherits it.
+  Deno.env.set("MOSAICOD_PARQUET_CODEC", codec);
   const opts: Options = {
     quick: values.quick,
     bytes: values.bytes ? parseBytes(values.bytes) : (values.quick ? 128 : 1024) * MiB,

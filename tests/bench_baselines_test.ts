@@ -20,6 +20,7 @@ import {
 import { DAEMON_CHUNKING, startSameWork } from "../tasks/bench/_servers.ts";
 import { benchMemory, IDLE_TARGET_MIB, TRANSFER_TARGET_MIB } from "../tasks/bench/memory.ts";
 import { startDaemon } from "./_daemon.ts";
+import { buildNative } from "../tasks/build_native.ts";
 import { freshDatabase } from "./_postgres.ts";
 
 const MiB = 1024 ** 2;
@@ -55,8 +56,13 @@ Deno.test("bench same-work baseline writes the daemon's Parquet chunks and reads
   await using daemon = await startDaemon({
     args: ["--database-url", db.url, "--workers", "1", "--chunk-bytes", String(chunking.chunkBytes)],
   });
+  // The native Parquet codec must write the same files (its own embedded catalog and store).
+  await buildNative({ quiet: true });
+  await using native = await startDaemon({
+    args: ["--workers", "1", "--chunk-bytes", String(chunking.chunkBytes), "--parquet-codec", "native"],
+  });
   await using sameWork = await startSameWork(chunking);
-  for (const url of [daemon.url, sameWork.url]) {
+  for (const url of [daemon.url, native.url, sameWork.url]) {
     const sent = await runClient(["put", url, "bench_same_work", String(16 * MiB), "1"]);
     assert.equal(checkUpload(sent), "ok");
     assert.equal(checkRead(await runClient(["get", url, "bench_same_work"]), sent), "ok");
@@ -64,6 +70,7 @@ Deno.test("bench same-work baseline writes the daemon's Parquet chunks and reads
   const [ours, theirs] = [await describeParquet(daemon.cwd), await describeParquet(sameWork.dir)];
   assert.equal(ours.length, 3);
   assert.deepEqual(theirs, ours);
+  assert.deepEqual(await describeParquet(native.cwd), ours);
 });
 
 Deno.test("bench memory section measures idle, upload and read-back memory of a daemon", async () => {
