@@ -14,6 +14,9 @@
  * arrow-rs's IPC reader first, synchronously, where a failure is an ordinary error.
  *
  * Writer settings come from `parquet.ts` (writer version 2, per-format codec, dictionary and statistics).
+ * With the native codec (`--parquet-codec native`) the same stream is written by Arrow C++ instead
+ * (`_parquet_native.ts`): each batch's IPC message is handed over in place, and the writer reports each
+ * batch's column statistics, so that the caller need not scan it.
  *
  * Must not import anything outside `src/arrow/`, `src/model/` and `src/errors.ts`.
  *
