@@ -1,12 +1,14 @@
 /**
  * `deno task test`: provisions what the suite needs once (a throwaway PostgreSQL cluster, unless
- * TEST_DATABASE_URL is set; a check that pyarrow is importable), then runs `deno test` over src/ and
- * tests/ with the services' addresses in the environment. A missing service fails the run with a hint;
+ * TEST_DATABASE_URL is set; a check that pyarrow is importable; the native Parquet codec, built against
+ * that pyarrow), then runs `deno test` over src/ and tests/ with the services' addresses in the
+ * environment. A missing service fails the run with a hint;
  * nothing is skipped. Extra arguments go to `deno test` (e.g. a file, or `--filter name`).
  *
  * @module
  */
 import { testDatabaseUrl } from "../tests/_postgres.ts";
+import { buildNative } from "./build_native.ts";
 
 const TEST_PERMISSIONS = [
   "--allow-run",
@@ -41,8 +43,14 @@ async function checkPyarrow(): Promise<void> {
 async function main(args: string[]): Promise<number> {
   const started = performance.now();
   await checkPyarrow();
+  // Once, before the test files that use it start at the same time (each would otherwise compile it).
+  await buildNative({ quiet: true });
   const databaseUrl = await testDatabaseUrl();
-  console.error(`test: PostgreSQL ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.error(
+    `test: native Parquet codec and PostgreSQL ready in ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s`,
+  );
   const targets = args.some((a) => !a.startsWith("-")) ? [] : ["src/", "tests/"];
   const child = new Deno.Command(Deno.execPath(), {
     args: ["test", ...TEST_PERMISSIONS, "--parallel", ...args, ...targets],
