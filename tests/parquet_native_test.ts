@@ -68,7 +68,7 @@ function readNative(source: Uint8Array | { path: string }, batchBytes = 1 << 20)
   const reader = NativeParquetReader.open(source);
   try {
     const schema = reader.schema();
-    const streams = Array.from({ length: reader.rowGroups }, (_, g) => reader.read(g, [], batchBytes)).flat();
+    const streams = Array.from({ length: reader.rowGroups }, (_, g) => reader.read(g, batchBytes)).flat();
     return [...batchesFromIpc({ schema, batches: streams })];
   } finally {
     reader.close();

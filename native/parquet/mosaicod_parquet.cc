@@ -315,16 +315,11 @@ arrow::Result<std::vector<int>> LeavesOf(Reader* r, const int32_t* fields, int32
   return leaves;
 }
 
-arrow::Status ReadGroup(Reader* r, int group, const std::vector<int>& columns, int64_t batch_bytes) {
+arrow::Status ReadGroup(Reader* r, int group, int64_t batch_bytes) {
   auto meta = r->reader->parquet_reader()->metadata()->RowGroup(group);
   const int64_t rows = meta->num_rows();
   if (rows == 0) return arrow::Status::OK();
-  std::shared_ptr<arrow::Table> table;
-  if (columns.empty()) {
-    ARROW_ASSIGN_OR_RAISE(table, r->reader->ReadRowGroup(group));
-  } else {
-    ARROW_ASSIGN_OR_RAISE(table, r->reader->ReadRowGroup(group, columns));
-  }
+  ARROW_ASSIGN_OR_RAISE(auto table, r->reader->ReadRowGroup(group));
   ARROW_ASSIGN_OR_RAISE(table, table->CombineChunks());
   const double per_row = std::max(1.0, static_cast<double>(meta->total_byte_size()) / rows);
   const int64_t batch_rows =
@@ -503,10 +498,10 @@ MQ_API int64_t mqr_sorted(void* handle, int32_t column) {
   });
 }
 
-// Decodes row group `group` (the top-level `columns`, all when `count` is 0) into IPC streams of one
-// batch each, each about `batch_bytes` (from the row group's uncompressed size per row); returns the
-// number of streams, each then given by mqr_part_length and mqr_take_part.
-MQ_API int64_t mqr_read(void* handle, int32_t group, const int32_t* columns, int32_t count, int64_t batch_bytes) {
+// Decodes row group `group` into IPC streams of one batch each, each about `batch_bytes` (from the row
+// group's uncompressed size per row); returns the number of streams, each then given by
+// mqr_part_length and mqr_take_part.
+MQ_API int64_t mqr_read(void* handle, int32_t group, int64_t batch_bytes) {
   auto* r = static_cast<Reader*>(handle);
   return guarded([&]() -> int64_t {
     r->out = Output{};
@@ -514,12 +509,7 @@ MQ_API int64_t mqr_read(void* handle, int32_t group, const int32_t* columns, int
       fail(kInvalid, "no such row group");
       return -1;
     }
-    auto leaves = LeavesOf(r, columns, count);
-    if (!leaves.ok()) {
-      fail(kInvalid, leaves.status().message());
-      return -1;
-    }
-    auto st = ReadGroup(r, group, *leaves, batch_bytes);
+    auto st = ReadGroup(r, group, batch_bytes);
     if (!st.ok()) {
       fail(kInvalid, st.message());  // the file opened: what fails now is its content
       r->out = Output{};

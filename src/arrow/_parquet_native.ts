@@ -38,7 +38,7 @@ const SYMBOLS = {
   mqr_rows: { parameters: ["pointer"], result: "i64" },
   mqr_schema: { parameters: ["pointer"], result: "i64" },
   mqr_sorted: { parameters: ["pointer", "i32"], result: "i64" },
-  mqr_read: { parameters: ["pointer", "i32", "buffer", "i32", "i64"], result: "i64" },
+  mqr_read: { parameters: ["pointer", "i32", "i64"], result: "i64" },
   mqr_part_length: { parameters: ["pointer", "i32"], result: "i64" },
   mqr_take_part: { parameters: ["pointer", "i32", "buffer"], result: "i64" },
   mqr_free: { parameters: ["pointer"], result: "void" },
@@ -132,7 +132,6 @@ function arg(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 /** One Parquet file being written. Feed it IPC RecordBatch messages; take its bytes as they come. */
 export class NativeParquetWriter {
   #handle: Deno.PointerObject | null;
-  #rows = 0;
 
   /**
    * @param schema the file's schema as an encapsulated IPC schema message
@@ -159,11 +158,6 @@ export class NativeParquetWriter {
     }
   }
 
-  /** Rows written so far. */
-  get rows(): number {
-    return this.#rows;
-  }
-
   /**
    * Writes one batch, given as its IPC message (flatbuffer header, body); the library reads it in place
    * and validates it fully before writing. Returns the file bytes this completed, if any.
@@ -171,18 +165,17 @@ export class NativeParquetWriter {
    */
   write(header: Uint8Array, body: Uint8Array): Uint8Array | null {
     const handle = this.#live();
-    const rows = native().mqw_write(
+    const written = native().mqw_write(
       handle,
       arg(header),
       BigInt(header.byteLength),
       arg(body),
       BigInt(body.byteLength),
     );
-    if (Number(rows) < 0) {
+    if (Number(written) < 0) {
       const err = lastError("Cannot write Parquet chunk: the writer rejected the data");
       throw err instanceof DataLossError ? new InvalidArgumentError(err.message) : err;
     }
-    this.#rows = Number(rows);
     return this.#take(handle);
   }
 
@@ -259,14 +252,12 @@ export class NativeParquetReader {
   }
 
   /**
-   * Decodes row group `group` (top-level `columns`, all when empty) as IPC streams of one batch each,
-   * each about `batchBytes` of Arrow data.
-   * @throws InvalidArgumentError when the row group cannot be decoded; DataLossError when unreadable.
+   * Decodes row group `group` as IPC streams of one batch each, each about `batchBytes` of Arrow data.
+   * @throws InvalidArgumentError when the row group cannot be decoded.
    */
-  read(group: number, columns: readonly number[], batchBytes: number): Uint8Array[] {
+  read(group: number, batchBytes: number): Uint8Array[] {
     const handle = this.#live();
-    const fields = new Uint8Array(Int32Array.from(columns).buffer);
-    const count = Number(native().mqr_read(handle, group, fields, columns.length, BigInt(batchBytes)));
+    const count = Number(native().mqr_read(handle, group, BigInt(batchBytes)));
     if (count < 0) throw lastError("Cannot read Parquet chunk");
     return this.#take(handle, count);
   }

@@ -64,7 +64,7 @@ export class NativeRowGroupStream implements ChunkStream {
     while (bytes < maxBytes && !this.#closed) {
       if (this.#ready.length === 0) {
         if (this.#next >= this.#reader.rowGroups) break;
-        this.#ready = this.#reader.read(this.#next++, [], this.#batchBytes);
+        this.#ready = this.#reader.read(this.#next++, this.#batchBytes);
         continue;
       }
       const batch = this.#ready.shift()!;
