@@ -36,8 +36,7 @@ export class NativeRowGroupStream implements ChunkStream {
    * @throws DataLossError when the file cannot be opened; InvalidArgumentError when it is not Parquet.
    */
   static async open(source: ChunkSource, opts: { batchBytes: number }): Promise<[ChunkStream, OpenedChunk]> {
-    if (!(source instanceof Uint8Array)) missingFile(source.path);
-    const reader = NativeParquetReader.open(source instanceof Uint8Array ? source : { path: source.path });
+    const reader = openReader(source);
     try {
       const schema = reader.schema();
       const fields = schemaFromIpc(schema).fields;
@@ -89,13 +88,27 @@ function hasFixedSizeList(type: DataType): boolean {
   return DataType.isFixedSizeList(type) || (type.children ?? []).some((c) => hasFixedSizeList(c.type));
 }
 
-/** A chunk file that is not there is named so, as the wasm reader's source does. */
-function missingFile(path: string): void {
+/**
+ * The native reader of `source`. A chunk file that could not be opened because it is not there is named
+ * so, as the wasm reader's source does (looked up only then: opening costs no extra system call).
+ */
+function openReader(source: ChunkSource): NativeParquetReader {
+  if (source instanceof Uint8Array) return NativeParquetReader.open(source);
   try {
-    Deno.statSync(path);
+    return NativeParquetReader.open({ path: source.path });
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
+    if (err instanceof DataLossError && isMissing(source.path)) {
       throw new DataLossError("Cannot read Parquet chunk: its file is missing", { cause: err });
     }
+    throw err;
+  }
+}
+
+function isMissing(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return false;
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound;
   }
 }
