@@ -416,7 +416,7 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
     tls: loadTlsConfig(v),
     grpcCompression: parseCompressionOption(v),
     transport: parseTransportOption(v),
-    parquetCodec: parseCodecOption(v),
+    parquetCodec: parseParquetCodec(v["parquet-codec"], v["--source"]["parquet-codec"]),
     queryDefaultDialect: parseDialectOption(v),
     metricsPort: parseMetricsPort(v, port),
   });
@@ -440,12 +440,14 @@ function parseDialectOption(v: OptionValues<typeof SERVER_OPTIONS>): "v1" | "v20
   );
 }
 
-function parseCodecOption(v: OptionValues<typeof SERVER_OPTIONS>): ParquetCodec {
-  const raw = v["parquet-codec"]?.trim().toLowerCase();
+/**
+ * A `--parquet-codec` value (the daemon's and `mosaicod export`'s); `source` names where it came from.
+ * @throws ConfigError unless it is wasm or native.
+ */
+export function parseParquetCodec(text: string | undefined, source: string): ParquetCodec {
+  const raw = text?.trim().toLowerCase();
   if (raw === "wasm" || raw === "native") return raw;
-  throw new ConfigError(
-    `${v["--source"]["parquet-codec"]} must be wasm or native, got "${v["parquet-codec"]}"`,
-  );
+  throw new ConfigError(`${source} must be wasm or native, got "${text}"`);
 }
 
 function parseTransportOption(v: OptionValues<typeof SERVER_OPTIONS>): Transport {

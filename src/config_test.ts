@@ -10,6 +10,7 @@ Deno.test("config: defaults give 127.0.0.1:6726, embedded catalog and a local st
   assert.deepEqual(c.catalog, { kind: "pglite", dir: "data/catalog" });
   assert.deepEqual(c.store, { kind: "fs", root: "data/store" });
   assert.equal(c.logFormat, "json");
+  assert.equal(c.parquetCodec, "wasm");
   assert.ok(Object.isFrozen(c));
 });
 
@@ -22,6 +23,9 @@ Deno.test("config: flags win over environment variables, which win over defaults
   const fromFlags = loadConfig({ args: ["--port", "6276", "--data-dir", "./scratch"], env });
   assert.equal(fromFlags.port, 6276);
   assert.deepEqual(fromFlags.catalog, { kind: "pglite", dir: "scratch/catalog" });
+  assert.equal(loadConfig({ args: [], env: { MOSAICOD_PARQUET_CODEC: " Native" } }).parquetCodec, "native");
+  const codec = loadConfig({ args: ["--parquet-codec", "wasm"], env: { MOSAICOD_PARQUET_CODEC: "native" } });
+  assert.equal(codec.parquetCodec, "wasm");
 });
 
 Deno.test("config: --database-url selects PostgreSQL and --store s3:// reads credentials from the environment", () => {
@@ -66,6 +70,8 @@ Deno.test("config: bad values are one-line ConfigErrors naming the flag or varia
     [["--bogus"], {}, /Unknown option '--bogus'/],
     [["stray"], {}, /unexpected argument|positional/i],
     [["--max-message-bytes", "1024"], {}, /--max-message-bytes must be an integer from 17825792/],
+    [["--parquet-codec", "arrow"], {}, /--parquet-codec must be wasm or native, got "arrow"/],
+    [[], { MOSAICOD_PARQUET_CODEC: "rust" }, /MOSAICOD_PARQUET_CODEC must be wasm or native, got "rust"/],
   ];
   for (const [args, env, re] of cases) {
     assert.throws(() => loadConfig({ args, env }), (err: unknown) => {

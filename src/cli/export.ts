@@ -6,7 +6,7 @@
  * @module
  */
 import { ConfigError } from "../errors.ts";
-import type { ParquetCodec } from "../model/types.ts";
+import { parseParquetCodec } from "../config.ts";
 import {
   EXPORT_FORMATS,
   exportFormat,
@@ -58,11 +58,6 @@ function parseFormat(text: string | undefined): ExportFormatName {
   return format;
 }
 
-function parseCodec(text: string | undefined): ParquetCodec {
-  if (text === "wasm" || text === "native") return text;
-  throw new ConfigError(`--parquet-codec must be wasm or native, got "${text}"`);
-}
-
 function parsePatterns(text: string | undefined): string[] {
   if (text === undefined) return [];
   return text.split(",").map((p) => p.trim());
@@ -95,7 +90,10 @@ export const exportCommand: Command = {
     const args = parseToolkitArgs(cli, OPTIONS, { min: 1, max: Infinity, usage: USAGE });
     const v = args.values;
     if (!v.out) throw new ConfigError("--out is required: the folder (or .mcap file) to write");
-    const format = exportFormat(parseFormat(v.format), parseCodec(v["parquet-codec"]));
+    const format = exportFormat(
+      parseFormat(v.format),
+      parseParquetCodec(v["parquet-codec"], "--parquet-codec"),
+    );
     const fromNs = parseTimeBound(v.from, "--from");
     const toNs = parseTimeBound(v.to, "--to");
     const topics = parsePatterns(v.topics);
