@@ -5,20 +5,16 @@
  * folder as its run path. Needs `python3` with pyarrow and a C++20 compiler (`g++`, Debian's `g++`).
  * Idempotent: skips the build when the library is newer than its source (`--force` rebuilds).
  *
- * Must not import anything from `src/`.
+ * Imports from `src/` only where the codec looks for the library (`src/arrow/_parquet_native.ts`), so
+ * that the two cannot disagree.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { builtLibraryPath } from "../src/arrow/_parquet_native.ts";
 
 const SOURCE_DIR = new URL("../native/parquet", import.meta.url).pathname;
 const SOURCE = `${SOURCE_DIR}/mosaicod_parquet.cc`;
-
-/** The library's path for this platform (as `src/arrow/_parquet_native.ts` looks for it). */
-export function libraryPath(): string {
-  const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
-  return new URL(`../native/build/${Deno.build.os}-${arch}/libmosaicod_parquet.so`, import.meta.url).pathname;
-}
 
 async function run(cmd: string, args: string[]): Promise<string> {
   let out;
@@ -34,7 +30,7 @@ async function run(cmd: string, args: string[]): Promise<string> {
 
 /** Builds the library unless it is up to date; returns its path. */
 export async function buildNative(opts: { force?: boolean; quiet?: boolean } = {}): Promise<string> {
-  const target = libraryPath();
+  const target = builtLibraryPath();
   if (!opts.force) {
     const lib = await Deno.stat(target).catch(() => null);
     const sources = await Array.fromAsync(

@@ -23,7 +23,7 @@
  * @module
  */
 import { RecordBatch, type Schema } from "apache-arrow";
-import { batchOf, type ReceivedBatch } from "./received_batch.ts";
+import { batchOf, messageOf, type ReceivedBatch } from "./received_batch.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { SerializationFormat } from "../model/types.ts";
 import { encodeEncapsulatedSchema, encodeRecordBatchMessage } from "./ipc.ts";
@@ -196,7 +196,8 @@ async function* encodeNative(
   try {
     let item = first;
     for (;;) {
-      const { header, body } = messageBytes(item);
+      // A received batch as it arrived (read in place); a RecordBatch encoded as one message first.
+      const { header, body } = item instanceof RecordBatch ? messageOf(item) : item;
       const batchRows = batchOf(item).numRows;
       rows += batchRows;
       const out = writer.write(header, body);
@@ -220,15 +221,6 @@ async function* encodeNative(
     writer.free();
     if (!done) await rest.return?.();
   }
-}
-
-/** A batch's IPC message as one header and one contiguous body. */
-function messageBytes(item: RecordBatch | ReceivedBatch): { header: Uint8Array; body: Uint8Array } {
-  if (!(item instanceof RecordBatch)) return { header: item.header, body: item.body };
-  const message = encodeRecordBatchMessage(item);
-  const body = new Uint8Array(message.bodyLength);
-  for (const part of message.bodyParts) body.set(part.bytes, part.offset);
-  return { header: message.header, body };
 }
 
 /** Arrow bytes per row of a batch (whole-row width, for rows whose width varies such as images). */

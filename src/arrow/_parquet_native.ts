@@ -46,13 +46,16 @@ const SYMBOLS = {
 
 type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** Where `deno task build:native` puts the library for this platform (`MOSAICOD_PARQUET_NATIVE_LIB` overrides). */
-export function nativeLibraryPath(): string {
-  const override = Deno.env.get("MOSAICOD_PARQUET_NATIVE_LIB");
-  if (override) return override;
+/** Where `deno task build:native` puts the library for this platform. */
+export function builtLibraryPath(): string {
   const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
   return new URL(`../../native/build/${Deno.build.os}-${arch}/libmosaicod_parquet.so`, import.meta.url)
     .pathname;
+}
+
+/** The library a codec loads: `MOSAICOD_PARQUET_NATIVE_LIB`, else the built one. */
+export function nativeLibraryPath(): string {
+  return Deno.env.get("MOSAICOD_PARQUET_NATIVE_LIB") || builtLibraryPath();
 }
 
 let lib: Symbols | undefined;
