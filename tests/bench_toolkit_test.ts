@@ -42,21 +42,27 @@ Deno.test("bench toolkit recording: 640×480 rgb8 images at 30 Hz and an Imu at 
   }
 });
 
-Deno.test("bench toolkit section: import and exports next to the daemon's DoPut and DoGet, all checked", async () => {
+Deno.test("bench toolkit section: import and exports next to the daemon's DoPut and DoGets, all checked", async () => {
   await using db = await freshDatabase();
   const rows = await benchToolkit({ bytes: 4 * MiB, databaseUrl: db.url, workers: 1, log: () => {} });
   assert.deepEqual(rows.map((r) => `${r.section} ${r.server} ${r.check}`), [
     "toolkit-put mosaicod ok",
     "toolkit-put import ok",
     "toolkit-get mosaicod ok",
+    "toolkit-get recording ok",
     "toolkit-get export-parquet ok",
     "toolkit-get export-mcap ok",
   ]);
-  const [put, imported, get, parquet, mcap] = rows;
-  // 4 MiB: 5 images over 1/6 s, 34 Imu messages; every message a row, every row exported.
+  const [put, imported, get, recording, parquet, mcap] = rows;
+  // 4 MiB: 5 images over 1/6 s, 34 Imu messages; every message a row, every row exported and read back.
   assert.equal(imported.rows, 5 + 34);
-  assert.deepEqual([parquet.rows, mcap.rows], [imported.rows, imported.rows]);
-  assert.equal(parquet.bytes, mcap.bytes);
+  assert.deepEqual([recording.rows, parquet.rows, mcap.rows], [imported.rows, imported.rows, imported.rows]);
+  assert.deepEqual([recording.bytes, mcap.bytes], [parquet.bytes, parquet.bytes]);
+  assert.equal(recording.ratio, recording.mbPerS / get.mbPerS);
+  assert.deepEqual(
+    [parquet.ratioSameData, mcap.ratioSameData],
+    [parquet.mbPerS / recording.mbPerS, mcap.mbPerS / recording.mbPerS],
+  );
   for (const row of [put, get]) {
     assert.equal(row.ratio, null);
     assert.equal(row.clientCpuSecondsPerGb, undefined);

@@ -26,8 +26,9 @@ export interface PhaseRow {
    * The transport section runs mosaicod's Flight servers alone, by transport: "grpc-js" and "native"; the
    * workers section, ways of spreading connections across threads: "reuseport", "relay" and "handover".
    * "baseline" is the in-memory Arrow C++ server, "same-work" the Arrow C++ server storing Parquet chunks.
-   * The toolkit section: "mosaicod" is the pyarrow client against the daemon, "import", "export-parquet"
-   * and "export-mcap" the `mosaicod` commands against the same daemon.
+   * The toolkit section: "mosaicod" is the pyarrow client against the daemon, "recording" the same
+   * client's DoGet of the imported recording (the data the exports read), "import", "export-parquet" and
+   * "export-mcap" the `mosaicod` commands against the same daemon.
    */
   server:
     | "baseline"
@@ -38,6 +39,7 @@ export interface PhaseRow {
     | "reuseport"
     | "relay"
     | "handover"
+    | "recording"
     | "import"
     | "export-parquet"
     | "export-mcap";
@@ -59,6 +61,11 @@ export interface PhaseRow {
    * from results written before the same-work baseline existed).
    */
   ratioSameWork?: number | null;
+  /**
+   * Export rows only: `mbPerS` over the pyarrow DoGet of the same recording (row "recording"), the
+   * daemon reading the very data the export writes out.
+   */
+  ratioSameData?: number | null;
   /** The server process's user + system CPU seconds during the phase, per 10^9 bytes moved. */
   cpuSecondsPerGb: number;
   /** The server's largest sampled resident set during the phase, MiB. */
@@ -107,6 +114,7 @@ const fixed = (value: number | null, digits: number) => value === null ? "" : va
 export function formatPhases(phases: PhaseRow[]): string {
   const spread = phases.some((p) => p.spread !== undefined);
   const client = phases.some((p) => p.clientCpuSecondsPerGb !== undefined);
+  const sameData = phases.some((p) => p.ratioSameData !== undefined);
   return formatTable(
     [
       "section",
@@ -115,6 +123,7 @@ export function formatPhases(phases: PhaseRow[]): string {
       "MB/s",
       "x in-memory",
       "x same-work",
+      ...(sameData ? ["x same data"] : []),
       "CPU s/GB",
       "peak RSS MiB",
       ...(client ? ["client CPU s/GB", "client RSS MiB"] : []),
@@ -129,6 +138,7 @@ export function formatPhases(phases: PhaseRow[]): string {
       fixed(p.mbPerS, 0),
       fixed(p.ratio, 2),
       fixed(p.ratioSameWork ?? null, 2),
+      ...(sameData ? [fixed(p.ratioSameData ?? null, 2)] : []),
       fixed(p.cpuSecondsPerGb, 2),
       fixed(p.peakRssMib, 0),
       ...(client ? [fixed(p.clientCpuSecondsPerGb ?? null, 2), fixed(p.clientPeakRssMib ?? null, 0)] : []),
@@ -143,6 +153,7 @@ const COMPARED: (keyof PhaseRow)[] = [
   "mbPerS",
   "ratio",
   "ratioSameWork",
+  "ratioSameData",
   "cpuSecondsPerGb",
   "peakRssMib",
   "clientCpuSecondsPerGb",

@@ -7,9 +7,12 @@
  *    (a noisy gradient, eight distinct frames reused) and an Imu at 200 Hz over the same span.
  * 2. `toolkit-put`: the pyarrow client's DoPut of `bytes` (as the `put` section, row `mosaicod`), then
  *    `mosaicod import` of the file (row `import`); MB/s = file bytes / seconds.
- * 3. `toolkit-get`: the pyarrow client's DoGet of that upload (as the `get` section, row `mosaicod`), then
- *    `mosaicod export` of the imported sequence as Parquet and as MCAP (rows `export-parquet`,
- *    `export-mcap`); MB/s = the stored size of its topics (the catalog's, what the daemon reads) / seconds.
+ * 3. `toolkit-get`: the pyarrow client's DoGet of that upload (as the `get` section, row `mosaicod`) and
+ *    of the imported sequence (row `recording`), then `mosaicod export` of the imported sequence as Parquet
+ *    and as MCAP (rows `export-parquet`, `export-mcap`); MB/s = the stored size of its topics (the
+ *    catalog's, what the daemon reads) / seconds. Export rows carry their ratio to both DoGets: `ratio` to
+ *    the upload's (the section's yardstick), `ratioSameData` to the recording's (the same data read by
+ *    pyarrow instead of exported).
  *
  * Each toolkit command runs as a subprocess with the `mosaicod` task's permissions, timed from spawn to
  * exit (Deno's startup included, as a user sees it); its CPU time and peak RSS come from
@@ -209,7 +212,8 @@ function toolkitRow(
 
 /**
  * Runs the section on a new daemon and a new temporary directory (both removed at the end); returns the
- * rows in order: `toolkit-put` mosaicod and import, `toolkit-get` mosaicod, export-parquet, export-mcap.
+ * rows in order: `toolkit-put` mosaicod and import, `toolkit-get` mosaicod, recording, export-parquet,
+ * export-mcap.
  */
 export async function benchToolkit(opts: ToolkitOptions): Promise<PhaseRow[]> {
   const { bytes, log } = opts;
@@ -270,6 +274,18 @@ async function measureAll(
     bytes: topics.reduce((n, t) => n + t.bytes, 0),
     rows: topics.reduce((n, t) => n + t.rows, 0),
   };
+  log("toolkit-get recording (pyarrow)");
+  const recorded = await measure(daemon.pid, () => runClient(["get", daemon.url, importSequence]));
+  // Counted as the exports are, in the topics' stored bytes, so that the two rates compare.
+  const sameData = phaseRow({ section: "toolkit-get", server: "recording", streams: 1 }, {
+    result: { ...recorded.result, bytes: stored.bytes },
+    cost: recorded.cost,
+    base: rows[2],
+    check: recorded.result.rows === stored.rows
+      ? "ok"
+      : `read ${recorded.result.rows} rows of ${stored.rows}`,
+  });
+  rows.push(sameData);
   for (const format of ["parquet", "mcap"] as const) {
     const server = `export-${format}` as const;
     log(`toolkit-get ${server}`);
@@ -291,7 +307,7 @@ async function measureAll(
     const total = jsonLines(exported.result).find((l) => "total" in l)?.total as
       | { rows?: number }
       | undefined;
-    rows.push(toolkitRow({ section: "toolkit-get", server }, {
+    const row = toolkitRow({ section: "toolkit-get", server }, {
       run: exported.result,
       cost: exported.cost,
       bytes: stored.bytes,
@@ -299,7 +315,8 @@ async function measureAll(
       base: rows[2],
       check: failure(exported.result) ??
         (total?.rows === stored.rows ? "ok" : `exported ${total?.rows} rows of ${stored.rows}`),
-    }));
+    });
+    rows.push({ ...row, ratioSameData: row.mbPerS / sameData.mbPerS });
   }
   return rows;
 }
