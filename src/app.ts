@@ -19,7 +19,7 @@ import { loadTlsMaterial } from "./flight/tls.ts";
 import { ApiKeyVerifier } from "./auth/api_keys.ts";
 import { EncoderPool } from "./arrow/encoder_pool.ts";
 import { ParquetPool } from "./arrow/parquet_pool.ts";
-import { parquetCodecVersion } from "./arrow/parquet.ts";
+import { resolveParquetCodec } from "./arrow/parquet.ts";
 import { startBackgroundWork } from "./background.ts";
 import { wallClockNs } from "./model/time.ts";
 import { DaemonMetrics } from "./metrics/daemon.ts";
@@ -58,7 +58,12 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   try {
     const tls = config.tls ? await loadTlsMaterial(config.tls) : null;
     // Before anything is opened: a native Parquet library that cannot load stops the start at once.
-    const parquetCodec = parquetCodecVersion(config.parquetCodec);
+    const parquetCodec = resolveParquetCodec(config.parquetCodec);
+    if (parquetCodec.fallback !== null) {
+      log.warn("the native Parquet codec cannot be used: running parquet-wasm", {
+        reason: parquetCodec.fallback,
+      });
+    }
     const metrics = config.metricsPort === null ? null : new DaemonMetrics();
     const rawStore = cleanup.use(await openStore(config.store, log.child({ component: "store" })));
     const store = metrics ? instrumentStore(rawStore, metrics) : rawStore;
@@ -73,7 +78,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       await catalog.ensureDefaultLayer();
       cleanup.use(await startBackgroundWork({ catalog, store, log, config }));
     }
-    const codec = config.parquetCodec;
+    const codec = parquetCodec.codec;
     const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers, codec }));
     const encoder = cleanup.use(new EncoderPool({ size: config.encodeWorkers, codec }));
     const domainLog = log.child({ component: "domain" });
@@ -152,7 +157,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
           store: store.location,
           apiKeys: config.apiKeyEnabled,
           transport: config.transport,
-          parquet: parquetCodec,
+          parquet: parquetCodec.version,
         });
         onListening?.(server.port);
         await new Promise<void>((resolve) =>

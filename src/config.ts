@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { ConfigError } from "./errors.ts";
 import { readDuration } from "./model/duration.ts";
-import type { ParquetCodec } from "./model/types.ts";
+import type { ParquetCodecChoice } from "./model/types.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 
 /** Where the bulk data lives. */
@@ -61,7 +61,7 @@ export interface Config {
   /** Threads that Parquet-encode uploaded chunks (started on demand), per Flight worker. */
   encodeWorkers: number;
   /** Which Parquet implementation encodes uploads and decodes DoGet reads (`--parquet-codec`). */
-  parquetCodec: ParquetCodec;
+  parquetCodec: ParquetCodecChoice;
   /** Flight worker threads sharing the port (1: the main thread serves). */
   workers: number;
   /** Background jobs: how this daemon runs them, and when the lifecycle enqueues them. */
@@ -227,8 +227,8 @@ export const SERVER_OPTIONS = {
     type: "string",
     env: "MOSAICOD_PARQUET_CODEC",
     help:
-      "wasm | native: Parquet for uploads and DoGet, parquet-wasm or Arrow C++'s libparquet (build it first: deno task build:native; needs --allow-ffi)",
-    default: "wasm",
+      "auto | wasm | native: Parquet for uploads and DoGet, parquet-wasm or Arrow C++'s libparquet (built by deno task build:native; needs --allow-ffi); auto takes native where its library loads",
+    default: "auto",
   },
   "job-workers": {
     type: "string",
@@ -442,12 +442,12 @@ function parseDialectOption(v: OptionValues<typeof SERVER_OPTIONS>): "v1" | "v20
 
 /**
  * A `--parquet-codec` value (the daemon's and `mosaicod export`'s); `source` names where it came from.
- * @throws ConfigError unless it is wasm or native.
+ * @throws ConfigError unless it is auto, wasm or native.
  */
-export function parseParquetCodec(text: string | undefined, source: string): ParquetCodec {
+export function parseParquetCodec(text: string | undefined, source: string): ParquetCodecChoice {
   const raw = text?.trim().toLowerCase();
-  if (raw === "wasm" || raw === "native") return raw;
-  throw new ConfigError(`${source} must be wasm or native, got "${text}"`);
+  if (raw === "auto" || raw === "wasm" || raw === "native") return raw;
+  throw new ConfigError(`${source} must be auto, wasm or native, got "${text}"`);
 }
 
 function parseTransportOption(v: OptionValues<typeof SERVER_OPTIONS>): Transport {

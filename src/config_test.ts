@@ -10,7 +10,7 @@ Deno.test("config: defaults give 127.0.0.1:6726, embedded catalog and a local st
   assert.deepEqual(c.catalog, { kind: "pglite", dir: "data/catalog" });
   assert.deepEqual(c.store, { kind: "fs", root: "data/store" });
   assert.equal(c.logFormat, "json");
-  assert.equal(c.parquetCodec, "wasm");
+  assert.equal(c.parquetCodec, "auto");
   assert.ok(Object.isFrozen(c));
 });
 
@@ -26,6 +26,7 @@ Deno.test("config: flags win over environment variables, which win over defaults
   assert.equal(loadConfig({ args: [], env: { MOSAICOD_PARQUET_CODEC: " Native" } }).parquetCodec, "native");
   const codec = loadConfig({ args: ["--parquet-codec", "wasm"], env: { MOSAICOD_PARQUET_CODEC: "native" } });
   assert.equal(codec.parquetCodec, "wasm");
+  assert.equal(loadConfig({ args: ["--parquet-codec", "AUTO"], env: {} }).parquetCodec, "auto");
 });
 
 Deno.test("config: --database-url selects PostgreSQL and --store s3:// reads credentials from the environment", () => {
@@ -70,8 +71,12 @@ Deno.test("config: bad values are one-line ConfigErrors naming the flag or varia
     [["--bogus"], {}, /Unknown option '--bogus'/],
     [["stray"], {}, /unexpected argument|positional/i],
     [["--max-message-bytes", "1024"], {}, /--max-message-bytes must be an integer from 17825792/],
-    [["--parquet-codec", "arrow"], {}, /--parquet-codec must be wasm or native, got "arrow"/],
-    [[], { MOSAICOD_PARQUET_CODEC: "rust" }, /MOSAICOD_PARQUET_CODEC must be wasm or native, got "rust"/],
+    [["--parquet-codec", "arrow"], {}, /--parquet-codec must be auto, wasm or native, got "arrow"/],
+    [
+      [],
+      { MOSAICOD_PARQUET_CODEC: "rust" },
+      /MOSAICOD_PARQUET_CODEC must be auto, wasm or native, got "rust"/,
+    ],
   ];
   for (const [args, env, re] of cases) {
     assert.throws(() => loadConfig({ args, env }), (err: unknown) => {

@@ -32,6 +32,8 @@
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { buildNative } from "./build_native.ts";
+import { resolveParquetCodec } from "../src/arrow/parquet.ts";
+import { parseParquetCodec } from "../src/config.ts";
 import { checkRead, checkUpload, CLIENT, type ClientResult, runClient } from "./bench/_client.ts";
 import { capture, measure } from "./bench/_proc.ts";
 import {
@@ -58,8 +60,9 @@ const HELP = `Usage: deno task bench [options]
   --sections LIST       any of put,get,striped,sdk,query,transport,workers,memory,toolkit (default: all;
                         get and striped imply put)
   --database-url URL    run the daemon on this PostgreSQL catalog instead of the embedded one
-  --parquet-codec C     wasm (default) or native: the daemons' and toolkit commands' Parquet codec (native is
-                        built first; MOSAICOD_PARQUET_CODEC also sets it)
+  --parquet-codec C     auto (default), wasm or native: the daemons' and toolkit commands' Parquet codec
+                        (native is built first; auto runs it where it builds and loads, else wasm; the
+                        results record the one that ran; MOSAICOD_PARQUET_CODEC also sets it)
   --workers N           the daemon's Flight worker threads (its default: 1 embedded, one per core PostgreSQL);
                         the workers section's threads (default 2)
   --out FILE            results file (default: bench-results/<date>.json)
@@ -236,7 +239,7 @@ async function run(opts: Options): Promise<BenchResults> {
     sections: opts.sections,
     catalog: opts.databaseUrl ? "postgres" : "pglite",
     workers: opts.workers ?? "default",
-    parquetCodec: Deno.env.get("MOSAICOD_PARQUET_CODEC") ?? "wasm",
+    parquetCodec: Deno.env.get("MOSAICOD_PARQUET_CODEC") ?? "auto",
     sdkStreams: SDK_STREAMS,
   };
   return { date, machine, options, phases, query, memory, ...outcome };
@@ -283,12 +286,20 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new Error(`Unexpected argument "${positionals[0]}" (see --help)`);
-  const codec = values["parquet-codec"] ?? Deno.env.get("MOSAICOD_PARQUET_CODEC") ?? "wasm";
-  if (codec !== "wasm" && codec !== "native") {
-    throw new Error(`--parquet-codec must be wasm or native, got "${codec}"`);
+  const choice = parseParquetCodec(
+    values["parquet-codec"] ?? Deno.env.get("MOSAICOD_PARQUET_CODEC") ?? "auto",
+    "--parquet-codec",
+  );
+  if (choice === "native") await buildNative({ quiet: true });
+  if (choice === "auto") {
+    await buildNative({ quiet: true }).catch((err) =>
+      console.error(`bench: native codec not built: ${err.message}`)
+    );
   }
-  if (codec === "native") await buildNative({ quiet: true });
-  // Every daemon and toolkit command the bench starts inherits it.
+  const { codec, fallback } = resolveParquetCodec(choice);
+  if (fallback !== null) console.error(`bench: the native codec cannot be used (${fallback}): parquet-wasm`);
+  console.error(`bench: Parquet codec ${codec}`);
+  // Every daemon and toolkit command the bench starts inherits the codec resolved here.
   Deno.env.set("MOSAICOD_PARQUET_CODEC", codec);
   const opts: Options = {
     quick: values.quick,

@@ -54,7 +54,16 @@ Deno.test("bench same-work baseline writes the daemon's Parquet chunks and reads
   const chunking = { ...DAEMON_CHUNKING, chunkBytes: 4 * MiB };
   await using db = await freshDatabase();
   await using daemon = await startDaemon({
-    args: ["--database-url", db.url, "--workers", "1", "--chunk-bytes", String(chunking.chunkBytes)],
+    args: [
+      "--database-url",
+      db.url,
+      "--workers",
+      "1",
+      "--chunk-bytes",
+      String(chunking.chunkBytes),
+      "--parquet-codec",
+      "wasm",
+    ],
   });
   // The native Parquet codec must write the same files (its own embedded catalog and store).
   await buildNative({ quiet: true });

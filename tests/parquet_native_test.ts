@@ -25,6 +25,7 @@ import { ChunkAccumulator, encodeChunk } from "../src/arrow/chunk_encoder.ts";
 import { encodeEncapsulatedSchema, encodeRecordBatchMessage } from "../src/arrow/ipc.ts";
 import { loadParquetWasm } from "../src/arrow/_parquet_wasm.ts";
 import { EncoderPool } from "../src/arrow/encoder_pool.ts";
+import { resolveParquetCodec } from "../src/arrow/parquet.ts";
 import { ParquetPool } from "../src/arrow/parquet_pool.ts";
 import { batchOf as itemBatch, type ReceivedBatch } from "../src/arrow/received_batch.ts";
 import { assertEveryTypeBack, describe, everyTypeBatch, rows } from "../src/arrow/_test_every_type.ts";
@@ -334,6 +335,42 @@ Deno.test("native codec: the pools encode and stream-read with it, in their work
       rows(every),
     );
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("codec auto: native where its library loads, else parquet-wasm, saying why when one is there", async () => {
+  const built = await buildNative({ quiet: true });
+  const dir = await Deno.makeTempDir({ prefix: "mosaicod-codec-" });
+  const before = Deno.env.get("MOSAICOD_PARQUET_NATIVE_LIB");
+  try {
+    const resolved = resolveParquetCodec("auto");
+    assert.equal(resolved.codec, "native");
+    assert.match(resolved.version, /^Arrow C\+\+ \d+\.\d+\.\d+ \(native\)$/);
+    assert.equal(resolved.fallback, null);
+    assert.deepEqual(resolveParquetCodec("wasm"), { codec: "wasm", version: "parquet-wasm", fallback: null });
+
+    // Not built: parquet-wasm, nothing to report; `native` itself refuses.
+    Deno.env.set("MOSAICOD_PARQUET_NATIVE_LIB", `${dir}/missing.so`);
+    assert.deepEqual(resolveParquetCodec("auto"), { codec: "wasm", version: "parquet-wasm", fallback: null });
+    assert.throws(() => resolveParquetCodec("native"), /Cannot load the native Parquet codec/);
+
+    // There but unloadable: parquet-wasm, and the loader's reason.
+    await Deno.writeTextFile(`${dir}/broken.so`, "not a shared library");
+    Deno.env.set("MOSAICOD_PARQUET_NATIVE_LIB", `${dir}/broken.so`);
+    const broken = resolveParquetCodec("auto");
+    assert.equal(broken.codec, "wasm");
+    assert.match(broken.fallback ?? "", /broken\.so/);
+
+    // A daemon with it serves, on parquet-wasm, after one warning.
+    await using daemon = await startDaemon({ env: { MOSAICOD_PARQUET_NATIVE_LIB: `${dir}/broken.so` } });
+    assert.equal(daemon.logs.find((l) => l.msg === "listening")?.parquet, "parquet-wasm");
+    const warning = daemon.logs.find((l) => l.level === "warn" && /native Parquet codec/.test(String(l.msg)));
+    assert.match(String(warning?.reason), /broken\.so/);
+    assert.ok(built.endsWith(".so"));
+  } finally {
+    if (before === undefined) Deno.env.delete("MOSAICOD_PARQUET_NATIVE_LIB");
+    else Deno.env.set("MOSAICOD_PARQUET_NATIVE_LIB", before);
     await Deno.remove(dir, { recursive: true });
   }
 });

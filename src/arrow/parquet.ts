@@ -30,23 +30,60 @@ import {
   Struct,
 } from "apache-arrow";
 import { DataLossError, InvalidArgumentError } from "../errors.ts";
-import type { ParquetCodec, SerializationFormat } from "../model/types.ts";
+import type { ParquetCodec, ParquetCodecChoice, SerializationFormat } from "../model/types.ts";
 import type { ParquetFile, RecordBatch as WasmRecordBatch } from "parquet-wasm/bundler";
 import { checkFraming, type ChunkSource, openSource } from "./_chunk_source.ts";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
-import { nativeCodecVersion } from "./_parquet_native.ts";
+import { nativeCodecVersion, nativeLibraryPath } from "./_parquet_native.ts";
 import { hasLeaf } from "./row_filter.ts";
 import { TIMESTAMP_COLUMN } from "./stats.ts";
 
-export type { ParquetCodec };
+export type { ParquetCodec, ParquetCodecChoice };
+
+/** The codec a `--parquet-codec` choice runs with. */
+export interface ResolvedCodec {
+  codec: ParquetCodec;
+  /** For start-up lines: "parquet-wasm", or "Arrow C++ <version> (native)". */
+  version: string;
+  /**
+   * Why `auto` runs parquet-wasm although a native library is there (it cannot load, or `--allow-ffi` is
+   * missing); null otherwise, also when no library was built (the usual case, nothing to report).
+   */
+  fallback: string | null;
+}
+
+const WASM: ResolvedCodec = { codec: "wasm", version: "parquet-wasm", fallback: null };
 
 /**
- * Names `codec` for the daemon's start-up line, loading the native library now so that one that cannot
- * load fails the start rather than the first upload (parquet-wasm loads in the workers, on first use).
- * @throws Error saying how to build or avoid the native library when it cannot be loaded.
+ * Resolves `choice`, loading (and unloading) the native library now when it is asked for or may be used,
+ * so that one that cannot load fails the start rather than the first upload (parquet-wasm loads in the
+ * workers, on first use). `auto` takes the native codec where its library exists and loads, else wasm;
+ * it never prompts for a permission.
+ * @throws Error saying how to build or avoid the native library when `native` is asked for and cannot load.
  */
-export function parquetCodecVersion(codec: ParquetCodec): string {
-  return codec === "native" ? `Arrow C++ ${nativeCodecVersion()} (native)` : "parquet-wasm";
+export function resolveParquetCodec(choice: ParquetCodecChoice): ResolvedCodec {
+  if (choice === "wasm") return WASM;
+  if (choice === "native") return nativeCodec();
+  const path = nativeLibraryPath();
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return WASM;
+  try {
+    Deno.statSync(path);
+  } catch {
+    return WASM;
+  }
+  if (Deno.permissions.querySync({ name: "ffi", path }).state !== "granted") {
+    return { ...WASM, fallback: `${path} is there but --allow-ffi is not granted` };
+  }
+  try {
+    return nativeCodec();
+  } catch (err) {
+    const cause = (err as Error).cause;
+    return { ...WASM, fallback: cause instanceof Error ? cause.message : (err as Error).message };
+  }
+}
+
+function nativeCodec(): ResolvedCodec {
+  return { codec: "native", version: `Arrow C++ ${nativeCodecVersion()} (native)`, fallback: null };
 }
 
 /** Rows per decoded batch unless the caller asks otherwise. */

@@ -45,8 +45,9 @@ const OPTIONS = {
   "parquet-codec": {
     type: "string",
     env: "MOSAICOD_PARQUET_CODEC",
-    help: "wasm | native: the Parquet writer, parquet-wasm or Arrow C++ (deno task build:native first)",
-    default: "wasm",
+    help:
+      "auto | wasm | native: the Parquet writer, parquet-wasm or Arrow C++ (deno task build:native); auto takes native where it loads",
+    default: "auto",
   },
 } as const;
 

@@ -9,11 +9,14 @@
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
- * Which Parquet implementation encodes and decodes chunks: parquet-wasm (the default, runs anywhere
- * Deno does) or Arrow C++'s libparquet through `src/arrow/_parquet_native.ts` (`--parquet-codec
- * native`). Both write the same files with the same settings, so either reads what the other wrote.
+ * Which Parquet implementation encodes and decodes chunks: parquet-wasm (runs anywhere Deno does) or
+ * Arrow C++'s libparquet through `src/arrow/_parquet_native.ts`. Both write the same files with the same
+ * settings, so either reads what the other wrote.
  */
 export type ParquetCodec = "wasm" | "native";
+
+/** What `--parquet-codec` asks for: one codec, or `auto` (native where its library loads, else wasm). */
+export type ParquetCodecChoice = ParquetCodec | "auto";
 
 /** How a topic's chunks are encoded; fixed by the protocol. */
 export type SerializationFormat = "default" | "ragged" | "image";

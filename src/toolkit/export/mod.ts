@@ -11,14 +11,23 @@
  */
 import { csvFormat } from "./csv_format.ts";
 import type { ExportFormat, ExportFormatName } from "./format.ts";
-import type { ParquetCodec } from "../../model/types.ts";
+import { resolveParquetCodec } from "../../arrow/parquet.ts";
+import type { ParquetCodecChoice } from "../../model/types.ts";
 import { mcapFormat } from "./mcap_format.ts";
 import { parquetFormat } from "./parquet_format.ts";
 
 export { type ExportOptions, exportTopics, topicFilter, type TopicReport } from "./export.ts";
 export { EXPORT_FORMATS, type ExportFormat, type ExportFormatName } from "./format.ts";
 
-/** The writer of each format; Parquet with `parquetCodec` (default wasm). */
-export function exportFormat(name: ExportFormatName, parquetCodec: ParquetCodec = "wasm"): ExportFormat {
-  return name === "parquet" ? parquetFormat(parquetCodec) : name === "csv" ? csvFormat : mcapFormat;
+/**
+ * The writer of each format; Parquet with the codec `parquetCodec` resolves to (default `auto`: the native
+ * one where its library loads).
+ * @throws Error when `native` is asked for and its library cannot load.
+ */
+export function exportFormat(
+  name: ExportFormatName,
+  parquetCodec: ParquetCodecChoice = "auto",
+): ExportFormat {
+  if (name !== "parquet") return name === "csv" ? csvFormat : mcapFormat;
+  return parquetFormat(resolveParquetCodec(parquetCodec).codec);
 }
