@@ -10,14 +10,13 @@
  * Image PNGs (`sensor_msgs/Image` rows) are decoded on worker threads (`toolkit/ros/png_pool.ts`), the
  * next batch's while one is written: at most one batch ahead, and the pool's bytes in flight.
  *
- * Imports `@mcap/core`, `toolkit/ros/png_pool.ts` and `errors.ts`; the message encodings are in their own
- * modules.
+ * Imports `toolkit/ros/png_pool.ts` and `errors.ts`; the message encodings and the MCAP records
+ * (`_mcap_writer.ts`) are in their own modules.
  *
  * @module
  */
-import { constants, zstdCompressSync } from "node:zlib";
-import { McapWriter } from "@mcap/core";
 import type { RecordBatch } from "apache-arrow";
+import { McapFileWriter } from "./_mcap_writer.ts";
 import { OutputFile } from "./_output.ts";
 import { jsonChannel } from "./_json_messages.ts";
 import { rosChannel, rosProfile } from "./_ros_messages.ts";
@@ -30,7 +29,7 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
  * The zstd level of chunks: 1, the MCAP C++ writer's default. zlib's default (3) took a quarter of an
  * export of camera images, at about 5× level 1's time, for files ~3% smaller.
  */
-const ZSTD_OPTIONS = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
+const ZSTD_LEVEL = 1;
 
 /** How a topic's rows become the messages of one channel. */
 export interface ChannelEncoding {
@@ -71,36 +70,29 @@ export const mcapFormat: ExportFormat = {
 
 class McapSequence implements SequenceWriter {
   readonly #out: OutputFile;
-  readonly #writer: McapWriter;
+  readonly #writer: McapFileWriter;
   /** Image PNGs are decoded on workers (started at the first one), the next batch while one is written. */
   readonly #pngs = new PngPool();
 
-  private constructor(out: OutputFile, writer: McapWriter) {
+  private constructor(out: OutputFile, writer: McapFileWriter) {
     this.#out = out;
     this.#writer = writer;
   }
 
   static async start(sequence: SequenceSource, out: OutputFile): Promise<McapSequence> {
-    const writer = new McapWriter({
-      writable: out,
-      chunkSize: CHUNK_BYTES,
-      compressChunk: (data) => ({
-        compression: "zstd",
-        compressedData: zstdCompressSync(data, ZSTD_OPTIONS),
-      }),
-    });
+    const writer = new McapFileWriter(out, { chunkBytes: CHUNK_BYTES, zstdLevel: ZSTD_LEVEL });
     await writer.start({ profile: rosProfile(sequence.topicMetadata), library: "mosaicod export" });
-    await writer.addMetadata({
-      name: "mosaico.sequence",
-      metadata: new Map([["name", sequence.name], ["user_metadata", JSON.stringify(sequence.userMetadata)]]),
-    });
+    await writer.addMetadata(
+      "mosaico.sequence",
+      new Map([["name", sequence.name], ["user_metadata", JSON.stringify(sequence.userMetadata)]]),
+    );
     return new McapSequence(out, writer);
   }
 
   async writeTopic(topic: TopicSource): Promise<TopicWritten> {
     const encoding = rosChannel(topic, this.#pngs) ?? jsonChannel(topic);
-    const schemaId = await this.#writer.registerSchema(encoding.schema);
-    const channelId = await this.#writer.registerChannel({ ...encoding.channel, schemaId });
+    const schemaId = this.#writer.registerSchema(encoding.schema);
+    const channelId = this.#writer.registerChannel({ ...encoding.channel, schemaId });
     let rows = 0;
     let bytes = 0;
     const write = async (messages: Iterable<ChannelMessage>) => {
