@@ -2,8 +2,8 @@
  * Slow readers (CVE-2019-9517) against the native transport (issue #16): four DoGet calls of a large
  * topic on one raw connection whose reader never opens its window, then on one that opens every window
  * wide and never reads the socket. The daemon must stop producing (its handlers wait in `sendData`), so
- * its resident memory grows by a few MiB at most, whatever the topic's size; it then serves the next
- * client. The same readers against the grpc-js transport are measured and printed beside, for the
+ * its resident memory grows by a few MiB at most, whatever the topic's size, with either Parquet codec
+ * decoding the chunks; it then serves the next client. The same readers against the grpc-js transport are measured and printed beside, for the
  * comparison the issue asks for (not asserted: that is the behaviour being replaced).
  */
 import assert from "node:assert/strict";
@@ -22,6 +22,7 @@ import {
 } from "./_h2_frames.ts";
 import { H2Peer } from "./_h2_peer.ts";
 import { rssMib } from "./_h2_expect.ts";
+import { buildNative } from "../tasks/build_native.ts";
 import { decodeStream } from "./_hostile.ts";
 
 const MiB = 1024 ** 2;
@@ -32,9 +33,11 @@ const HOLD_MS = 3000;
 /**
  * What the native daemon may grow by while the readers hold: per call a chunk, the chunk read ahead and a
  * message (about 3 MiB), plus the noise of the garbage collector (measured -38 to +5 MiB); buffering what
- * the calls would send is 4 x 64 MiB.
+ * the calls would send is 4 x 64 MiB. With the native Parquet codec, Arrow C++'s allocator (mimalloc)
+ * also keeps the pages of the row groups it decoded: 13-18 MiB measured in all, 7 with the system
+ * allocator; a read that held the topic (before the read-ahead window was the read's) grew 300 MiB.
  */
-const NATIVE_GROWTH_LIMIT_MIB = 16;
+const NATIVE_GROWTH_LIMIT_MIB = { wasm: 16, native: 24 };
 /** Small chunks and batches, so that what a blocked call legitimately holds is small next to the topic. */
 const DAEMON_ARGS = [
   "--chunk-bytes",
@@ -69,8 +72,13 @@ async function hold(): Promise<void> {
   await new Promise((r) => setTimeout(r, HOLD_MS));
 }
 
-async function slowReaders(transport: "native" | "grpc-js"): Promise<SlowReaderResult> {
-  await using daemon = await startDaemon({ args: ["--transport", transport, ...DAEMON_ARGS] });
+async function slowReaders(
+  transport: "native" | "grpc-js",
+  codec: "wasm" | "native",
+): Promise<SlowReaderResult> {
+  await using daemon = await startDaemon({
+    args: ["--transport", transport, "--parquet-codec", codec, ...DAEMON_ARGS],
+  });
   const { topic, rows } = await pythonClient("h2_topic.py", daemon.url, "big", String(TOPIC_BYTES)) as {
     topic: string;
     rows: number;
@@ -117,9 +125,13 @@ async function slowReaders(transport: "native" | "grpc-js"): Promise<SlowReaderR
   return { closedWindowMib, closedWindowBytes, unreadSocketMib };
 }
 
-Deno.test("slow readers: four DoGets that never read cost the native daemon a few MiB (grpc-js measured beside)", async () => {
-  const native = await slowReaders("native");
-  const grpcJs = await slowReaders("grpc-js");
+Deno.test("slow readers: four DoGets that never read cost the native daemon a few MiB, either codec (grpc-js measured beside)", async () => {
+  await buildNative({ quiet: true });
+  const results = {
+    native: await slowReaders("native", "wasm"),
+    "native, native codec": await slowReaders("native", "native"),
+    "grpc-js": await slowReaders("grpc-js", "wasm"),
+  };
   const round = (r: SlowReaderResult) => ({
     closedWindowMib: Math.round(r.closedWindowMib),
     closedWindowBytes: r.closedWindowBytes,
@@ -127,16 +139,23 @@ Deno.test("slow readers: four DoGets that never read cost the native daemon a fe
   });
   console.log(
     `slow readers (topic ${TOPIC_BYTES / MiB} MiB, ${READERS} calls): ${
-      JSON.stringify({ native: round(native), "grpc-js": round(grpcJs) })
+      JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, round(r)])))
     }`,
   );
-  assert.ok(native.closedWindowBytes <= 65_535, "no more DATA than the connection window allowed");
-  assert.ok(
-    native.closedWindowMib <= NATIVE_GROWTH_LIMIT_MIB,
-    `closed window: +${native.closedWindowMib} MiB`,
-  );
-  assert.ok(
-    native.unreadSocketMib <= NATIVE_GROWTH_LIMIT_MIB,
-    `unread socket: +${native.unreadSocketMib} MiB`,
-  );
+  for (
+    const [result, limit] of [
+      [results.native, NATIVE_GROWTH_LIMIT_MIB.wasm],
+      [results["native, native codec"], NATIVE_GROWTH_LIMIT_MIB.native],
+    ] as const
+  ) {
+    assert.ok(result.closedWindowBytes <= 65_535, "no more DATA than the connection window allowed");
+    assert.ok(
+      result.closedWindowMib <= limit,
+      `closed window: +${result.closedWindowMib} MiB (limit ${limit})`,
+    );
+    assert.ok(
+      result.unreadSocketMib <= limit,
+      `unread socket: +${result.unreadSocketMib} MiB (limit ${limit})`,
+    );
+  }
 });

@@ -1,7 +1,10 @@
 /**
  * Read-ahead bounded in bytes over a chunk decoded in a Parquet worker: asks the worker for the next
  * batches while the ones already here are sent, and stops asking once `windowBytes` of decoded batches
- * wait here. Bytes held = at most the window plus one step of the worker (about one batch).
+ * wait in the whole read (every chunk's read-ahead counts in one {@link HeldBytes}). Bytes held = at most
+ * the window plus one step of the worker per chunk open at once (about one batch each). The window is the
+ * read's, not each chunk's: a read of many small chunks, each decoded in one step, would otherwise open
+ * the next chunk as each one is decoded and hold the whole topic while its client does not read.
  *
  * @module
  */
@@ -11,6 +14,7 @@ import type { ChunkStream } from "../arrow/parquet_pool.ts";
 export class HeldBytes {
   #now = 0;
   #peak = 0;
+  readonly #watchers = new Set<() => void>();
 
   /** Bytes received from workers and not yet handed to the consumer. */
   get now(): number {
@@ -27,18 +31,26 @@ export class HeldBytes {
     if (this.#now > this.#peak) this.#peak = this.#now;
   }
 
+  /** Bytes left: every watcher may ask for more. */
   remove(bytes: number): void {
     this.#now -= bytes;
+    for (const wake of this.#watchers) wake();
+  }
+
+  /** Calls `wake` each time bytes are removed, until the returned function is called. */
+  watch(wake: () => void): () => void {
+    this.#watchers.add(wake);
+    return () => this.#watchers.delete(wake);
   }
 }
 
 /** Options of {@linkcode ReadAhead}. */
 export interface ReadAheadOptions {
-  /** Ask for more only while fewer decoded bytes than this wait here. */
+  /** Ask for more only while fewer decoded bytes than this wait in the read (`held`). */
   windowBytes: number;
   /** Bytes asked of the worker per step (it answers at least this much unless the chunk ends). */
   stepBytes: number;
-  /** Counts what this read-ahead holds. */
+  /** Counts what the read's read-aheads hold, this one's included. */
   held: HeldBytes;
   /** Called once the worker has decoded the whole chunk (the next chunk may start then). */
   onDecoded?: () => void;
@@ -54,16 +66,19 @@ export class ReadAhead implements AsyncDisposable {
   #failure?: { err: unknown };
   #done = false;
   #closed = false;
+  readonly #unwatch: () => void;
 
   constructor(stream: ChunkStream, opts: ReadAheadOptions) {
     this.#stream = stream;
     this.#opts = opts;
+    this.#unwatch = opts.held.watch(() => this.#fill());
     this.#fill();
   }
 
-  #fill(): void {
+  /** Asks the worker for a step unless one is under way or the read holds its window (`needed`: regardless). */
+  #fill(needed = false): void {
     if (this.#step || this.#done || this.#failure || this.#closed) return;
-    if (this.#queuedBytes >= this.#opts.windowBytes) return;
+    if (!needed && this.#opts.held.now >= this.#opts.windowBytes) return;
     this.#step = this.#stream.next(this.#opts.stepBytes).then((step) => {
       this.#step = undefined;
       if (this.#closed) return;
@@ -96,7 +111,8 @@ export class ReadAhead implements AsyncDisposable {
       }
       if (this.#failure) throw this.#failure.err;
       if (this.#done) return;
-      this.#fill();
+      // The consumer waits for this chunk: whatever else the read holds, it cannot be sent first.
+      this.#fill(true);
       await this.#step;
     }
   }
@@ -105,6 +121,7 @@ export class ReadAhead implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unwatch();
     this.#opts.held.remove(this.#queuedBytes);
     this.#queue.length = 0;
     this.#queuedBytes = 0;

@@ -93,3 +93,62 @@ Deno.test("ChunkLoader sorts a streamed chunk whose rows are out of order", asyn
   assert.ok(pieces.every((p) => p.kind === "batch"));
   assert.deepStrictEqual(timestampsOf(pieces), span(0, 20_000));
 });
+
+for (const codec of ["wasm", "native"] as const) {
+  Deno.test(`ChunkLoader holds one read-ahead window across many small chunks, whatever a slow client leaves (${codec})`, async () => {
+    // 24 chunks of 4,000 rows (~110 KB of Arrow data each), a window of 256 KiB: more than a chunk. Each
+    // chunk's read-ahead used to have a window of its own, and a chunk decoded whole started the next: a
+    // client that stopped reading made the read hold every chunk (2.6 MB here).
+    const dir = await Deno.makeTempDir({ prefix: "mosaicod-loader-" });
+    await using store = await FsStore.open(dir, { log: silentLogger() });
+    await using pool = new ParquetPool({ size: 1, codec });
+    const chunks: Chunk[] = [];
+    for (let k = 0; k < 24; k++) {
+      const ts = span(k * 4000, (k + 1) * 4000);
+      const bytes = await parquetInRowGroups([rowsAt(ts)], 1 << 20);
+      await store.put(`c${k}.parquet`, bytes);
+      chunks.push({
+        id: k + 1,
+        uuid: crypto.randomUUID(),
+        topicId: 1,
+        index: k,
+        key: `c${k}.parquet`,
+        sizeBytes: bytes.length,
+        rowCount: ts.length,
+        startNs: ts[0],
+        endNs: ts[ts.length - 1],
+        stats: [],
+      });
+    }
+    const window = 256 * 1024;
+    const loader = new ChunkLoader(store, chunks, {
+      decoder: pool,
+      topic: { name: "s/t" } as Topic,
+      schema: ROWS_SCHEMA,
+      range: null,
+      signal: new AbortController().signal,
+      targetBytes: 16 * 1024,
+      readAheadBytes: window,
+      merged: new Set(),
+    });
+    try {
+      // A client that takes one batch, then stops reading for a while: the read must stop at its window.
+      const first = loader.pieces(0);
+      const head = await first.next();
+      assert.ok(!head.done);
+      const pieces: ReadPiece[] = [head.value];
+      await new Promise((r) => setTimeout(r, 500));
+      const step = 2 * 16 * 1024 * 1.25; // a step of the worker (a batch), one per chunk open at once
+      assert.ok(loader.held.now <= window + step, `held ${loader.held.now} while the client waits`);
+      // Then it reads everything, in order, within the same bound.
+      for await (const p of first) pieces.push(p);
+      for (let k = 1; k < chunks.length; k++) for await (const p of loader.pieces(k)) pieces.push(p);
+      assert.deepStrictEqual(timestampsOf(pieces), span(0, 24 * 4000));
+      assert.ok(loader.held.peak <= window + step, `held at most ${loader.held.peak}`);
+      assert.equal(loader.held.now, 0);
+    } finally {
+      await loader.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
