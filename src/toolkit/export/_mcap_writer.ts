@@ -72,31 +72,28 @@ class Records {
     this.#view = new DataView(grown.buffer);
   }
 
-  u8(v: number): this {
-    this.reserve(1);
-    this.#view.setUint8(this.length++, v);
+  /** Writes `n` bytes with `set` at the end (its offset given), then moves past them. */
+  #put(n: number, set: (view: DataView, at: number) => void): this {
+    this.reserve(n);
+    set(this.#view, this.length);
+    this.length += n;
     return this;
+  }
+
+  u8(v: number): this {
+    return this.#put(1, (d, at) => d.setUint8(at, v));
   }
 
   u16(v: number): this {
-    this.reserve(2);
-    this.#view.setUint16(this.length, v, true);
-    this.length += 2;
-    return this;
+    return this.#put(2, (d, at) => d.setUint16(at, v, true));
   }
 
   u32(v: number): this {
-    this.reserve(4);
-    this.#view.setUint32(this.length, v, true);
-    this.length += 4;
-    return this;
+    return this.#put(4, (d, at) => d.setUint32(at, v, true));
   }
 
   u64(v: bigint): this {
-    this.reserve(8);
-    this.#view.setBigUint64(this.length, v, true);
-    this.length += 8;
-    return this;
+    return this.#put(8, (d, at) => d.setBigUint64(at, v, true));
   }
 
   raw(bytes: Uint8Array): this {
