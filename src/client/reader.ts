@@ -6,6 +6,7 @@
  */
 import type { RecordBatch, Schema } from "apache-arrow";
 import { decodeIpcHeader, decodeRecordBatch, type IpcHeader } from "../arrow/ipc.ts";
+import type { ReceivedBatch } from "../arrow/received_batch.ts";
 import { decodeFlightData } from "../flight/flight_data.ts";
 import { ClientError, GrpcCode } from "./errors.ts";
 import type { ResponseStream } from "./_stream.ts";
@@ -18,11 +19,13 @@ function malformed(what: string, err?: unknown): ClientError {
   });
 }
 
-/** One FlightData message: its IPC header, decoded, and body; null for one without a header. */
-function decodePart(message: Uint8Array): { head: IpcHeader; body: Uint8Array } | null {
+/** One FlightData message: its IPC header (as sent, and decoded) and body; null for one without a header. */
+function decodePart(message: Uint8Array): { raw: Uint8Array; head: IpcHeader; body: Uint8Array } | null {
   try {
     const fd = decodeFlightData(message);
-    return fd.header.length === 0 ? null : { head: decodeIpcHeader(fd.header), body: fd.body };
+    return fd.header.length === 0
+      ? null
+      : { raw: fd.header, head: decodeIpcHeader(fd.header), body: fd.body };
   } catch (err) {
     throw malformed("FlightData", err);
   }
@@ -51,6 +54,14 @@ export class FlightReader implements AsyncIterable<RecordBatch>, Disposable {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<RecordBatch> {
+    for await (const item of this.received()) yield item.batch;
+  }
+
+  /**
+   * The record batches with the IPC messages they came in (views of the received buffers, which a
+   * consumer may hand to a worker as they are: `arrow/received_batch.ts`). @throws ClientError
+   */
+  async *received(): AsyncGenerator<ReceivedBatch> {
     try {
       const schema = await this.schema();
       if (schema === null) return;
@@ -64,7 +75,7 @@ export class FlightReader implements AsyncIterable<RecordBatch>, Disposable {
         } catch (err) {
           throw malformed("record batch", err);
         }
-        yield batch;
+        yield { batch, header: part.raw, body: part.body.subarray(0, part.head.bodyLength) };
       }
     } finally {
       this.#responses[Symbol.dispose]();

@@ -24,7 +24,7 @@ export const csvFormat: ExportFormat = {
       const header = csvColumns(topic.schema.fields).map((c) => c.name);
       await out.write(encoder.encode(csvLine(header)));
       let rows = 0;
-      for await (const batch of topic.batches) {
+      for await (const { batch } of topic.batches) {
         for (const text of csvRows(batch)) await out.write(encoder.encode(text));
         rows += batch.numRows;
         topic.onProgress?.(rows, out.bytes);

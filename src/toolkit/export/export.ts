@@ -112,7 +112,7 @@ async function exportTopic(
     serializationFormat: topic.serializationFormat,
     userMetadata: topic.userMetadata,
     schema,
-    batches: reader,
+    batches: reader.received(),
     file: opts.format.layout === "topic"
       ? topicFilePath(opts.out, seq.source.name, path, opts.format.extension)
       : null,

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import type { RecordBatch, Schema } from "apache-arrow";
+import type { Schema } from "apache-arrow";
+import type { ReceivedBatch } from "../../arrow/received_batch.ts";
 import type { JsonValue } from "../../model/types.ts";
 import { OutputFile } from "./_output.ts";
 
@@ -35,7 +36,11 @@ export interface TopicSource {
   userMetadata: JsonValue;
   /** The schema of the rows (the DoGet stream's). */
   schema: Schema;
-  batches: AsyncIterable<RecordBatch>;
+  /**
+   * The rows, each batch with the IPC message it was received in (a writer may hand that message on as
+   * it is; the batch must not be used after that).
+   */
+  batches: AsyncIterable<ReceivedBatch>;
   /** The file of this topic, for formats that write one per topic. */
   file: string | null;
   /** Called after each batch written with the topic's running totals. */

@@ -106,7 +106,7 @@ class McapSequence implements SequenceWriter {
     };
     // One batch ahead: its preparation runs while the one before it is written.
     let ahead: Promise<Iterable<ChannelMessage>> | null = null;
-    for await (const batch of topic.batches) {
+    for await (const { batch } of topic.batches) {
       const next = Promise.resolve(encoding.messages(batch));
       next.catch(() => {});
       if (ahead !== null) await write(await ahead);

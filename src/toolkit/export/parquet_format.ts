@@ -4,7 +4,8 @@
  * Snappy for `default` topics and ZSTD for `ragged`/`image`), so pyarrow, Polars and DuckDB read the file
  * with exactly the topic's column names, types and field metadata. The writer runs in a worker thread
  * (`arrow/encoder_pool.ts`, one worker per export), so that this thread keeps reading the DoGet stream
- * while a row group is encoded. Batches stream from DoGet into the writer (at most
+ * while a row group is encoded. Batches stream from DoGet into the writer as the IPC messages they came in
+ * (`arrow/received_batch.ts`: not decoded into a new message, their buffers moved to the worker) (at most
  * {@link BATCHES_AHEAD} not yet taken by it) and bytes from the writer into the file: memory stays at
  * about one row group and those batches.
  *
@@ -14,6 +15,7 @@
  */
 import { makeData, RecordBatch, type Schema, Struct, vectorFromArray } from "apache-arrow";
 import { EncoderPool } from "../../arrow/encoder_pool.ts";
+import type { ReceivedBatch } from "../../arrow/received_batch.ts";
 import { type ParquetCodec, SERIALIZATION_FORMATS, type SerializationFormat } from "../../model/types.ts";
 import { type ExportFormat, filePerTopic, type TopicSource } from "./format.ts";
 
@@ -78,13 +80,18 @@ function codecFormat(format: string): SerializationFormat {
  * The topic's batches, reporting progress as the writer takes them; an empty batch of the schema when
  * there are none, so that a topic without rows (in the window) still gives a valid file with its schema.
  */
-async function* counted(topic: TopicSource, bytes: () => number): AsyncGenerator<RecordBatch> {
+async function* counted(
+  topic: TopicSource,
+  bytes: () => number,
+): AsyncGenerator<RecordBatch | ReceivedBatch> {
   let rows = 0;
   let any = false;
-  for await (const batch of topic.batches) {
+  for await (const item of topic.batches) {
     any = true;
-    yield batch;
-    rows += batch.numRows;
+    const n = item.batch.numRows;
+    // Handed to the writer's worker as received (its buffer moves there, unless shared: then copied).
+    yield item;
+    rows += n;
     topic.onProgress?.(rows, bytes());
   }
   if (!any) yield emptyBatch(topic.schema);
