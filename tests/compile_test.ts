@@ -22,6 +22,7 @@ const WORKERS = [
   "src/_flight_worker.ts",
   "src/catalog/_pglite_init_worker.ts",
   "src/toolkit/ros/_png_worker.ts",
+  "src/toolkit/export/_zstd_worker.ts",
 ];
 
 /** The local files of the worker modules' import graphs. */

@@ -3,15 +3,16 @@
  * (chunks with their message indexes; schemas and channels in the chunk of their first message and again
  * in the summary; statistics, metadata and chunk indexes, summary offsets, both CRC-32s), without its
  * costs on the exporting thread: messages are serialized once, straight into the chunk's buffer; CRC-32s
- * are zlib's native ones; each full chunk is compressed with zstd on zlib's thread pool while the next one
- * fills (two chunk buffers, used in turn). Readers see no difference: `tests/toolkit_mcap_writer_test.ts`
- * reads its files back with `@mcap/core`'s indexed and streaming readers, which check every CRC.
+ * are zlib's native ones; each full chunk is compressed by the caller's compressor (the export's: zstd on
+ * a worker thread, `_zstd.ts`) while the next one fills (two chunk buffers, used in turn). Readers see no
+ * difference: `_mcap_writer_test.ts` compares the bytes with `@mcap/core`'s and reads them back with its
+ * indexed and streaming readers, which check every CRC.
  *
  * Imports `node:zlib` only.
  *
  * @module
  */
-import { constants, crc32, zstdCompress } from "node:zlib";
+import { constants, crc32, zstdCompressSync } from "node:zlib";
 
 /** Where the file's bytes go, in order (an export's `OutputFile`). */
 export interface McapSink {
@@ -165,7 +166,30 @@ class Records {
   clear(): void {
     this.length = 0;
   }
+
+  /** Hands the buffer over (to be transferred); the records keep their length until {@link adopt}. */
+  detach(): ArrayBuffer {
+    const buffer = this.#bytes.buffer as ArrayBuffer;
+    this.#bytes = new Uint8Array(0);
+    this.#view = new DataView(this.#bytes.buffer);
+    return buffer;
+  }
+
+  /** Takes a buffer (back) to write into. */
+  adopt(buffer: ArrayBuffer): void {
+    this.#bytes = new Uint8Array(buffer);
+    this.#view = new DataView(buffer);
+  }
 }
+
+/**
+ * Compresses the first `length` bytes of `buffer` with zstd, which it may transfer elsewhere: resolves
+ * with the compressed bytes and `buffer` (or its transferred self) back.
+ */
+export type ChunkCompressor = (
+  buffer: ArrayBuffer,
+  length: number,
+) => Promise<{ compressed: Uint8Array; buffer: ArrayBuffer }>;
 
 interface Schema {
   id: number;
@@ -205,7 +229,7 @@ class ChunkState {
 interface SealedChunk {
   state: ChunkState;
   uncompressedCrc: number;
-  compressed: Promise<Uint8Array>;
+  compressed: ReturnType<ChunkCompressor>;
 }
 
 interface ChunkIndex {
@@ -223,7 +247,7 @@ interface ChunkIndex {
 export class McapFileWriter {
   readonly #sink: McapSink;
   readonly #chunkBytes: number;
-  readonly #zstdLevel: number;
+  readonly #compress: ChunkCompressor;
   readonly #scratch = new Records(4096);
   readonly #chunks: [ChunkState, ChunkState];
   #current = 0;
@@ -243,12 +267,16 @@ export class McapFileWriter {
 
   /**
    * @param chunkBytes a chunk is closed once its uncompressed records exceed it (a message is never split)
-   * @param zstdLevel the chunks' zstd level
+   * @param zstdLevel the chunks' zstd level, when `compress` is not given
+   * @param compress how chunks are compressed (default: zstd at `zstdLevel` on this thread)
    */
-  constructor(sink: McapSink, opts: { chunkBytes: number; zstdLevel: number }) {
+  constructor(sink: McapSink, opts: { chunkBytes: number; zstdLevel: number; compress?: ChunkCompressor }) {
     this.#sink = sink;
     this.#chunkBytes = opts.chunkBytes;
-    this.#zstdLevel = opts.zstdLevel;
+    const params = { params: { [constants.ZSTD_c_compressionLevel]: opts.zstdLevel } };
+    this.#compress = opts.compress ??
+      ((buffer, length) =>
+        Promise.resolve({ compressed: zstdCompressSync(new Uint8Array(buffer, 0, length), params), buffer }));
     const capacity = opts.chunkBytes + (opts.chunkBytes >> 2);
     this.#chunks = [new ChunkState(capacity), new ChunkState(capacity)];
   }
@@ -325,15 +353,10 @@ export class McapFileWriter {
     const state = this.#chunks[this.#current];
     if (state.messages === 0) return;
     await this.#flushSealed();
-    const data = state.records.bytes;
-    const compressed = new Promise<Uint8Array>((resolve, reject) =>
-      zstdCompress(data, { params: { [constants.ZSTD_c_compressionLevel]: this.#zstdLevel } }, (err, out) => {
-        if (err) reject(err);
-        else resolve(out);
-      })
-    );
+    const uncompressedCrc = crc32(state.records.bytes);
+    const compressed = this.#compress(state.records.detach(), state.records.length);
     compressed.catch(() => {});
-    this.#sealed = { state, uncompressedCrc: crc32(data), compressed };
+    this.#sealed = { state, uncompressedCrc, compressed };
     this.#current ^= 1;
   }
 
@@ -343,7 +366,8 @@ export class McapFileWriter {
     if (sealed === null) return;
     this.#sealed = null;
     const { state } = sealed;
-    const compressed = await sealed.compressed;
+    const { compressed, buffer } = await sealed.compressed;
+    state.records.adopt(buffer);
     const r = this.#scratch;
     r.clear();
     const at = r.open(Op.Chunk);

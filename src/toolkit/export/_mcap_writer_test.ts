@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { McapIndexedReader, McapStreamReader, type McapTypes, McapWriter } from "@mcap/core";
 import { McapFileWriter } from "./_mcap_writer.ts";
+import { ZstdWorker } from "./_zstd.ts";
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -78,9 +79,14 @@ function script(): Script {
   };
 }
 
-async function writeOurs(s: Script): Promise<Uint8Array> {
+/** Our writer's file; chunks compressed on this thread, or (`zstd`) on the export's worker. */
+async function writeOurs(s: Script, zstd?: ZstdWorker): Promise<Uint8Array> {
   const sink = new Collect();
-  const w = new McapFileWriter(sink, { chunkBytes: CHUNK_BYTES, zstdLevel: 1 });
+  const w = new McapFileWriter(sink, {
+    chunkBytes: CHUNK_BYTES,
+    zstdLevel: 1,
+    compress: zstd && ((buffer, length) => zstd.compress(buffer, length, 1)),
+  });
   await w.start({ profile: "ros2", library: "mosaicod export" });
   await w.addMetadata("mosaico.sequence", new Map([["name", "run_01"], ["user_metadata", "{}"]]));
   const schemaIds = s.schemas.map((schema) => w.registerSchema(schema));
@@ -118,11 +124,36 @@ async function writeTheirs(s: Script): Promise<Uint8Array> {
 
 Deno.test("MCAP writer: byte for byte what @mcap/core's writer writes for the same calls", async () => {
   const s = script();
-  const [ours, theirs] = [await writeOurs(s), await writeTheirs(s)];
-  assert.ok(ours.length > 3 * CHUNK_BYTES);
-  assert.equal(ours.length, theirs.length);
-  const first = ours.findIndex((b, i) => b !== theirs[i]);
-  assert.equal(first, -1, `first difference at byte ${first}`);
+  using zstd = new ZstdWorker();
+  const theirs = await writeTheirs(s);
+  for (const ours of [await writeOurs(s), await writeOurs(s, zstd)]) {
+    assert.ok(ours.length > 3 * CHUNK_BYTES);
+    assert.equal(ours.length, theirs.length);
+    const first = ours.findIndex((b, i) => b !== theirs[i]);
+    assert.equal(first, -1, `first difference at byte ${first}`);
+  }
+});
+
+Deno.test("MCAP writer: a compressor that fails fails the file, and a closed worker refuses work", async () => {
+  const sink = new Collect();
+  const w = new McapFileWriter(sink, {
+    chunkBytes: 1024,
+    zstdLevel: 1,
+    compress: () => Promise.reject(new Error("zstd: no space")),
+  });
+  await w.start({ profile: "", library: "test" });
+  const channelId = w.registerChannel({
+    topic: "/t",
+    messageEncoding: "json",
+    metadata: new Map(),
+    schemaId: 0,
+  });
+  const message = { channelId, sequence: 0, logTime: 1n, publishTime: 1n, data: new Uint8Array(2048) };
+  await w.addMessage(message); // seals the first chunk: its compression fails in the background
+  await assert.rejects(() => w.end(), /zstd: no space/);
+  const zstd = new ZstdWorker();
+  zstd.close();
+  await assert.rejects(() => zstd.compress(new ArrayBuffer(8), 8, 1), /closed/);
 });
 
 Deno.test("MCAP writer: both @mcap/core readers give back everything, every CRC checked", async () => {

@@ -8,7 +8,8 @@
  * Metadata record named `mosaico.sequence`.
  *
  * Image PNGs (`sensor_msgs/Image` rows) are decoded on worker threads (`toolkit/ros/png_pool.ts`), the
- * next batch's while one is written: at most one batch ahead, and the pool's bytes in flight.
+ * next batch's while one is written: at most one batch ahead, and the pool's bytes in flight. Chunks are
+ * compressed on a worker thread of their own (`_zstd.ts`).
  *
  * Imports `toolkit/ros/png_pool.ts` and `errors.ts`; the message encodings and the MCAP records
  * (`_mcap_writer.ts`) are in their own modules.
@@ -17,6 +18,7 @@
  */
 import type { RecordBatch } from "apache-arrow";
 import { McapFileWriter } from "./_mcap_writer.ts";
+import { ZstdWorker } from "./_zstd.ts";
 import { OutputFile } from "./_output.ts";
 import { jsonChannel } from "./_json_messages.ts";
 import { rosChannel, rosProfile } from "./_ros_messages.ts";
@@ -73,20 +75,28 @@ class McapSequence implements SequenceWriter {
   readonly #writer: McapFileWriter;
   /** Image PNGs are decoded on workers (started at the first one), the next batch while one is written. */
   readonly #pngs = new PngPool();
+  /** Chunks are compressed on a worker thread while the next one fills. */
+  readonly #zstd: ZstdWorker;
 
-  private constructor(out: OutputFile, writer: McapFileWriter) {
+  private constructor(out: OutputFile, writer: McapFileWriter, zstd: ZstdWorker) {
     this.#out = out;
     this.#writer = writer;
+    this.#zstd = zstd;
   }
 
   static async start(sequence: SequenceSource, out: OutputFile): Promise<McapSequence> {
-    const writer = new McapFileWriter(out, { chunkBytes: CHUNK_BYTES, zstdLevel: ZSTD_LEVEL });
+    const zstd = new ZstdWorker();
+    const writer = new McapFileWriter(out, {
+      chunkBytes: CHUNK_BYTES,
+      zstdLevel: ZSTD_LEVEL,
+      compress: (buffer, length) => zstd.compress(buffer, length, ZSTD_LEVEL),
+    });
     await writer.start({ profile: rosProfile(sequence.topicMetadata), library: "mosaicod export" });
     await writer.addMetadata(
       "mosaico.sequence",
       new Map([["name", sequence.name], ["user_metadata", JSON.stringify(sequence.userMetadata)]]),
     );
-    return new McapSequence(out, writer);
+    return new McapSequence(out, writer, zstd);
   }
 
   async writeTopic(topic: TopicSource): Promise<TopicWritten> {
@@ -118,12 +128,17 @@ class McapSequence implements SequenceWriter {
 
   async finish(): Promise<void> {
     this.#pngs.close();
-    await this.#writer.end();
+    try {
+      await this.#writer.end();
+    } finally {
+      this.#zstd.close();
+    }
     await this.#out.commit();
   }
 
   abort(): Promise<void> {
     this.#pngs.close();
+    this.#zstd.close();
     return this.#out.discard();
   }
 }
