@@ -212,12 +212,11 @@ export class DirectFile {
   }
 
   /** Closes the file after any write in flight, leaving what was written; never throws. */
-  async abort(): Promise<void> {
-    if (this.#closed) return;
-    for (const b of this.#buffers) await b.pending?.catch(() => {});
-    await this.#release();
+  abort(): Promise<void> {
+    return this.#release();
   }
 
+  /** Waits for the writes in flight (their outcome no longer matters), then closes and frees. Once. */
   async #release(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
