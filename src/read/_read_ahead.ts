@@ -104,8 +104,7 @@ export class ReadAhead implements AsyncDisposable {
       const batch = this.#queue.shift();
       if (batch !== undefined) {
         this.#queuedBytes -= batch.byteLength;
-        this.#opts.held.remove(batch.byteLength);
-        this.#fill();
+        this.#opts.held.remove(batch.byteLength); // wakes the read's read-aheads, this one's included
         yield batch;
         continue;
       }
