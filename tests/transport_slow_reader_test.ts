@@ -2,9 +2,10 @@
  * Slow readers (CVE-2019-9517) against the native transport (issue #16): four DoGet calls of a large
  * topic on one raw connection whose reader never opens its window, then on one that opens every window
  * wide and never reads the socket. The daemon must stop producing (its handlers wait in `sendData`), so
- * its resident memory grows by a few MiB at most, whatever the topic's size, with either Parquet codec
- * decoding the chunks; it then serves the next client. The same readers against the grpc-js transport are measured and printed beside, for the
- * comparison the issue asks for (not asserted: that is the behaviour being replaced).
+ * its resident memory grows by what the reads' windows hold and the allocators keep, never by what the
+ * calls would send, with either Parquet codec decoding the chunks; it then serves the next client. The
+ * same readers against the grpc-js transport are measured and printed beside, for the comparison the
+ * issue asks for (not asserted: that is the behaviour being replaced).
  */
 import assert from "node:assert/strict";
 import { encodeBytesMessage } from "../src/flight/messages.ts";
@@ -31,21 +32,29 @@ const READERS = 4;
 /** How long the readers hold their calls before memory is read. */
 const HOLD_MS = 3000;
 /**
- * What the native daemon may grow by while the readers hold: per call a chunk, the chunk read ahead and a
- * message (about 3 MiB), plus the noise of the garbage collector (measured -38 to +5 MiB); buffering what
- * the calls would send is 4 x 64 MiB. With the native Parquet codec, Arrow C++'s allocator (mimalloc)
- * also keeps the pages of the row groups it decoded: 13-18 MiB measured in all, 7 with the system
- * allocator; a read that held the topic (before the read-ahead window was the read's) grew 300 MiB.
+ * What the native daemon may grow by while the readers hold: per call the read's read-ahead window (four
+ * batches of 512 KiB), a chunk being opened and a message (about 4 MiB), plus what the allocators keep:
+ * array buffers are malloc'd, so freed or not yet collected ones stay in glibc's arenas, and Arrow C++'s
+ * mimalloc keeps the pages of the row groups it decoded. Measured +4 to +28 MiB, idle or with both cores
+ * busy elsewhere. Buffering what the calls would send is 4 x 64 MiB: a read-ahead window per chunk instead
+ * of per read (each 1 MiB chunk fits in a window here, so each decoded chunk opened the next) measured
+ * +286 to +407 MiB.
  */
-const NATIVE_GROWTH_LIMIT_MIB = { wasm: 16, native: 24 };
-/** Small chunks and batches, so that what a blocked call legitimately holds is small next to the topic. */
+const GROWTH_LIMIT_MIB = 48;
+/**
+ * Small chunks and batches, so that what a blocked call legitimately holds is small next to the topic. No
+ * compaction: finalizing would otherwise enqueue the rewrite of the topic's 64 small chunks, whose read
+ * (16 MiB window) and writes overlap the measurement when the machine is busy (+30 to +90 MiB measured).
+ */
 const DAEMON_ARGS = [
   "--chunk-bytes",
   String(MiB),
   "--read-batch-bytes",
-  String(256 * 1024),
+  String(512 * 1024),
   "--parquet-workers",
   "2",
+  "--compact-min-chunks",
+  "0",
 ];
 
 interface SlowReaderResult {
@@ -125,7 +134,7 @@ async function slowReaders(
   return { closedWindowMib, closedWindowBytes, unreadSocketMib };
 }
 
-Deno.test("slow readers: four DoGets that never read cost the native daemon a few MiB, either codec (grpc-js measured beside)", async () => {
+Deno.test("slow readers: four DoGets that never read leave the native daemon in bounded memory, either codec (grpc-js measured beside)", async () => {
   await buildNative({ quiet: true });
   const results = {
     native: await slowReaders("native", "wasm"),
@@ -142,20 +151,15 @@ Deno.test("slow readers: four DoGets that never read cost the native daemon a fe
       JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, round(r)])))
     }`,
   );
-  for (
-    const [result, limit] of [
-      [results.native, NATIVE_GROWTH_LIMIT_MIB.wasm],
-      [results["native, native codec"], NATIVE_GROWTH_LIMIT_MIB.native],
-    ] as const
-  ) {
+  for (const result of [results.native, results["native, native codec"]]) {
     assert.ok(result.closedWindowBytes <= 65_535, "no more DATA than the connection window allowed");
     assert.ok(
-      result.closedWindowMib <= limit,
-      `closed window: +${result.closedWindowMib} MiB (limit ${limit})`,
+      result.closedWindowMib <= GROWTH_LIMIT_MIB,
+      `closed window: +${result.closedWindowMib} MiB (limit ${GROWTH_LIMIT_MIB})`,
     );
     assert.ok(
-      result.unreadSocketMib <= limit,
-      `unread socket: +${result.unreadSocketMib} MiB (limit ${limit})`,
+      result.unreadSocketMib <= GROWTH_LIMIT_MIB,
+      `unread socket: +${result.unreadSocketMib} MiB (limit ${GROWTH_LIMIT_MIB})`,
     );
   }
 });
