@@ -6,7 +6,18 @@
  * a no-op when up to date), so this file needs g++ and pyarrow, as CI has.
  */
 import assert from "node:assert/strict";
-import { DataType, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Utf8 } from "apache-arrow";
+import {
+  Binary,
+  DataType,
+  Field,
+  Float64,
+  Int64,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Utf8,
+} from "apache-arrow";
 import { buildNative } from "../tasks/build_native.ts";
 import { startDaemon } from "./_daemon.ts";
 import { concat } from "../src/_test_fuzz.ts";
@@ -200,6 +211,74 @@ Deno.test("native codec: the same writer settings as parquet-wasm (codec, dictio
     span(0, 40_000),
   );
 });
+
+/** Binary values, `n` of `bytes` each, from `fill` (called per value). */
+function binaryColumn(n: number, bytes: number, fill: (value: Uint8Array, i: number) => void) {
+  const values = new Uint8Array(n * bytes);
+  for (let i = 0; i < n; i++) fill(values.subarray(i * bytes, (i + 1) * bytes), i);
+  const valueOffsets = Int32Array.from({ length: n + 1 }, (_, i) => i * bytes);
+  return makeData({ type: new Binary(), length: n, valueOffsets, data: values });
+}
+
+Deno.test("both codecs: binary columns whose values do not compress are stored uncompressed, the rest with the format's codec", async () => {
+  const pq = await loadParquetWasm();
+  const n = 8;
+  const random = (v: Uint8Array) => {
+    for (let o = 0; o < v.length; o += 65_536) crypto.getRandomValues(v.subarray(o, o + 65_536));
+  };
+  const text = utf8Repeat("frame_id=camera_front; encoding=rgb8; ");
+  const fields = [
+    new Field("timestamp_ns", new Int64(), false),
+    new Field("frame", new Binary(), false), // PNG-like: 8 x 100 KB of random bytes
+    new Field("log", new Binary(), false), // 8 x 100 KB of repeated text
+    new Field("tag", new Binary(), false), // random, but only 8 KB in all: left to the codec
+  ];
+  const children = [
+    makeData({ type: new Int64(), length: n, data: BigInt64Array.from(span(0, n)) }),
+    binaryColumn(n, 100_000, random),
+    binaryColumn(n, 100_000, (v) => v.set(text.subarray(0, v.length))),
+    binaryColumn(n, 1000, random),
+  ];
+  const batch = new RecordBatch(
+    new Schema(fields),
+    makeData({ type: new Struct(fields), length: n, children }),
+  );
+  for (const format of SERIALIZATION_FORMATS) {
+    const codec = format === "default" ? pq.Compression.SNAPPY : pq.Compression.ZSTD;
+    const files = {
+      "native stream": (await encodeNative([received(batch)], format)).file,
+      "wasm stream": concat(
+        ...await Array.fromAsync(
+          encodeParquetStream(batch.schema, each([batch]), { format, rowGroupBytes: 1 << 20 }),
+        ),
+      ),
+      "wasm whole": await encodeParquetChunk([batch], format),
+    };
+    for (const [writer, file] of Object.entries(files)) {
+      const columns = (await pq.ParquetFile.fromFile(new Blob([file.slice()]))).metadata().rowGroup(0)
+        .columns();
+      const compression = Object.fromEntries(columns.map((c) => [c.columnPath().join("."), c.compression()]));
+      assert.deepStrictEqual(compression, {
+        timestamp_ns: codec,
+        frame: pq.Compression.UNCOMPRESSED,
+        log: codec,
+        tag: codec,
+      }, `${format}, ${writer}`);
+      const back = await Array.fromAsync(decodeParquetChunk(file));
+      for (const name of ["frame", "log", "tag"]) {
+        assert.deepStrictEqual(
+          back.flatMap((b) => [...b.getChild(name)!]),
+          [...batch.getChild(name)!],
+          `${format}, ${writer}: ${name}`,
+        );
+      }
+    }
+  }
+});
+
+function utf8Repeat(text: string): Uint8Array {
+  return new TextEncoder().encode(text.repeat(Math.ceil(100_000 / text.length)));
+}
 
 Deno.test("native codec: a batch that is not valid data of the schema is InvalidArgumentError, the writer reusable", () => {
   const schema = new Schema([

@@ -142,7 +142,7 @@ arrow::Result<std::shared_ptr<arrow::Schema>> ReadEncapsulatedSchema(const uint8
 arrow::Status OpenWriter(Writer* w, const uint8_t* schema_bytes, int64_t schema_len, int32_t codec,
                          int32_t dictionary, int32_t statistics, int64_t write_batch_size,
                          int64_t max_row_group_rows, int64_t page_bytes, int64_t dictionary_page_bytes,
-                         const char* plain_columns) {
+                         const char* plain_columns, const char* uncompressed_columns) {
   ARROW_ASSIGN_OR_RAISE(w->schema, ReadEncapsulatedSchema(schema_bytes, schema_len));
   parquet::WriterProperties::Builder props;
   props.version(parquet::ParquetVersion::PARQUET_2_6)
@@ -152,7 +152,14 @@ arrow::Status OpenWriter(Writer* w, const uint8_t* schema_bytes, int64_t schema_
       ->write_batch_size(write_batch_size)
       ->max_row_group_length(max_row_group_rows)
       ->data_pagesize(page_bytes);
-  if (codec == 1) props.compression_level(1);
+  // ZSTD at Arrow's default level, 1, as parquet-wasm writes it. Not set explicitly: a level set for the
+  // file applies to every column, and an uncompressed column refuses one.
+  {
+    std::stringstream names(uncompressed_columns == nullptr ? "" : uncompressed_columns);
+    for (std::string name; std::getline(names, name, '\n');) {
+      if (!name.empty()) props.compression(name, arrow::Compression::UNCOMPRESSED);
+    }
+  }
   if (dictionary) {
     props.enable_dictionary();
     std::stringstream names(plain_columns == nullptr ? "" : plain_columns);
@@ -360,12 +367,13 @@ MQ_API const char* mq_version() { return ARROW_VERSION_STRING; }
 MQ_API void* mqw_open(const uint8_t* schema, int64_t schema_len, int32_t codec, int32_t dictionary,
                int32_t statistics, int64_t write_batch_size, int64_t max_row_group_rows,
                int64_t row_group_bytes, int64_t page_bytes, int64_t dictionary_page_bytes,
-               const char* plain_columns) {
+               const char* plain_columns, const char* uncompressed_columns) {
   auto w = std::make_unique<Writer>();
   w->row_group_bytes = row_group_bytes;
   const int64_t ok = guarded([&]() -> int64_t {
     auto st = OpenWriter(w.get(), schema, schema_len, codec, dictionary, statistics, write_batch_size,
-                         max_row_group_rows, page_bytes, dictionary_page_bytes, plain_columns);
+                         max_row_group_rows, page_bytes, dictionary_page_bytes, plain_columns,
+                         uncompressed_columns);
     if (!st.ok()) {
       fail(st);
       return -1;

@@ -28,19 +28,23 @@ import { InvalidArgumentError } from "../errors.ts";
 import type { SerializationFormat } from "../model/types.ts";
 import { encodeEncapsulatedSchema, encodeRecordBatchMessage } from "./ipc.ts";
 import { loadParquetWasm, type ParquetWasm } from "./_parquet_wasm.ts";
-import { type ParquetCodec, plainColumns, writerProperties, writerSettings } from "./parquet.ts";
+import {
+  type ColumnChoices,
+  columnChoices,
+  type ParquetCodec,
+  writerProperties,
+  writerSettings,
+} from "./parquet.ts";
 import { NativeParquetWriter } from "./_parquet_native.ts";
 import type { RawLeafStats } from "./stats.ts";
 import { checkFooter, FOOTER_WINDOW_BYTES, TailCopy } from "./_parquet_footer.ts";
 
-interface ParquetStreamOptions {
+interface ParquetStreamOptions extends ColumnChoices {
   format: SerializationFormat;
   /** Arrow bytes per row group: bounds the writer's working set in wasm memory. */
   rowGroupBytes: number;
   /** Arrow bytes per row of the first batch: sizes pages and row groups. */
   bytesPerRow: number;
-  /** Leaf columns written without a dictionary (`plainColumns()` of the schema). */
-  plainColumns: string[];
 }
 
 /** One record batch, framed as a one-batch IPC stream (`IpcFramer`), and its row count. */
@@ -165,7 +169,7 @@ export async function* encodeParquetStream(
   yield* encodeParquetFrames(frames(), {
     ...opts,
     bytesPerRow: bytesPerRow(batchOf(first.value)),
-    plainColumns: plainColumns(schema),
+    ...columnChoices(schema, batchOf(first.value)),
   });
 }
 
@@ -187,7 +191,7 @@ async function* encodeNative(
   const settings = writerSettings(opts.format, {
     bytesPerRow: bytesPerRow(batchOf(first)),
     rowGroupBytes: opts.rowGroupBytes,
-    plainColumns: plainColumns(schema),
+    ...columnChoices(schema, batchOf(first)),
   });
   const writer = new NativeParquetWriter(encodeEncapsulatedSchema(schema), settings);
   const tail = new TailCopy(FOOTER_WINDOW_BYTES);

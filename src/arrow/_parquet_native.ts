@@ -23,7 +23,7 @@ const SYMBOLS = {
   mq_error_kind: { parameters: [], result: "i32" },
   mq_version: { parameters: [], result: "pointer" },
   mqw_open: {
-    parameters: ["buffer", "i64", "i32", "i32", "i32", "i64", "i64", "i64", "i64", "i64", "buffer"],
+    parameters: ["buffer", "i64", "i32", "i32", "i32", "i64", "i64", "i64", "i64", "i64", "buffer", "buffer"],
     result: "pointer",
   },
   mqw_write: { parameters: ["pointer", "buffer", "i64", "buffer", "i64"], result: "i64" },
@@ -154,6 +154,7 @@ export class NativeParquetWriter {
       BigInt(s.pageBytes),
       BigInt(s.dictionaryPageBytes),
       cStringBytes(s.plainColumns.join("\n")),
+      cStringBytes(s.uncompressedColumns.join("\n")),
     );
     if (this.#handle === null) {
       const err = lastError("Cannot write Parquet chunk: the writer rejected the schema");
