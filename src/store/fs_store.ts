@@ -22,6 +22,7 @@ import {
 } from "./_fs_errors.ts";
 import { checkRange, compareKeys, keyProblem, validateKey, validatePrefix } from "./keys.ts";
 import type { ObjectInfo, ObjectStore, PutOptions } from "./store.ts";
+import { writeAll } from "../file_writer.ts";
 
 /** Folder under the root that holds in-progress writes; never listed, and not usable as a key. */
 export const TMP_DIR = ".tmp";
@@ -319,8 +320,4 @@ export class FsStore implements ObjectStore {
       throw ioError(`Cannot remove folder "${dir}"`, err);
     }
   }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
 }

@@ -5,13 +5,14 @@
  * export is not read back soon, and filling the page cache cost more than encoding), else through it.
  * Also the mapping of sequence and topic names to paths under `--out`.
  *
- * Imports `errors.ts` and `direct_file.ts` only.
+ * Imports `errors.ts`, `direct_file.ts` and `file_writer.ts` only.
  *
  * @module
  */
 import { dirname, join } from "node:path";
 import { DirectFile } from "../../direct_file.ts";
 import { AlreadyExistsError, InvalidArgumentError } from "../../errors.ts";
+import { writeAll } from "../../file_writer.ts";
 
 /** Bytes gathered before one write to a file written through the page cache. */
 const BUFFER_BYTES = 1 << 20;
@@ -124,10 +125,6 @@ export class OutputFile {
     await this.#sink.abort().catch(() => {});
     await Deno.remove(this.#partial).catch(() => {});
   }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
 }
 
 /** A name that is safe as one path segment (no `.`/`..`, no separators, not empty). */
