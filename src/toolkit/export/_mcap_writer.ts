@@ -4,15 +4,17 @@
  * in the summary; statistics, metadata and chunk indexes, summary offsets, both CRC-32s), without its
  * costs on the exporting thread: messages are serialized once, straight into the chunk's buffer; CRC-32s
  * are zlib's native ones; each full chunk is compressed by the caller's compressor (the export's: zstd on
- * a worker thread, `_zstd.ts`) while the next one fills (two chunk buffers, used in turn). Readers see no
- * difference: `_mcap_writer_test.ts` compares the bytes with `@mcap/core`'s and reads them back with its
+ * a worker thread, `_zstd.ts`) while the next one fills (two chunk buffers, used in turn); a chunk that does
+ * not compress is stored as it is (`_zstd_chunk.ts`). Readers see no difference: `_mcap_writer_test.ts`
+ * compares the bytes with `@mcap/core`'s (given the same compression rule) and reads them back with its
  * indexed and streaming readers, which check every CRC.
  *
- * Imports `node:zlib` only.
+ * Imports `node:zlib` and `_zstd_chunk.ts` only.
  *
  * @module
  */
-import { constants, crc32, zstdCompressSync } from "node:zlib";
+import { crc32 } from "node:zlib";
+import { zstdChunk } from "./_zstd_chunk.ts";
 
 /** Where the file's bytes go, in order (an export's `OutputFile`). */
 export interface McapSink {
@@ -184,12 +186,13 @@ class Records {
 
 /**
  * Compresses the first `length` bytes of `buffer` with zstd, which it may transfer elsewhere: resolves
- * with the compressed bytes and `buffer` (or its transferred self) back.
+ * with the compressed bytes (null: the chunk is stored uncompressed) and `buffer` (or its transferred
+ * self) back.
  */
 export type ChunkCompressor = (
   buffer: ArrayBuffer,
   length: number,
-) => Promise<{ compressed: Uint8Array; buffer: ArrayBuffer }>;
+) => Promise<{ compressed: Uint8Array | null; buffer: ArrayBuffer }>;
 
 interface Schema {
   id: number;
@@ -239,6 +242,8 @@ interface ChunkIndex {
   length: bigint;
   messageIndexOffsets: Map<number, bigint>;
   messageIndexLength: bigint;
+  /** "zstd", or "" for a chunk stored as it is. */
+  compression: string;
   compressedSize: bigint;
   uncompressedSize: bigint;
 }
@@ -268,15 +273,17 @@ export class McapFileWriter {
   /**
    * @param chunkBytes a chunk is closed once its uncompressed records exceed it (a message is never split)
    * @param zstdLevel the chunks' zstd level, when `compress` is not given
-   * @param compress how chunks are compressed (default: zstd at `zstdLevel` on this thread)
+   * @param compress how chunks are compressed (default: `_zstd_chunk.ts`'s rule at `zstdLevel` on this thread)
    */
   constructor(sink: McapSink, opts: { chunkBytes: number; zstdLevel: number; compress?: ChunkCompressor }) {
     this.#sink = sink;
     this.#chunkBytes = opts.chunkBytes;
-    const params = { params: { [constants.ZSTD_c_compressionLevel]: opts.zstdLevel } };
     this.#compress = opts.compress ??
       ((buffer, length) =>
-        Promise.resolve({ compressed: zstdCompressSync(new Uint8Array(buffer, 0, length), params), buffer }));
+        Promise.resolve({
+          compressed: zstdChunk(new Uint8Array(buffer, 0, length), opts.zstdLevel),
+          buffer,
+        }));
     const capacity = opts.chunkBytes + (opts.chunkBytes >> 2);
     this.#chunks = [new ChunkState(capacity), new ChunkState(capacity)];
   }
@@ -366,13 +373,16 @@ export class McapFileWriter {
     if (sealed === null) return;
     this.#sealed = null;
     const { state } = sealed;
-    const { compressed, buffer } = await sealed.compressed;
-    state.records.adopt(buffer);
+    const done = await sealed.compressed;
+    state.records.adopt(done.buffer);
+    // Stored as it is when it does not compress: the records' own bytes, written before the buffer is reused.
+    const compressed = done.compressed ?? state.records.bytes;
     const r = this.#scratch;
     r.clear();
     const at = r.open(Op.Chunk);
     r.u64(state.start).u64(state.end).u64(BigInt(state.records.length)).u32(sealed.uncompressedCrc);
-    r.string("zstd").u64(BigInt(compressed.length));
+    const compression = done.compressed === null ? "" : "zstd";
+    r.string(compression).u64(BigInt(compressed.length));
     // The record's length also counts the compressed bytes, written after this head.
     r.patchU64(at, BigInt(r.length - at - 8 + compressed.length));
     const chunkLength = BigInt(r.length + compressed.length);
@@ -397,6 +407,7 @@ export class McapFileWriter {
       length: chunkLength,
       messageIndexOffsets,
       messageIndexLength: BigInt(r.length),
+      compression,
       compressedSize: BigInt(compressed.length),
       uncompressedSize: BigInt(state.records.length),
     });
@@ -447,7 +458,7 @@ export class McapFileWriter {
         const at = r.open(Op.ChunkIndex);
         r.u64(c.start).u64(c.end).u64(c.offset).u64(c.length);
         r.map(c.messageIndexOffsets, (k) => r.u16(k), (v) => r.u64(v));
-        r.u64(c.messageIndexLength).string("zstd").u64(c.compressedSize).u64(c.uncompressedSize);
+        r.u64(c.messageIndexLength).string(c.compression).u64(c.compressedSize).u64(c.uncompressedSize);
         r.close(at);
       }
     });

@@ -1,15 +1,16 @@
 /**
  * Tests of `_mcap_writer.ts`: the file is byte for byte the one `@mcap/core`'s `McapWriter` writes for
- * the same calls (zstd level 1), and `@mcap/core`'s streaming reader (validating every CRC) and indexed
+ * the same calls (zstd level 1 where a chunk compresses, else stored), and `@mcap/core`'s streaming reader (validating every CRC) and indexed
  * reader give back every message, schema, channel, metadata record and statistic.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { zstdDecompressSync } from "node:zlib";
 import { McapIndexedReader, McapStreamReader, type McapTypes, McapWriter } from "@mcap/core";
 import { McapFileWriter } from "./_mcap_writer.ts";
 import { ZstdWorker } from "./_zstd.ts";
+import { zstdChunk } from "./_zstd_chunk.ts";
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -52,13 +53,16 @@ function script(): Script {
     for (let at = 0; at < n; at += 65536) crypto.getRandomValues(out.subarray(at, at + 65536));
     return out;
   };
+  const text = (n: number) => new TextEncoder().encode("imu x=0.25 y=-0.5 z=9.81; ".repeat(n).slice(0, n));
   const messages: Script["messages"] = [];
   // Small messages with log times that go back now and then, a message larger than a chunk, empty ones.
   for (let i = 0; i < 3000; i++) {
     const channel = i < 1000 ? 0 : i < 2000 ? 1 : i % 3;
     const size = i === 1500 ? 3 * CHUNK_BYTES : i % 97 === 0 ? 0 : 1 + Math.floor(random() * 300);
     const logTime = 1_700_000_000_000_000_000n + BigInt(i * 1000 - (i % 10 === 0 ? 5000 : 0));
-    messages.push({ channel, sequence: i, logTime, publishTime: logTime + 7n, data: bytes(size) });
+    // The first channel's messages compress (their chunks get zstd), the others' do not (stored as is).
+    const data = channel === 0 && i < 1000 ? text(size) : bytes(size);
+    messages.push({ channel, sequence: i, logTime, publishTime: logTime + 7n, data });
   }
   return {
     schemas: [
@@ -100,11 +104,15 @@ async function writeOurs(s: Script, zstd?: ZstdWorker): Promise<Uint8Array> {
 
 async function writeTheirs(s: Script): Promise<Uint8Array> {
   const sink = new Collect();
-  const level = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
   const w = new McapWriter({
     writable: sink,
     chunkSize: CHUNK_BYTES,
-    compressChunk: (data) => ({ compression: "zstd", compressedData: zstdCompressSync(data, level) }),
+    compressChunk: (data) => {
+      const compressed = zstdChunk(data, 1);
+      return compressed
+        ? { compression: "zstd", compressedData: compressed }
+        : { compression: "", compressedData: data };
+    },
   });
   await w.start({ profile: "ros2", library: "mosaicod export" });
   await w.addMetadata({
@@ -200,6 +208,9 @@ Deno.test("MCAP writer: both @mcap/core readers give back everything, every CRC 
   assert.deepEqual([stats.schemaCount, stats.channelCount, stats.metadataCount], [2, 3, 1]);
   assert.equal(stats.chunkCount, indexed.chunkIndexes.length);
   assert.ok(stats.chunkCount >= 8, `${stats.chunkCount} chunks`);
+  // Chunks of compressible messages are zstd, those of random bytes stored as they are.
+  const compressions = new Set(indexed.chunkIndexes.map((c) => c.compression));
+  assert.deepEqual([...compressions].sort(), ["", "zstd"]);
   const times = s.messages.map((m) => m.logTime);
   assert.deepEqual(
     [stats.messageStartTime, stats.messageEndTime],

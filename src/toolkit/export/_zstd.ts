@@ -14,9 +14,12 @@ import type { ZstdReply, ZstdRequest } from "./_zstd_worker.ts";
 
 const WORKER_URL = new URL("./_zstd_worker.ts", import.meta.url);
 
-/** What a compression gives back: the compressed bytes, and the caller's buffer to use again. */
+/**
+ * What a compression gives back: the compressed bytes (null: the bytes do not compress, store them as they
+ * are; `_zstd_chunk.ts`), and the caller's buffer to use again.
+ */
 export interface Compressed {
-  compressed: Uint8Array;
+  compressed: Uint8Array | null;
   buffer: ArrayBuffer;
 }
 
