@@ -9,21 +9,17 @@
  *
  * Only top-level columns: parquet-wasm names a column's setting by one path segment.
  *
- * Must not import anything outside `src/arrow/`, `src/model/` and `src/errors.ts`.
+ * Must not import anything outside `src/arrow/`, `src/model/`, `src/errors.ts` and `src/zstd_sample.ts`.
  *
  * @module
  */
 import { type Data, DataType, type RecordBatch } from "apache-arrow";
-import { constants, zstdCompressSync } from "node:zlib";
+import { incompressible } from "../zstd_sample.ts";
 
 /** Value bytes of a column compressed to judge it. */
 const SAMPLE_BYTES = 1 << 20;
 /** Columns with fewer value bytes in the first batch are left to the codec: too little to matter. */
 const MIN_SAMPLE_BYTES = 64 * 1024;
-/** A sample compressed to more than this fraction of its size counts as incompressible. */
-const INCOMPRESSIBLE_RATIO = 0.95;
-
-const ZSTD_LEVEL_1 = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
 
 /** Names of the top-level binary columns of `batch` whose values do not compress (see the module doc). */
 export function incompressibleColumns(batch: RecordBatch): string[] {
@@ -32,8 +28,7 @@ export function incompressibleColumns(batch: RecordBatch): string[] {
     if (!DataType.isBinary(field.type) && !DataType.isLargeBinary(field.type)) return;
     const sample = valueBytes(batch.data.children[i] as Data, SAMPLE_BYTES);
     if (sample.byteLength < MIN_SAMPLE_BYTES) return;
-    const compressed = zstdCompressSync(sample, ZSTD_LEVEL_1).byteLength;
-    if (compressed > INCOMPRESSIBLE_RATIO * sample.byteLength) names.push(field.name);
+    if (incompressible(sample, 1)) names.push(field.name);
   });
   return names;
 }

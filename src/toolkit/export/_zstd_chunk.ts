@@ -5,24 +5,22 @@
  * that an incompressible chunk costs a sixty-fourth of its compression; a chunk zstd would not make smaller
  * is stored too. Used by the zstd worker (`_zstd_worker.ts`) and the writer's own compressor alike.
  *
- * Imports `node:zlib` only.
+ * Imports `node:zlib` and `zstd_sample.ts` only.
  *
  * @module
  */
 import { constants, zstdCompressSync } from "node:zlib";
+import { incompressible } from "../../zstd_sample.ts";
 
 /** Bytes of a chunk compressed to judge it (only chunks of at least four samples are judged). */
 const SAMPLE_BYTES = 64 * 1024;
-/** A sample compressed to more than this fraction of its size: the chunk is stored. */
-const INCOMPRESSIBLE_RATIO = 0.95;
 
 /** `bytes` compressed with zstd at `level`, or null when they are better stored as they are. */
 export function zstdChunk(bytes: Uint8Array, level: number): Uint8Array | null {
   const params = { params: { [constants.ZSTD_c_compressionLevel]: level } };
   if (bytes.length >= 4 * SAMPLE_BYTES) {
     const at = (bytes.length - SAMPLE_BYTES) >> 1;
-    const sample = zstdCompressSync(bytes.subarray(at, at + SAMPLE_BYTES), params);
-    if (sample.length > INCOMPRESSIBLE_RATIO * SAMPLE_BYTES) return null;
+    if (incompressible(bytes.subarray(at, at + SAMPLE_BYTES), level)) return null;
   }
   const compressed = zstdCompressSync(bytes, params);
   return compressed.length < bytes.length ? compressed : null;

@@ -3,12 +3,11 @@
  * (`arrow/chunk_encoder.ts`, the one ingest uses: row groups of bounded size, the Arrow schema embedded,
  * Snappy for `default` topics and ZSTD for `ragged`/`image`, binary columns that do not compress stored
  * uncompressed), so pyarrow, Polars and DuckDB read the file with exactly the topic's column names, types
- * and field metadata. The writer runs in a worker thread
- * (`arrow/encoder_pool.ts`, one worker per export), so that this thread keeps reading the DoGet stream
- * while a row group is encoded. Batches stream from DoGet into the writer as the IPC messages they came in
- * (`arrow/received_batch.ts`: not decoded into a new message, their buffers moved to the worker) (at most
- * {@link BATCHES_AHEAD} not yet taken by it) and bytes from the writer into the file: memory stays at
- * about one row group and those batches.
+ * and field metadata. The writer runs in a worker thread (`arrow/encoder_pool.ts`, one worker per export),
+ * so that this thread keeps reading the DoGet stream while a row group is encoded. Batches stream from
+ * DoGet into the writer as the IPC messages they came in (`arrow/received_batch.ts`: not decoded into a
+ * new message, their buffers moved to the worker; at most {@link BATCHES_AHEAD} not yet taken by it), and
+ * bytes from the writer into the file: memory stays at about one row group and those batches.
  *
  * Imports `arrow/` and `model/` only.
  *
