@@ -71,6 +71,8 @@ export interface Config {
    * `authorization: Bearer <token>`) with the permission it needs.
    */
   apiKeyEnabled: boolean;
+  /** Whether the daemon hands freed memory back with `malloc_trim` (`src/memory_release.ts`). */
+  mallocTrim: boolean;
   /** Serve `grpc+tls://` with these files; null: plaintext `grpc://`. */
   tls: TlsConfig | null;
   /** Gzip responses for clients that accept it ("gzip") or never ("none"); compressed requests always work. */
@@ -308,6 +310,13 @@ export const SERVER_OPTIONS = {
     help: "require an API key on every call (`mosaicod api-key create`); the variable takes true or false",
     default: "false",
   },
+  "malloc-trim": {
+    type: "string",
+    env: "MOSAICOD_MALLOC_TRIM",
+    help: "true | false: give memory the C allocator keeps after frees back to the system once listening, " +
+      "then whenever the resident set grew by 32 MiB (glibc only)",
+    default: "true",
+  },
   "tls-cert-file": {
     type: "string",
     env: "MOSAICOD_TLS_CERT_FILE",
@@ -413,6 +422,7 @@ export function loadConfig(input: LoadConfigInput): Readonly<Config> {
       pruneIntervalMs: parseDurationOption(v, "prune-interval-ms", 100, 86_400_000),
     }),
     apiKeyEnabled: parseBoolOption(v, "api-key-enabled"),
+    mallocTrim: parseBoolOption(v, "malloc-trim"),
     tls: loadTlsConfig(v),
     grpcCompression: parseCompressionOption(v),
     transport: parseTransportOption(v),

@@ -115,6 +115,16 @@ Deno.test("config: API keys are off by default; --api-key-enabled or MOSAICOD_AP
   );
 });
 
+Deno.test("config: --malloc-trim is on by default and takes true or false", () => {
+  assert.equal(loadConfig({ args: [], env: {} }).mallocTrim, true);
+  assert.equal(loadConfig({ args: ["--malloc-trim", "false"], env: {} }).mallocTrim, false);
+  assert.equal(loadConfig({ args: [], env: { MOSAICOD_MALLOC_TRIM: "0" } }).mallocTrim, false);
+  assert.throws(
+    () => loadConfig({ args: ["--malloc-trim", "sometimes"], env: {} }),
+    new ConfigError('--malloc-trim must be true or false, got "sometimes"'),
+  );
+});
+
 Deno.test("config: TLS takes both files or neither", () => {
   assert.equal(loadConfig({ args: [], env: {} }).tls, null);
   const env = { MOSAICOD_TLS_CERT_FILE: "/etc/m/cert.pem", MOSAICOD_TLS_PRIVATE_KEY_FILE: "/etc/m/key.pem" };

@@ -15,6 +15,7 @@ import {
 } from "../src/catalog/pglite_driver.ts";
 import { UnavailableError } from "../src/errors.ts";
 import { createLogger } from "../src/log.ts";
+import { startDaemon } from "./_daemon.ts";
 
 async function names(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
@@ -93,5 +94,23 @@ Deno.test("pglite: a catalog directory that cannot be made fails with Unavailabl
     assert.match(err.message, new RegExp(`^Cannot open the embedded catalog in "${file}": `));
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("pglite: a daemon's first start gives what startup freed back to the system once it listens", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "mosaicod-first-start-" });
+  try {
+    await using daemon = await startDaemon({ cwd, args: ["--log-level", "debug"] });
+    const deadline = Date.now() + 15_000;
+    let entry: Record<string, unknown> | undefined;
+    while (!(entry = daemon.logs.find((e) => e.msg === "memory returned")) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(entry, "a trim after the daemon started listening");
+    const { rssBeforeMiB, rssAfterMiB } = entry as { rssBeforeMiB: number; rssAfterMiB: number };
+    assert.ok(rssAfterMiB > 0 && rssAfterMiB <= rssBeforeMiB, JSON.stringify(entry));
+    assert.equal(await daemon.stop(), 0);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
   }
 });

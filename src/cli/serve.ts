@@ -7,6 +7,7 @@ import { ENV_VARS, loadConfig, SERVER_OPTIONS } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { createApp } from "../app.ts";
 import { serveWithWorkers } from "../flight_workers.ts";
+import { startMemoryRelease } from "../memory_release.ts";
 import { checkPathPermissions, explainPermissionError, launcherOf } from "./_permissions.ts";
 import type { CliEnv, Command } from "./mod.ts";
 
@@ -41,18 +42,31 @@ export const serveCommand: Command = {
     const signals = ["SIGINT", "SIGTERM"] as const;
     const onSignal = () => ac.abort();
     for (const sig of signals) Deno.addSignalListener(sig, onSignal);
+    // Process-wide, one for every Flight thread, from when the daemon listens: its first trim takes
+    // back what startup freed (a first start's initdb above all).
+    let release: Disposable | undefined;
+    const onListening = () => {
+      if (!config.mallocTrim) return;
+      release ??= startMemoryRelease({
+        onRelease: ({ rssBefore, rssAfter }) =>
+          log.debug("memory returned", { rssBeforeMiB: mib(rssBefore), rssAfterMiB: mib(rssAfter) }),
+      });
+    };
     try {
-      if (config.workers > 1) await serveWithWorkers(config, log, ac.signal);
+      if (config.workers > 1) await serveWithWorkers(config, log, ac.signal, onListening);
       else {
         await using app = await createApp(config, log);
-        await app.serve({ signal: ac.signal });
+        await app.serve({ signal: ac.signal, onListening });
       }
     } catch (err) {
       throw explainPermissionError(err, config, launcher) ?? err;
     } finally {
+      release?.[Symbol.dispose]();
       for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
     }
     log.info("stopped");
     return 0;
   },
 };
+
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);

@@ -1,0 +1,93 @@
+/**
+ * Giving freed memory back to the system. The C allocator (glibc's malloc) keeps what the daemon's
+ * threads free in per-thread arenas for reuse and returns only the top of each heap: memory freed in
+ * the middle (Arrow buffers, Parquet pages, the buffers of a finished worker thread such as the one that
+ * runs initdb on a first start) stays resident after the work is done. `malloc_trim(0)` hands every
+ * free page of every arena back. Measured on a fresh data directory, 5 s after start: 241-272 MiB
+ * resident without it, 227-241 with it; after a restart 218-230 against 203-213.
+ *
+ * {@linkcode startMemoryRelease} trims once the daemon has started, then again whenever the resident
+ * set has grown by `growthBytes` since the last trim (checked every `intervalMs`): an idle daemon does
+ * not walk the arenas again and again, one that has just streamed gigabytes gives back what it no longer
+ * uses. Not on Linux with glibc, or without `--allow-ffi`, it does nothing (the daemon's
+ * `--malloc-trim false` does not start it).
+ *
+ * Imports nothing of the project: any layer may use it.
+ *
+ * @module
+ */
+
+const SYMBOLS = { malloc_trim: { parameters: ["usize"], result: "i32" } } as const;
+
+type Trim = (pad: bigint) => number;
+
+let trim: Trim | null | undefined;
+
+/** glibc's `malloc_trim`, or null where it is not available here (loaded once). */
+function loadTrim(): Trim | null {
+  if (trim !== undefined) return trim;
+  trim = null;
+  if (Deno.build.os !== "linux") return trim;
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return trim;
+  try {
+    trim = Deno.dlopen("libc.so.6", SYMBOLS).symbols.malloc_trim;
+  } catch {
+    // Another C library (musl) or none: nothing to trim this way.
+  }
+  return trim;
+}
+
+/** What one trim did: resident bytes before and after. */
+export interface Released {
+  rssBefore: number;
+  rssAfter: number;
+}
+
+/** Trims now; null where trimming is not available. */
+export function releaseFreedMemory(): Released | null {
+  const fn = loadTrim();
+  if (!fn) return null;
+  const rssBefore = Deno.memoryUsage().rss;
+  fn(0n);
+  return { rssBefore, rssAfter: Deno.memoryUsage().rss };
+}
+
+/** Options of {@linkcode startMemoryRelease}. */
+export interface MemoryReleaseOptions {
+  /** Delay of the first trim (default 1 s). */
+  firstMs?: number;
+  /** How often the resident set is looked at (default 10 s). */
+  intervalMs?: number;
+  /** Growth of the resident set since the last trim that calls for another (default 32 MiB). */
+  growthBytes?: number;
+  /** Told each trim's result. */
+  onRelease?: (released: Released) => void;
+}
+
+/**
+ * Trims after `firstMs`, then whenever the resident set grew by `growthBytes` since the last trim. The
+ * timers do not keep the process alive; dispose to stop. Does nothing where trimming is not available.
+ */
+export function startMemoryRelease(opts: MemoryReleaseOptions = {}): Disposable {
+  const { firstMs = 1000, intervalMs = 10_000, growthBytes = 32 << 20, onRelease } = opts;
+  if (!loadTrim()) return { [Symbol.dispose]() {} };
+  let floor = Infinity;
+  const run = () => {
+    const released = releaseFreedMemory();
+    if (!released) return;
+    floor = released.rssAfter;
+    onRelease?.(released);
+  };
+  const first = setTimeout(run, firstMs);
+  const every = setInterval(() => {
+    if (Deno.memoryUsage().rss >= floor + growthBytes) run();
+  }, intervalMs);
+  Deno.unrefTimer(first);
+  Deno.unrefTimer(every);
+  return {
+    [Symbol.dispose]() {
+      clearTimeout(first);
+      clearInterval(every);
+    },
+  };
+}
