@@ -51,7 +51,8 @@ export async function buildNative(opts: { force?: boolean; quiet?: boolean } = {
   await Deno.mkdir(new URL(".", `file://${target}`).pathname, { recursive: true });
   const tmp = `${target}.${Deno.pid}.tmp`; // concurrent builds each rename a whole file
   await run("g++", [
-    "-O2",
+    // -O3: the statistics' scans vectorize (the float min/max pass measured twice as fast as with -O2).
+    "-O3",
     "-std=c++20",
     "-fPIC",
     "-shared",

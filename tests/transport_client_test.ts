@@ -152,7 +152,9 @@ Deno.test("native gRPC client against grpc-js: unary, streams past every window,
     const framed = new Uint8Array(5 + 10);
     new DataView(framed.buffer).setUint32(1, 10);
     framed.set(pattern(10, 7), 5);
-    const chat = await call(conn, fx.port, "/test.T/Chat", [...sent, { framed }]).done;
+    // Sent in two pieces, as a FlightData with a large body is.
+    const pieces = { parts: [framed.subarray(0, 8), framed.subarray(8)], byteLength: framed.length, framed };
+    const chat = await call(conn, fx.port, "/test.T/Chat", [...sent, pieces]).done;
     assert.equal(chat.status.code, 0);
     assert.deepEqual(chat.messages, [...sent, pattern(10, 7)].map((m) => m.slice().reverse()));
     const zipped = await call(conn, fx.port, "/test.T/Chat", [pattern(300_000, 3)], { gzip: true }).done;

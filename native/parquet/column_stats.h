@@ -186,21 +186,46 @@ class BatchStats {
     }
   }
 
+  // A text value with its first 8 bytes as a big-endian number (zero padded): a different prefix orders
+  // two values as their bytes do; only equal prefixes need the bytes compared (for values of 8 bytes or
+  // fewer, the shorter one is then the smaller).
+  struct Key {
+    uint64_t prefix;
+    std::string_view bytes;
+    explicit Key(std::string_view v) : prefix(0), bytes(v) {
+      std::memcpy(&prefix, v.data(), v.size() < 8 ? v.size() : 8);
+      prefix = __builtin_bswap64(prefix);
+    }
+  };
+
+  static int Compare(const Key& a, const Key& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix ? -1 : 1;
+    if (a.bytes.size() <= 8 && b.bytes.size() <= 8) {
+      return a.bytes.size() == b.bytes.size() ? 0 : a.bytes.size() < b.bytes.size() ? -1 : 1;
+    }
+    return a.bytes.compare(b.bytes);  // std::string_view orders bytes as unsigned: UTF-8 byte order
+  }
+
   template <typename Offset>
   void Text(const std::string& column, const arrow::BaseBinaryArray<Offset>& array, const Mask& mask) {
     bool any = false;
-    std::string_view min, max;
+    Key min{std::string_view()}, max{std::string_view()};
     for (int64_t i = 0; i < array.length(); i++) {
       if (mask && (*mask)[i] == 0) continue;
-      const std::string_view v = array.GetView(i);
-      if (!any || v < min) min = v;  // std::string_view orders bytes as unsigned: UTF-8 byte order
-      if (!any || v > max) max = v;
-      any = true;
+      const Key v(array.GetView(i));
+      if (!any) {
+        min = max = v;
+        any = true;
+      } else if (Compare(v, min) < 0) {
+        min = v;
+      } else if (Compare(v, max) > 0) {
+        max = v;
+      }
     }
     if (!any) {
       Entry(column, "s", mask != nullptr, false, nullptr, nullptr);
     } else {
-      const std::string lo(min), hi(max);
+      const std::string lo(min.bytes), hi(max.bytes);
       Entry(column, "s", mask != nullptr, false, &lo, &hi);
     }
   }

@@ -269,7 +269,7 @@ export class FlightChannel implements Disposable {
 
 /** A request as our transport sends it: a FlightData already framed goes out as it is. */
 function nativeMessage(message: RequestMessage): ClientMessage {
-  return message instanceof FramedMessage ? { framed: message.framed } : message;
+  return message;
 }
 
 /** The transport when the options do not say: `MOSAICOD_CLIENT_TRANSPORT`, else our own. */

@@ -51,5 +51,5 @@ function outcome(error: unknown, ctx: CallContext): number {
 }
 
 function messageBytes(message: ResponseMessage): number {
-  return message instanceof FramedMessage ? message.framed.byteLength - 5 : message.byteLength;
+  return message instanceof FramedMessage ? message.byteLength - 5 : message.byteLength;
 }

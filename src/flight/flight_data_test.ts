@@ -42,3 +42,36 @@ Deno.test("flight_data: peekBodyOffset finds data_body for any header size", () 
   assert.equal(peekBodyOffset(Uint8Array.of(0x12, 0x05, 1)), -1, "prefix too short to reach the body");
   assert.equal(peekBodyOffset(Uint8Array.of(0x08, 0x01)), -1, "not FlightData");
 });
+
+Deno.test("flight_data: a large body is sent from its own buffers, with the same bytes as a joined message", () => {
+  const big = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * 31 + seed) & 0xff);
+  // Parts with gaps (one longer than the shared padding), a trailing gap, an empty part.
+  const parts = [
+    { offset: 0, bytes: big(70_000, 1) },
+    { offset: 70_008, bytes: big(5, 2) },
+    { offset: 70_200, bytes: new Uint8Array(0) },
+    { offset: 70_400, bytes: big(100_000, 3) },
+  ];
+  const msg = { header: big(300, 4), bodyLength: 170_464, bodyParts: parts };
+  const framed = encodeFlightData(msg, { appMetadata: Uint8Array.of(1, 2) });
+  assert.ok(framed.parts.length > 2, "the body's parts are pieces of their own");
+  assert.equal(framed.parts[1], parts[0].bytes, "a body part is sent as it is, not copied");
+  assert.equal(framed.byteLength, framed.parts.reduce((n, p) => n + p.length, 0));
+  const joined = framed.framed;
+  assert.equal(joined.length, framed.byteLength);
+  assert.equal(joined.readUInt32BE(1), joined.length - 5, "length prefix");
+  const expected = new Uint8Array(msg.bodyLength);
+  for (const p of parts) expected.set(p.bytes, p.offset);
+  const fd = decodeFlightData(joined.subarray(5));
+  assert.deepEqual(new Uint8Array(fd.body), expected, "gaps are zero padding");
+  assert.deepEqual(new Uint8Array(fd.header), msg.header);
+  assert.deepEqual([...fd.appMetadata], [1, 2]);
+  // Below the threshold: one buffer, as before.
+  const small = encodeFlightData({
+    header: big(10, 5),
+    bodyLength: 1000,
+    bodyParts: [{ offset: 0, bytes: big(1000, 6) }],
+  });
+  assert.equal(small.parts.length, 1);
+  assert.deepEqual(new Uint8Array(decodeFlightData(small.framed.subarray(5)).body), big(1000, 6));
+});

@@ -16,6 +16,7 @@ import { gunzipSync, gzipSync, inflateSync } from "node:zlib";
 import type { ClientStream, Http2ClientConnection, StreamAbort } from "../http2/client.ts";
 import { ErrorCode } from "../http2/frame/reason.ts";
 import type { HeaderField } from "../http2/hpack/mod.ts";
+import type { PreFramedMessage } from "./response.ts";
 import { GrpcCode, type GrpcStatus, percentDecode } from "./status.ts";
 
 /** Request bytes queued for the socket past which `write` answers false (as grpc-js's highWaterMark). */
@@ -39,7 +40,7 @@ export interface ClientCallOptions {
 }
 
 /** A request message: bytes to frame, or bytes already framed (5-byte prefix included). */
-export type ClientMessage = Uint8Array | { framed: Uint8Array };
+export type ClientMessage = Uint8Array | PreFramedMessage;
 
 /** One call. Send with `write`/`end`; listen for `data`, `end`, `error`, `close`, `drain`. */
 export class GrpcClientCall extends EventEmitter {
@@ -126,7 +127,7 @@ export class GrpcClientCall extends EventEmitter {
   }
 
   /** Queues a send after the previous ones; a failed one ends the call (unless it has ended already). */
-  #send(pieces: Uint8Array[], endStream: boolean, sent: () => void): void {
+  #send(pieces: readonly Uint8Array[], endStream: boolean, sent: () => void): void {
     this.#sends = this.#sends.then(async () => {
       if (this.#finished || this.#stream === null) return;
       await this.#stream.send(pieces, endStream);
@@ -151,9 +152,9 @@ export class GrpcClientCall extends EventEmitter {
     this.#stream?.release(held);
   }
 
-  #frame(message: ClientMessage): Uint8Array[] {
+  #frame(message: ClientMessage): readonly Uint8Array[] {
     if (!(message instanceof Uint8Array)) {
-      if (!this.#gzip) return [message.framed];
+      if (!this.#gzip) return message.parts;
       message = message.framed.subarray(5);
     }
     const body = this.#gzip ? gzipSync(message, { level: 1 }) : message;

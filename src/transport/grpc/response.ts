@@ -13,8 +13,16 @@ import { ACCEPTED_ENCODINGS, gzipMessage, MIN_COMPRESSED_BYTES } from "./compres
 import { messagePrefix } from "./message_reader.ts";
 import { GrpcCode, GrpcError, type GrpcStatus, statusFields } from "./status.ts";
 
-/** A message that already carries its 5-byte gRPC prefix (uncompressed flag): sent as it is. */
+/**
+ * A message that already carries its 5-byte gRPC prefix (uncompressed flag): sent as it is, its pieces one
+ * after the other without joining them.
+ */
 export interface PreFramedMessage {
+  /** The framed bytes in order, prefix first. */
+  readonly parts: readonly Uint8Array[];
+  /** Bytes of every part, prefix included. */
+  readonly byteLength: number;
+  /** The same bytes in one piece (for gzip, which compresses them whole). */
   readonly framed: Uint8Array;
 }
 
@@ -47,19 +55,21 @@ export class GrpcResponse {
    * @throws GrpcError RESOURCE_EXHAUSTED for a message over the limit (nothing sent).
    */
   async send(message: OutgoingMessage): Promise<void> {
-    const bytes = message instanceof Uint8Array ? message : message.framed.subarray(5);
-    if (bytes.length > this.#maxMessageBytes) {
+    const size = message instanceof Uint8Array ? message.length : message.byteLength - 5;
+    if (size > this.#maxMessageBytes) {
       throw new GrpcError(
         GrpcCode.RESOURCE_EXHAUSTED,
-        `Sent message larger than max (${bytes.length} vs. ${this.#maxMessageBytes})`,
+        `Sent message larger than max (${size} vs. ${this.#maxMessageBytes})`,
       );
     }
-    let parts: Uint8Array[];
-    if (this.#gzip && bytes.length >= MIN_COMPRESSED_BYTES) {
-      const compressed = await gzipMessage(bytes);
+    let parts: readonly Uint8Array[];
+    if (this.#gzip && size >= MIN_COMPRESSED_BYTES) {
+      const compressed = await gzipMessage(
+        message instanceof Uint8Array ? message : message.framed.subarray(5),
+      );
       parts = [messagePrefix(1, compressed.length), compressed];
     } else {
-      parts = message instanceof Uint8Array ? [messagePrefix(0, bytes.length), bytes] : [message.framed];
+      parts = message instanceof Uint8Array ? [messagePrefix(0, size), message] : message.parts;
     }
     if (this.#finished) return;
     if (!this.#headersSent) {
