@@ -25,6 +25,7 @@ import { wallClockNs } from "./model/time.ts";
 import { DaemonMetrics } from "./metrics/daemon.ts";
 import { MetricsEndpoint } from "./metrics/endpoint.ts";
 import { instrumentCatalog, instrumentStore } from "./metrics/seams.ts";
+import { BufferRecycler } from "./buffer_recycler.ts";
 
 export interface App extends AsyncDisposable {
   readonly catalog: Catalog;
@@ -80,7 +81,12 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     }
     const codec = parquetCodec.codec;
     const parquet = cleanup.use(new ParquetPool({ size: config.parquetWorkers, codec }));
-    const encoder = cleanup.use(new EncoderPool({ size: config.encodeWorkers, codec }));
+    // Upload messages are read into buffers the encoder workers give back once they are done with them.
+    const receiveBuffers = new BufferRecycler();
+    cleanup.defer(() => receiveBuffers.clear());
+    const encoder = cleanup.use(
+      new EncoderPool({ size: config.encodeWorkers, codec, recycler: receiveBuffers }),
+    );
     const domainLog = log.child({ component: "domain" });
     const domainHandlers = createFlightHandlers({
       lifecycle: {
@@ -149,6 +155,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
           tls,
           responseCompression: config.grpcCompression,
           metrics,
+          receiveBuffers,
         });
         log.info(opts.listeningMessage ?? "listening", {
           address: `${config.tls ? "grpc+tls" : "grpc"}://${hostPort(server.host, server.port)}`,

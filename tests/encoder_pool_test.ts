@@ -19,6 +19,7 @@ import {
 import { type ChunkEncoder, InlineEncoder } from "../src/arrow/chunk_encoder.ts";
 import { messageOf, receivedFrom } from "../src/arrow/received_batch.ts";
 import { EncoderPool } from "../src/arrow/encoder_pool.ts";
+import { BufferRecycler } from "../src/buffer_recycler.ts";
 import { decodeParquetChunk } from "../src/arrow/parquet.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { type InputBatch, writeChunks } from "../src/ingest/mod.ts";
@@ -170,6 +171,64 @@ Deno.test("a received batch's buffer is transferred to the worker, a decoded bat
   for await (const bytes of encoding.output) size += bytes.length;
   assert.ok(size > 0);
   assert.equal(encoding.summary().rows, 2 * BATCH_ROWS);
+});
+
+Deno.test("the buffers of received batches come back from the workers for the next messages", async () => {
+  const sizes = { chunkTargetBytes: 1024 * 1024, rowGroupBytes: 256 * 1024 };
+  const batches = () => Array.from({ length: 8 }, (_, i) => received(makeBatch(i * BATCH_ROWS, BATCH_ROWS)));
+  await withStore(async (store) => {
+    const inline = await write(store, each(batches().map((b) => b.batch)), {
+      encoder: new InlineEncoder(),
+      ...sizes,
+    });
+    const recycler = new BufferRecycler({ maxBuffers: 16, maxBytes: 64 * 1024 * 1024, idleMs: 60_000 });
+    try {
+      await using pool = new EncoderPool({ size: 2, recycler });
+      const sent = batches();
+      const bufferBytes = sent[0].body.buffer.byteLength;
+      const totalBytes = sent.reduce((n, b) => n + b.body.buffer.byteLength, 0);
+      const pooled = await write(store, each(sent), { encoder: pool, ...sizes });
+      pooled.objects.forEach((bytes, i) => assert.deepEqual(bytes, inline.objects[i], `chunk ${i}`));
+      // Every batch's buffer is back (each consumed before its chunk ended), ready for a message as large.
+      assert.equal(recycler.keptBytes, totalBytes);
+      const again = recycler.take(bufferBytes);
+      assert.ok(again.byteLength >= bufferBytes && again.byteLength < 2 * bufferBytes);
+      assert.equal(recycler.reused, 1);
+    } finally {
+      recycler.clear();
+    }
+  });
+});
+
+Deno.test("a message read into a recycled buffer larger than itself is moved, another one's is copied", () => {
+  const recycler = new BufferRecycler({ idleMs: 60_000 });
+  try {
+    const message = received(makeBatch(0, BATCH_ROWS));
+    const at = message.body.byteOffset - message.header.byteOffset;
+    const place = (buffer: ArrayBuffer) => {
+      const view = new Uint8Array(buffer);
+      view.fill(0x77); // old bytes around the message, as a reused buffer has
+      view.set(
+        new Uint8Array(message.header.buffer, message.header.byteOffset, at + message.body.length),
+        16,
+      );
+      return receivedFrom(SCHEMA, {
+        header: view.subarray(16, 16 + message.header.length),
+        body: view.subarray(16 + at, 16 + at + message.body.length),
+      });
+    };
+    const size = 16 + at + message.body.length + 100_000;
+    const taken = recycler.take(size);
+    assert.ok(taken.byteLength - size < 64 * 1024);
+    const fromRecycler = place(taken);
+    assert.equal(messageOf(fromRecycler).body, fromRecycler.body, "moved as it is");
+    const shared = place(new ArrayBuffer(size));
+    const copied = messageOf(shared);
+    assert.notEqual(copied.body.buffer, shared.body.buffer, "a buffer with other bytes is not handed over");
+    assert.deepEqual(copied.body, shared.body);
+  } finally {
+    recycler.clear();
+  }
 });
 
 Deno.test("a batch the worker's writer rejects fails the chunk with InvalidArgumentError", async () => {

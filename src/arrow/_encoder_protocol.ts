@@ -34,7 +34,8 @@ export type EncoderRequest =
 export type EncoderReply =
   | { kind: "ready" }
   /** The writer took the chunk's next batch. */
-  | { kind: "consumed"; id: number }
+  /** A batch was taken by the writer; its buffer comes back (moved) when it was the batch's own. */
+  | { kind: "consumed"; id: number; buffer?: ArrayBuffer }
   | { kind: "output"; id: number; bytes: Uint8Array }
   | { kind: "done"; id: number; summary: ChunkSummary }
   | {

@@ -6,9 +6,10 @@
  * an upload's next chunk waits for its previous one's writer to finish (`after`), so that one upload
  * never holds two writers' memory here.
  *
- * A batch's buffer is detached as soon as the writer has taken it: it was transferred here, nothing
- * else holds it, and freeing it at once keeps this isolate from collecting them late (a whole chunk of
- * them, measured, when left to the garbage collector).
+ * A batch's buffer leaves as soon as the writer has taken it: it was transferred here, nothing else
+ * holds it, and it goes back to the main thread with the `consumed` reply, which reads later messages
+ * into it (`buffer_recycler.ts`); left to this isolate's garbage collector, a whole chunk of them was
+ * measured waiting.
  *
  * @module
  */
@@ -90,9 +91,14 @@ async function encode(req: Extract<EncoderRequest, { kind: "open" }>): Promise<v
     };
     const onConsumed = () => {
       const item = taken.shift();
-      // Framed and copied into wasm memory, its statistics taken: free its buffer now.
-      if (item) (item.body.buffer as ArrayBuffer).transfer(0);
-      reply({ kind: "consumed", id: req.id });
+      // Written (framed and copied into wasm memory, or encoded by the native writer), its statistics
+      // taken: nothing here needs its buffer any more. It goes back to the main thread, which reads
+      // later messages into it (moving it detaches it here), rather than wait for this isolate's next
+      // collection, which external memory alone triggers late.
+      const buffer = item?.body.buffer;
+      if (buffer instanceof ArrayBuffer && !buffer.detached) {
+        reply({ kind: "consumed", id: req.id, buffer }, [buffer]);
+      } else reply({ kind: "consumed", id: req.id });
     };
     const opts = {
       schema,

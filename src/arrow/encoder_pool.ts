@@ -33,6 +33,7 @@ import type { ChunkEncodeOptions, ChunkEncoder, ChunkEncoding, ChunkSummary } fr
 import { messageOf, type ReceivedBatch } from "./received_batch.ts";
 import { encodeEncapsulatedSchema } from "./ipc.ts";
 import type { ParquetCodec } from "./parquet.ts";
+import type { BufferRecycler } from "../buffer_recycler.ts";
 
 export interface EncoderPoolOptions {
   /** Most workers alive at once. */
@@ -43,6 +44,8 @@ export interface EncoderPoolOptions {
   workerUrl?: URL;
   /** Which Parquet implementation the workers write with (default `wasm`). */
   codec?: ParquetCodec;
+  /** Where the buffers of batches the workers are done with go back to (none: they are freed). */
+  recycler?: BufferRecycler | null;
 }
 
 interface Slot {
@@ -62,6 +65,7 @@ export class EncoderPool implements ChunkEncoder, AsyncDisposable {
   readonly #idleMs: number;
   readonly #url: URL;
   readonly #codec: ParquetCodec;
+  readonly #recycler: BufferRecycler | null;
   #slots: Slot[] = [];
   #nextId = 1;
   #closed = false;
@@ -75,6 +79,7 @@ export class EncoderPool implements ChunkEncoder, AsyncDisposable {
     this.#idleMs = opts.idleMs ?? 30_000;
     this.#url = opts.workerUrl ?? WORKER_URL;
     this.#codec = opts.codec ?? "wasm";
+    this.#recycler = opts.recycler ?? null;
   }
 
   /** Workers currently alive. */
@@ -86,7 +91,7 @@ export class EncoderPool implements ChunkEncoder, AsyncDisposable {
     if (this.#closed) throw new Error("EncoderPool is closed");
     const slot = this.#pick();
     const id = this.#nextId++;
-    const encoding = new PoolEncoding(slot.worker, id, opts, () => this.#ended(slot, id));
+    const encoding = new PoolEncoding(slot.worker, id, opts, this.#recycler, () => this.#ended(slot, id));
     // The upload's previous chunk still in this worker: one writer per upload in its wasm memory.
     const previous =
       opts.previous instanceof PoolEncoding && slot.active.get(opts.previous.id) === opts.previous
@@ -183,6 +188,7 @@ class PoolEncoding implements ChunkEncoding {
   readonly id: number;
   readonly #opts: ChunkEncodeOptions;
   readonly #onEnd: () => void;
+  readonly #recycler: BufferRecycler | null;
   readonly #output = new AsyncQueue<Uint8Array>();
   #summary: ChunkSummary | null = null;
   #ended = false;
@@ -190,10 +196,17 @@ class PoolEncoding implements ChunkEncoding {
   #taken: Uint8Array | null = null;
   readonly output: AsyncIterable<Uint8Array>;
 
-  constructor(worker: Worker, id: number, opts: ChunkEncodeOptions, onEnd: () => void) {
+  constructor(
+    worker: Worker,
+    id: number,
+    opts: ChunkEncodeOptions,
+    recycler: BufferRecycler | null,
+    onEnd: () => void,
+  ) {
     this.#worker = worker;
     this.id = id;
     this.#opts = opts;
+    this.#recycler = recycler;
     this.#onEnd = onEnd;
     const iterator: AsyncIterator<Uint8Array> = {
       next: () => {
@@ -249,6 +262,7 @@ class PoolEncoding implements ChunkEncoding {
   }
 
   receive(reply: Exclude<EncoderReply, { kind: "ready" }>): void {
+    if (reply.kind === "consumed" && reply.buffer) this.#recycler?.give(reply.buffer);
     if (this.#ended) return;
     switch (reply.kind) {
       case "consumed":

@@ -10,6 +10,7 @@
 import { RecordBatch, type Schema } from "apache-arrow";
 import { InvalidArgumentError } from "../errors.ts";
 import { decodeIpcHeader, decodeRecordBatch, encodeRecordBatchMessage } from "./ipc.ts";
+import { isTakenWhole } from "../buffer_recycler.ts";
 
 /**
  * A record batch as a client sent it: the decoded batch (views of `body`) and the IPC message it came
@@ -48,9 +49,11 @@ export function messageOf(item: RecordBatch | ReceivedBatch): BatchMessage {
     const { header, body } = item;
     const buffer = body.buffer;
     const span = body.byteOffset + body.byteLength - header.byteOffset;
+    // A buffer the transport took from the recycler holds this message alone, whatever else it spans.
     const owned = buffer instanceof ArrayBuffer && header.buffer === buffer &&
       header.byteOffset <= body.byteOffset &&
-      body.byteLength >= TRANSFER_MIN_BYTES && buffer.byteLength - span <= FOREIGN_MAX_BYTES;
+      body.byteLength >= TRANSFER_MIN_BYTES &&
+      (buffer.byteLength - span <= FOREIGN_MAX_BYTES || isTakenWhole(buffer));
     return owned ? { header, body } : packMessage(header, [{ offset: 0, bytes: body }], body.byteLength);
   }
   const message = encodeRecordBatchMessage(item);

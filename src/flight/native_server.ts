@@ -71,6 +71,7 @@ export class NativeFlightServer {
       maxMessageBytes: opts.maxMessageBytes,
       responseCompression: opts.responseCompression ?? "none",
       bodyOffset: peekBodyOffset,
+      allocate: opts.receiveBuffers ? (bytes) => opts.receiveBuffers!.take(bytes) : undefined,
       toStatus: (err, call) => toGrpcStatus(err, callLog(opts.log, call)),
       log: opts.log,
     }).catch((err: Error) => {

@@ -27,6 +27,7 @@ import type { DaemonMetrics } from "../metrics/daemon.ts";
 import { withCallMetrics } from "./call_metrics.ts";
 import { ServerDrain } from "./drain.ts";
 import { grpcJsHealth, HEALTH_SERVICE } from "./health.ts";
+import type { BufferRecycler } from "../buffer_recycler.ts";
 
 /** What a handler knows about its call. */
 export interface CallContext {
@@ -103,6 +104,11 @@ export interface FlightServerOptions {
   responseCompression?: ResponseCompression;
   /** Record Flight calls (by method and code, duration, bytes) here; none when absent. */
   metrics?: DaemonMetrics | null;
+  /**
+   * Where large request messages are read into and their buffers come back to once used (the encoder
+   * pool gives upload buffers back): the native transport only.
+   */
+  receiveBuffers?: BufferRecycler | null;
 }
 
 /** A PEM certificate chain (leaf first) and its PEM private key. */

@@ -56,6 +56,8 @@ export interface CallSettings {
   bodyOffset?: (head: Uint8Array) => number;
   /** The connection's budget for incomplete request messages (`message_budget.ts`). */
   budget?: MessageBudget;
+  /** The buffer a request message is read into (see `message_reader.ts`); default a new one. */
+  allocate?: (bytes: number) => ArrayBuffer;
   /** Maps a handler's error to the status sent (the service's own error mapping). */
   toStatus: (err: unknown, call: GrpcCall) => GrpcStatus;
 }
@@ -78,6 +80,7 @@ export async function serveCall(
     bodyOffset: settings.bodyOffset,
     budget: settings.budget,
     signal: ac.signal,
+    allocate: settings.allocate,
   });
   const call = callOf(stream, ac.signal);
   /** Ends the call early with `status`: sent at once; the handler's signal aborts. */

@@ -45,6 +45,11 @@ export interface MessageReaderOptions {
   budget?: MessageBudget;
   /** Ends a wait for the budget (the call's signal). */
   signal?: AbortSignal;
+  /**
+   * The buffer a message of `bytes` (alignment padding included) is read into; it may be larger and hold
+   * old bytes (the message's own range is filled before it is returned). Default: a new one.
+   */
+  allocate?: (bytes: number) => ArrayBuffer;
 }
 
 /** Most bytes of a message's beginning set aside to find where its payload starts. */
@@ -117,7 +122,8 @@ export class GrpcMessageReader {
 
   /** The rest of a message of `size` bytes, after `head` (its first bytes, already taken from the body). */
   async #fill(size: number, pad: number, head: Uint8Array): Promise<Uint8Array> {
-    const bytes = new Uint8Array(new ArrayBuffer(pad + size), pad, size);
+    const buffer = this.#opts.allocate?.(pad + size) ?? new ArrayBuffer(pad + size);
+    const bytes = new Uint8Array(buffer, pad, size);
     bytes.set(head);
     let filled = head.length;
     while (filled < size) {

@@ -87,6 +87,25 @@ Deno.test("GrpcMessageReader.next() places a message so that its payload starts 
   }
 });
 
+Deno.test("GrpcMessageReader.next() reads into the buffers `allocate` gives, however large and dirty", async () => {
+  const messages = [withPayloadAt(3, 70_000), withPayloadAt(0, 100_000), withPayloadAt(13, 5)];
+  const stream = concat(messages.map((m) => framed(m)));
+  const asked: number[] = [];
+  for (const sizes of [[1, 7, 16_384], [stream.length], [5, 100]]) {
+    const reader = new GrpcMessageReader(body(stream, sizes), {
+      maxMessageBytes: 1 << 20,
+      bodyOffset: payloadOffset,
+      // Larger than asked and full of old bytes, as a reused buffer is.
+      allocate: (bytes) => (asked.push(bytes), new Uint8Array(bytes + 4096).fill(0x5c).buffer),
+    });
+    const got = await readAll(reader);
+    assert.deepEqual(got, messages, `chunking ${sizes}`);
+    got.forEach((m, i) =>
+      assert.equal(m.buffer.byteLength, asked.at(i - got.length)! + 4096, "the given buffer")
+    );
+  }
+});
+
 Deno.test("GrpcMessageReader.next() gives up aligning past the head it may set aside, and still reads", async () => {
   const msg = withPayloadAt(HEAD_STASH_BYTES + 3, 10);
   const reader = new GrpcMessageReader(body(framed(msg), [100]), {

@@ -35,6 +35,8 @@ export interface GrpcServerOptions {
   maxConnectionMessageBytes?: number;
   /** Where a request message's bulk payload starts (see `message_reader.ts`): placed 8-byte aligned. */
   bodyOffset?: (head: Uint8Array) => number;
+  /** The buffer a request message is read into (see `message_reader.ts`); default a new one. */
+  allocate?: (bytes: number) => ArrayBuffer;
   /** Maps an error a handler threw to the status its call ends with. */
   toStatus: (err: unknown, call: GrpcCall) => GrpcStatus;
   log: Logger;
@@ -154,6 +156,7 @@ function onStream(
     requestEncoding: (headerValue(headers, "grpc-encoding") ?? "identity").trim().toLowerCase(),
     timeoutMs,
     bodyOffset: opts.bodyOffset,
+    allocate: opts.allocate,
     budget: budgets.enter(stream.connectionId),
     toStatus: opts.toStatus,
   };
