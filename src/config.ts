@@ -314,7 +314,7 @@ export const SERVER_OPTIONS = {
     type: "string",
     env: "MOSAICOD_MALLOC_TRIM",
     help: "true | false: give memory the C allocator keeps after frees back to the system once listening, " +
-      "then whenever the resident set grew by 32 MiB (glibc only)",
+      "then whenever the resident set grew by 32 MiB, or a minute after work (glibc only)",
     default: "true",
   },
   "tls-cert-file": {

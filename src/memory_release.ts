@@ -7,9 +7,9 @@
  * resident without it, 227-241 with it; after a restart 218-230 against 203-213.
  *
  * {@linkcode startMemoryRelease} trims once the daemon has started, then again whenever the resident
- * set has grown by `growthBytes` since the last trim (checked every `intervalMs`): an idle daemon does
- * not walk the arenas again and again, one that has just streamed gigabytes gives back what it no longer
- * uses. Not on Linux with glibc, or without `--allow-ffi`, it does nothing (the daemon's
+ * set has grown by `growthBytes` since the last trim, or is still that much above the lowest one a trim
+ * left a minute after the last (checked every `intervalMs`): an idle daemon does not walk the arenas
+ * again and again, one that has just streamed gigabytes gives back what it no longer uses. Not on Linux with glibc, or without `--allow-ffi`, it does nothing (the daemon's
  * `--malloc-trim false` does not start it).
  *
  * Imports nothing of the project: any layer may use it.
@@ -60,6 +60,11 @@ export interface MemoryReleaseOptions {
   intervalMs?: number;
   /** Growth of the resident set since the last trim that calls for another (default 32 MiB). */
   growthBytes?: number;
+  /**
+   * A resident set still `growthBytes` above the lowest one after a trim calls for another this long after
+   * the last (default 60 s): what work frees after a trim in its middle goes back once it is over.
+   */
+  settleMs?: number;
   /** Told each trim's result. */
   onRelease?: (released: Released) => void;
 }
@@ -69,18 +74,28 @@ export interface MemoryReleaseOptions {
  * timers do not keep the process alive; dispose to stop. Does nothing where trimming is not available.
  */
 export function startMemoryRelease(opts: MemoryReleaseOptions = {}): Disposable {
-  const { firstMs = 1000, intervalMs = 10_000, growthBytes = 32 << 20, onRelease } = opts;
+  const { firstMs = 1000, intervalMs = 10_000, growthBytes = 32 << 20, settleMs = 60_000, onRelease } = opts;
   if (!loadTrim()) return { [Symbol.dispose]() {} };
+  // `floor`: the resident set after the last trim; `base`: the lowest one seen, the idle footprint.
   let floor = Infinity;
+  let base = Infinity;
+  let last = 0;
   const run = () => {
     const released = releaseFreedMemory();
     if (!released) return;
     floor = released.rssAfter;
+    base = Math.min(base, floor);
+    last = performance.now();
     onRelease?.(released);
   };
   const first = setTimeout(run, firstMs);
   const every = setInterval(() => {
-    if (Deno.memoryUsage().rss >= floor + growthBytes) run();
+    const rss = Deno.memoryUsage().rss;
+    // Grown since the last trim; or still above the idle footprint a while after it (a trim in the
+    // middle of an upload leaves what the upload frees when it ends).
+    if (rss >= floor + growthBytes || (rss >= base + growthBytes && performance.now() - last >= settleMs)) {
+      run();
+    }
   }, intervalMs);
   Deno.unrefTimer(first);
   Deno.unrefTimer(every);

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { releaseFreedMemory } from "./memory_release.ts";
+import { releaseFreedMemory, startMemoryRelease } from "./memory_release.ts";
 
 const MiB = 1024 ** 2;
 
@@ -39,6 +39,51 @@ Deno.test("memory release: pages freed in the middle of a malloc heap go back to
     );
     libc.symbols.free(kept!);
   } finally {
+    libc.close();
+  }
+});
+
+Deno.test("memory release: what work frees after a trim in its middle goes back once the resident set settles", async () => {
+  const libc = Deno.dlopen("libc.so.6", {
+    malloc: { parameters: ["usize"], result: "pointer" },
+    free: { parameters: ["pointer"], result: "void" },
+    memset: { parameters: ["pointer", "i32", "usize"], result: "pointer" },
+  });
+  const released: { rssBefore: number; rssAfter: number }[] = [];
+  const blocks: Deno.PointerValue[] = [];
+  const release = startMemoryRelease({
+    firstMs: 10,
+    intervalMs: 20,
+    growthBytes: 8 * MiB,
+    settleMs: 150,
+    onRelease: (r) => released.push(r),
+  });
+  try {
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await wait(50);
+    assert.ok(released.length >= 1, "a first trim");
+    // Work: 48 MiB in use (a trim meanwhile frees nothing), then freed but for its last block.
+    for (let i = 0; i < 768; i++) {
+      const p = libc.symbols.malloc(BigInt(64 * 1024));
+      libc.symbols.memset(p, 1, BigInt(64 * 1024));
+      blocks.push(p);
+    }
+    await wait(100);
+    const kept = blocks.pop()!;
+    for (const p of blocks) libc.symbols.free(p);
+    blocks.length = 0;
+    blocks.push(kept);
+    const deadline = Date.now() + 3000;
+    while (!released.some((r) => r.rssBefore - r.rssAfter >= 32 * MiB) && Date.now() < deadline) {
+      await wait(20);
+    }
+    assert.ok(
+      released.some((r) => r.rssBefore - r.rssAfter >= 32 * MiB),
+      `trims: ${JSON.stringify(released.map((r) => Math.round((r.rssBefore - r.rssAfter) / MiB)))} MiB`,
+    );
+  } finally {
+    release[Symbol.dispose]();
+    for (const p of blocks) libc.symbols.free(p);
     libc.close();
   }
 });
