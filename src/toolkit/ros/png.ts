@@ -136,12 +136,18 @@ export function decodeGreyPng(png: Uint8Array): GreyImage & { pixels: Uint8Array
     at += 12 + length;
   }
   let raw: Uint8Array;
+  // Each row's filter byte, then its pixels: inflated into one buffer of that size (node:zlib's default
+  // 16 KiB pieces joined afterwards cost a third of the decode), and never more than that.
+  const expected = (width + 1) * height;
   try {
-    raw = inflateSync(idat.length === 1 ? idat[0] : joined(idat));
+    raw = inflateSync(idat.length === 1 ? idat[0] : joined(idat), {
+      chunkSize: Math.max(64, expected),
+      maxOutputLength: Math.max(1, expected),
+    });
   } catch (err) {
-    throw bad(`its data does not inflate (${(err as Error).message})`);
+    throw bad(`its data does not inflate to ${width}×${height} pixels (${(err as Error).message})`);
   }
-  if (raw.length !== (width + 1) * height) throw bad(`${raw.length} bytes for ${width}×${height} pixels`);
+  if (raw.length !== expected) throw bad(`${raw.length} bytes for ${width}×${height} pixels`);
   const pixels = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
     const row = raw.subarray(y * (width + 1) + 1, (y + 1) * (width + 1));

@@ -27,7 +27,11 @@ function filteredPng(pixels: Uint8Array, width: number, height: number, filter: 
       raw[y * (width + 1) + 1 + x] = (pixels[y * width + x] - up) & 255;
     }
   }
-  // Same IHDR, new IDAT (its CRC is not checked by the decoder), IEND.
+  return withData(reference, raw);
+}
+
+/** `reference` (a PNG) with its IDAT replaced by `raw` deflated: same IHDR (its CRC is not checked), IEND. */
+function withData(reference: Uint8Array, raw: Uint8Array): Uint8Array {
   const idat = deflateSync(raw);
   const head = reference.subarray(0, 33);
   const out = new Uint8Array(head.length + 12 + idat.length + 12);
@@ -47,6 +51,15 @@ Deno.test("png: encode → decode round trip, filters other than 0, refusals", (
   assert.throws(() => encodeGreyPng(pixels, 36, 11), RangeError);
   assert.throws(() => decodeGreyPng(png.subarray(1)), InvalidArgumentError);
   assert.throws(() => decodeGreyPng(filteredPng(pixels, 37, 11, 9)), /unknown row filter 9/);
+  // Data that inflates to more than the header's pixels (64 MiB of zeros: a deflate bomb) stops at the
+  // expected size; data that inflates to less is refused too.
+  const started = performance.now();
+  assert.throws(
+    () => decodeGreyPng(withData(png, new Uint8Array(64 * 1024 * 1024))),
+    (err) => err instanceof InvalidArgumentError && /does not inflate to 37×11 pixels/.test(err.message),
+  );
+  assert.ok(performance.now() - started < 1000, "stops early, does not inflate it all");
+  assert.throws(() => decodeGreyPng(withData(png, new Uint8Array(10))), /10 bytes for 37×11 pixels/);
 });
 
 Deno.test("png: a large image deflates when that pays and is stored when it would barely shrink", () => {
