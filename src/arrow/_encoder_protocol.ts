@@ -33,8 +33,7 @@ export type EncoderRequest =
 /** Worker → main thread. */
 export type EncoderReply =
   | { kind: "ready" }
-  /** The writer took the chunk's next batch. */
-  /** A batch was taken by the writer; its buffer comes back (moved) when it was the batch's own. */
+  /** The writer took the chunk's next batch; its buffer comes back (moved) when it was the batch's own. */
   | { kind: "consumed"; id: number; buffer?: ArrayBuffer }
   | { kind: "output"; id: number; bytes: Uint8Array }
   | { kind: "done"; id: number; summary: ChunkSummary }

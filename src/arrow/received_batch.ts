@@ -3,7 +3,8 @@
  * that can be transferred to another thread: what lets an uploaded batch reach the Parquet writer in a
  * worker without being copied or encoded again.
  *
- * Must not import anything outside `src/arrow/` and `src/errors.ts`.
+ * Must not import anything outside `src/arrow/`, `src/errors.ts` and `src/buffer_recycler.ts` (which
+ * imports nothing of the project).
  *
  * @module
  */
