@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { openLibc } from "./libc.ts";
 
 /** The armed point; "" when none (read once, on the first call). */
 let armed: string | undefined;
@@ -35,11 +36,7 @@ export function crashPoint(point: string): void {
  * it did in one CI run of the crash tests. `Deno.exit` where libc cannot be loaded.
  */
 function die(): never {
-  try {
-    Deno.dlopen("libc.so.6", { _exit: { parameters: ["i32"], result: "void" } }).symbols._exit(137);
-  } catch {
-    // no --allow-ffi, or no glibc
-  }
+  openLibc({ _exit: { parameters: ["i32"], result: "void" } })?._exit(137);
   Deno.exit(137);
 }
 

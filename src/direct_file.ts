@@ -12,10 +12,11 @@
  * `--allow-ffi`, a file system that refuses `O_DIRECT` such as some network or FUSE ones),
  * {@linkcode DirectFile.create} answers null and the caller writes the usual way.
  *
- * Imports nothing of the project: any layer may use it.
+ * Imports `libc.ts` only (which imports nothing of the project): any layer may use it.
  *
  * @module
  */
+import { openLibc } from "./libc.ts";
 
 /** Alignment of file offsets, lengths and buffer addresses: the largest logical block size in use. */
 const ALIGN = 4096;
@@ -47,15 +48,7 @@ let libc: Libc | null | undefined;
 
 /** libc's functions, or null where direct writes are not possible here (loaded once). */
 function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (Deno.build.os !== "linux" || Deno.env.get("MOSAICOD_DIRECT_IO") === "0") return libc;
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return libc;
-  try {
-    libc = Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
-  } catch {
-    // Another C library (musl) or none: buffered writes.
-  }
+  if (libc === undefined) libc = Deno.env.get("MOSAICOD_DIRECT_IO") === "0" ? null : openLibc(LIBC_SYMBOLS);
   return libc;
 }
 

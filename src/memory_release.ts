@@ -9,13 +9,15 @@
  * {@linkcode startMemoryRelease} trims once the daemon has started, then again whenever the resident
  * set has grown by `growthBytes` since the last trim, or is still that much above the lowest one a trim
  * left a minute after the last (checked every `intervalMs`): an idle daemon does not walk the arenas
- * again and again, one that has just streamed gigabytes gives back what it no longer uses. Not on Linux with glibc, or without `--allow-ffi`, it does nothing (the daemon's
- * `--malloc-trim false` does not start it).
+ * again and again, one that has just streamed gigabytes gives back what it no longer uses. Not on Linux
+ * with glibc, or without `--allow-ffi`, it does nothing (the daemon's `--malloc-trim false` does not start
+ * it).
  *
- * Imports nothing of the project: any layer may use it.
+ * Imports `libc.ts` only (which imports nothing of the project): any layer may use it.
  *
  * @module
  */
+import { openLibc } from "./libc.ts";
 
 const SYMBOLS = { malloc_trim: { parameters: ["usize"], result: "i32" } } as const;
 
@@ -25,15 +27,7 @@ let trim: Trim | null | undefined;
 
 /** glibc's `malloc_trim`, or null where it is not available here (loaded once). */
 function loadTrim(): Trim | null {
-  if (trim !== undefined) return trim;
-  trim = null;
-  if (Deno.build.os !== "linux") return trim;
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return trim;
-  try {
-    trim = Deno.dlopen("libc.so.6", SYMBOLS).symbols.malloc_trim;
-  } catch {
-    // Another C library (musl) or none: nothing to trim this way.
-  }
+  if (trim === undefined) trim = openLibc(SYMBOLS)?.malloc_trim ?? null;
   return trim;
 }
 
